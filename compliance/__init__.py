@@ -1,0 +1,1 @@
+"""Compliance scanning of what reps write and say: rule packs, scanner, rewrites (issue 3)."""

@@ -1,0 +1,46 @@
+"""All configuration of the service, in one place, read from ``COPILOT_*`` variables.
+
+Nested options use ``__``: ``COPILOT_SPEECH__DECODE__BEAM_SIZE=5``. Lists are JSON:
+``COPILOT_VOCABULARY__COMPETITORS='["纷享销客", "销售易"]'``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from speech.config import SpeechConfig
+
+
+class VocabularySettings(BaseModel):
+    """Names recognition should spell right; they bias Whisper through its prompt."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    products: list[str] = Field(default_factory=list)
+    competitors: list[str] = Field(default_factory=list)
+    customers: list[str] = Field(default_factory=list)
+
+    def hotwords(self) -> list[str]:
+        return [*self.products, *self.competitors, *self.customers]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="COPILOT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    speech: SpeechConfig = Field(default_factory=SpeechConfig)
+    vocabulary: VocabularySettings = Field(default_factory=VocabularySettings)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` to re-read."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Knowledge-base retrieval: embedders, the Chroma store and hybrid ranking (issue 4)."""

@@ -1,0 +1,193 @@
+"""Audio in: whole files through PyAV, and live PCM frames with a declared format.
+
+Everything leaves this module as float32 samples at 16 kHz, one row per channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import av
+import numpy as np
+
+from speech.errors import AudioDecodeError, StreamFormatError, UnsupportedAudioError
+
+SAMPLE_RATE = 16_000
+MAX_CHANNELS = 2
+_LAYOUTS = {1: "mono", 2: "stereo"}
+# A file whose decoded length falls this far short of what its header declares is truncated.
+_TRUNCATION_TOLERANCE_S = 0.5
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """A whole recording: ``samples`` has shape (channels, n) at :data:`SAMPLE_RATE`."""
+
+    samples: np.ndarray
+    source_rate: int
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def duration(self) -> float:
+        return self.samples.shape[1] / SAMPLE_RATE
+
+
+def decode_file(path: str | Path) -> DecodedAudio:
+    """Read any audio PyAV understands (wav, flac, mp3, m4a, ogg…), resampled to 16 kHz."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioDecodeError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise AudioDecodeError(f"{path}: the file is empty")
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise AudioDecodeError(f"{path}: not a readable audio file ({exc})") from exc
+    with container:
+        streams = container.streams.audio
+        if not streams:
+            raise AudioDecodeError(f"{path}: the file holds no audio stream")
+        stream = streams[0]
+        channels = stream.codec_context.channels
+        if channels not in _LAYOUTS:
+            raise UnsupportedAudioError(
+                f"{path}: {channels} audio channels; only mono or stereo (rep left, customer "
+                "right) is supported — downmix or split the file first"
+            )
+        declared = _declared_duration(container, stream)
+        resampler = av.AudioResampler(format="fltp", layout=_LAYOUTS[channels], rate=SAMPLE_RATE)
+        chunks: list[np.ndarray] = []
+        try:
+            for frame in container.decode(stream):
+                chunks.extend(out.to_ndarray() for out in resampler.resample(frame))
+            chunks.extend(out.to_ndarray() for out in resampler.resample(None))
+        except av.error.FFmpegError as exc:
+            raise AudioDecodeError(
+                f"{path}: the audio data is corrupt or truncated ({exc})"
+            ) from exc
+    if not chunks:
+        raise AudioDecodeError(f"{path}: the file contains no audio samples")
+    samples = np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32)
+    decoded = samples.shape[1] / SAMPLE_RATE
+    if declared is not None and declared - decoded > _TRUNCATION_TOLERANCE_S:
+        raise AudioDecodeError(
+            f"{path}: truncated — the header declares {declared:.1f} s of audio but only "
+            f"{decoded:.1f} s could be decoded"
+        )
+    return DecodedAudio(samples=samples, source_rate=stream.codec_context.sample_rate)
+
+
+def _declared_duration(
+    container: av.container.InputContainer, stream: av.AudioStream
+) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
+
+
+Encoding = Literal["pcm_s16le"]
+
+
+@dataclass(frozen=True)
+class PcmFormat:
+    """What a live stream declares in its header."""
+
+    sample_rate: int
+    channels: int
+    encoding: Encoding = "pcm_s16le"
+
+    MIN_RATE = 8_000
+    MAX_RATE = 48_000
+
+    def __post_init__(self) -> None:
+        if self.encoding != "pcm_s16le":
+            raise StreamFormatError(
+                f"unsupported encoding {self.encoding!r}; send 16-bit little-endian PCM "
+                "('pcm_s16le')"
+            )
+        if not self.MIN_RATE <= self.sample_rate <= self.MAX_RATE:
+            raise StreamFormatError(
+                f"unsupported sample rate {self.sample_rate} Hz; use {self.MIN_RATE}–"
+                f"{self.MAX_RATE} Hz (16000 preferred)"
+            )
+        if self.channels not in _LAYOUTS:
+            raise StreamFormatError(
+                f"unsupported channel count {self.channels}; send mono or stereo "
+                "(rep left, customer right)"
+            )
+
+    @property
+    def bytes_per_sample_frame(self) -> int:
+        return 2 * self.channels
+
+
+class PcmFrameDecoder:
+    """Turns the binary frames of one live stream into float32 at 16 kHz, channel rows.
+
+    Keeps resampler state between frames so that a stream split at any byte boundary that
+    respects whole samples decodes exactly as the whole would.
+    """
+
+    def __init__(self, fmt: PcmFormat, max_frame_s: float = 2.0) -> None:
+        self.format = fmt
+        self._max_frame_bytes = int(max_frame_s * fmt.sample_rate) * fmt.bytes_per_sample_frame
+        self._resampler = (
+            None
+            if fmt.sample_rate == SAMPLE_RATE
+            else av.AudioResampler(format="fltp", layout=_LAYOUTS[fmt.channels], rate=SAMPLE_RATE)
+        )
+
+    def decode(self, frame: bytes) -> np.ndarray:
+        """Validate and convert one frame; raises :class:`StreamFormatError` on a bad one."""
+        size = len(frame)
+        step = self.format.bytes_per_sample_frame
+        if size == 0:
+            raise StreamFormatError("empty audio frame")
+        if size > self._max_frame_bytes:
+            raise StreamFormatError(
+                f"audio frame of {size} bytes is larger than the {self._max_frame_bytes} bytes "
+                "allowed (2 s); send frames of 20–500 ms"
+            )
+        if size % step:
+            raise StreamFormatError(
+                f"audio frame of {size} bytes is not a whole number of {self.format.channels}-"
+                f"channel 16-bit samples ({step} bytes each)"
+            )
+        interleaved = np.frombuffer(frame, dtype="<i2")
+        if self._resampler is None:
+            planar = interleaved.reshape(-1, self.format.channels).T
+            return planar.astype(np.float32) / 32768.0
+        return self._resample(interleaved)
+
+    def flush(self) -> np.ndarray:
+        """Samples still held by the resampler at the end of the stream."""
+        if self._resampler is None:
+            return np.zeros((self.format.channels, 0), np.float32)
+        return _frames_to_array(self._resampler.resample(None), self.format.channels)
+
+    def _resample(self, interleaved: np.ndarray) -> np.ndarray:
+        assert self._resampler is not None
+        frame = av.AudioFrame.from_ndarray(
+            interleaved.reshape(1, -1), format="s16", layout=_LAYOUTS[self.format.channels]
+        )
+        frame.sample_rate = self.format.sample_rate
+        return _frames_to_array(self._resampler.resample(frame), self.format.channels)
+
+
+def _frames_to_array(frames: list[av.AudioFrame], channels: int) -> np.ndarray:
+    if not frames:
+        return np.zeros((channels, 0), np.float32)
+    return np.concatenate([f.to_ndarray() for f in frames], axis=1).astype(np.float32)
+
+
+def to_pcm_s16le(samples: np.ndarray) -> bytes:
+    """Interleave (channels, n) float samples into 16-bit PCM bytes, for replaying a file."""
+    clipped = np.clip(samples, -1.0, 1.0 - 1.0 / 32768)
+    return (clipped.T * 32768.0).astype("<i2").tobytes()

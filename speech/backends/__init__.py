@@ -1,0 +1,1 @@
+"""One module per recognition backend; see ``speech.transcriber.BACKENDS``."""

@@ -1,0 +1,109 @@
+"""The default backend: Whisper through CTranslate2 (faster-whisper), int8 on the CPU."""
+
+from __future__ import annotations
+
+import threading
+
+import ctranslate2
+import numpy as np
+from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
+
+from speech.audio import SAMPLE_RATE
+from speech.config import ModelConfig
+from speech.errors import ModelUnavailableError
+from speech.model_store import resolve_model
+from speech.transcriber import MAX_UTTERANCE_S, Recognition, RecognitionRequest, Transcriber
+
+_MAX_PROMPT_TOKENS = 223  # Whisper's context is 448 tokens; half is for the prompt
+_MAX_LENGTH = 448  # Whisper's decoder context
+_FRAMES_PER_WINDOW = 3000  # mel frames in Whisper's 30 s window
+
+
+class FasterWhisperTranscriber(Transcriber):
+    """Decodes with ``WhisperModel``'s CTranslate2 core directly.
+
+    ``WhisperModel.transcribe`` always encodes a full 30 s window. Our utterances are a few
+    seconds long, so we encode just the utterance plus a short tail of silence: four times
+    less compute per decode at the same accuracy on our Mandarin calls.
+    """
+
+    name = "faster-whisper"
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        source = resolve_model(cfg)
+        try:
+            self._model = WhisperModel(
+                source,
+                device=cfg.device,
+                compute_type=cfg.compute_type,
+                cpu_threads=cfg.cpu_threads,
+                local_files_only=not cfg.allow_download,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelUnavailableError(f"could not load Whisper model {source!r}: {exc}") from exc
+        if not self._model.model.is_multilingual:
+            raise ModelUnavailableError(
+                f"Whisper model {source!r} is English-only; Mandarin needs a multilingual model"
+            )
+        self._tokenizers: dict[str, tuple[Tokenizer, list[int]]] = {}
+        # CTranslate2 queues concurrent calls itself; the lock only guards our caches.
+        self._lock = threading.Lock()
+
+    def _tokenizer(self, language: str) -> tuple[Tokenizer, list[int]]:
+        with self._lock:
+            if language not in self._tokenizers:
+                tokenizer = Tokenizer(
+                    self._model.hf_tokenizer, True, task="transcribe", language=language
+                )
+                self._tokenizers[language] = (tokenizer, _suppressed_tokens(tokenizer))
+            return self._tokenizers[language]
+
+    def recognize(self, audio: np.ndarray, request: RecognitionRequest) -> Recognition:
+        limit = int(MAX_UTTERANCE_S * SAMPLE_RATE)
+        padding = np.zeros(int(request.window_padding_s * SAMPLE_RATE), np.float32)
+        window = np.concatenate([audio[:limit].astype(np.float32, copy=False), padding])
+        features = self._model.feature_extractor(window)[:, :_FRAMES_PER_WINDOW]
+        tokenizer, suppressed = self._tokenizer(request.language)
+        prompt: list[int] = []
+        if request.prompt:
+            prompt_tokens = tokenizer.encode(" " + request.prompt.strip())
+            prompt = [tokenizer.sot_prev, *prompt_tokens[-_MAX_PROMPT_TOKENS:]]
+        prompt += [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        # CTranslate2 counts the prompt in max_length. Mandarin runs at about 5 characters a
+        # second and a character is at most 3 byte-level tokens; the cap stops the repetition
+        # loops Whisper can fall into on noise without ever cutting real speech short.
+        seconds = len(audio) / SAMPLE_RATE
+        max_length = min(_MAX_LENGTH, len(prompt) + int(24 + 20 * seconds))
+        result = self._model.model.generate(
+            ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])),
+            [prompt],
+            beam_size=request.beam_size,
+            max_length=max_length,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=suppressed,
+            repetition_penalty=1.0,
+            no_repeat_ngram_size=0,
+        )[0]
+        tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+        cum_logprob = result.scores[0] * len(tokens)
+        return Recognition(
+            text=tokenizer.decode(tokens).strip(),
+            avg_logprob=cum_logprob / (len(tokens) + 1),
+            no_speech_prob=result.no_speech_prob,
+        )
+
+
+def _suppressed_tokens(tokenizer: Tokenizer) -> list[int]:
+    # Same set as faster-whisper's default (-1): non-speech symbols and control tokens.
+    control = [
+        tokenizer.transcribe,
+        tokenizer.translate,
+        tokenizer.sot,
+        tokenizer.sot_prev,
+        tokenizer.sot_lm,
+        tokenizer.no_speech,
+    ]
+    return sorted({*tokenizer.non_speech_tokens, *control})

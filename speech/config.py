@@ -1,0 +1,89 @@
+"""Configuration models of the speech library.
+
+The service embeds these in its settings (``copilot.settings``); a notebook can build them
+directly. ``extra="forbid"`` everywhere so that a misspelt option fails at start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from speech.types import Speaker
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelConfig(_Options):
+    """Which recognition backend and weights to load."""
+
+    backend: str = "faster-whisper"
+    # "bundled" (the Whisper base packages installed with the project), a directory with a
+    # converted model, or a faster-whisper size name such as "small" (downloads: needs
+    # allow_download and internet access).
+    model: str = "bundled"
+    allow_download: bool = False
+    cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "sales-copilot")
+    device: str = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = Field(default=2, ge=1)
+
+
+class DecodeConfig(_Options):
+    """How one utterance is decoded."""
+
+    language: str = "zh"
+    # For finals; partials are always greedy. Beam 3 cut character errors by about a tenth
+    # on our Mandarin dev calls against greedy decoding, at twice the decode time.
+    beam_size: int = Field(default=3, ge=1, le=10)
+    # Simplified-Chinese prompt: Whisper follows the prompt's script and punctuation style.
+    initial_prompt: str = "以下是普通话的销售电话对话。"
+    hotwords: list[str] = Field(default_factory=list)
+    # Audio of silence appended after the utterance before it is encoded. Whisper is trained
+    # on 30 s windows; decoding a short window is ~4x faster and, with this little tail of
+    # silence, as accurate on our calls.
+    window_padding_s: float = Field(default=1.0, ge=0.0, le=30.0)
+    # Drop a decode whose no-speech probability is above this while its mean log
+    # probability is below log_prob_threshold (Whisper's own hallucination guard).
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+
+
+class EndpointConfig(_Options):
+    """When speech starts, when it ends, and how often provisional text is produced."""
+
+    threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    # Hysteresis: once speaking, only probabilities below this count as silence.
+    neg_threshold: float = Field(default=0.35, gt=0.0, lt=1.0)
+    min_speech_ms: int = Field(default=250, ge=0)
+    # Long enough to bridge the pause at a comma (up to ~0.6 s in our calls), short enough
+    # that the final still lands within a second of the speaker stopping.
+    min_silence_ms: int = Field(default=650, ge=64)
+    # Context decoded around the speech: Whisper drops first and last syllables without it.
+    pre_roll_ms: int = Field(default=300, ge=0)
+    post_roll_ms: int = Field(default=300, ge=0)
+    # Leaves room for the decode itself so that text updates at least once a second.
+    partial_interval_s: float = Field(default=0.6, gt=0.0)
+    # A monologue longer than this is committed in pieces, cut at its quietest moment.
+    max_segment_s: float = Field(default=15.0, ge=3.0, le=28.0)
+
+    @model_validator(mode="after")
+    def _check_thresholds(self) -> EndpointConfig:
+        if self.neg_threshold > self.threshold:
+            raise ValueError("neg_threshold must not exceed threshold")
+        if self.post_roll_ms > self.min_silence_ms:
+            raise ValueError("post_roll_ms must not exceed min_silence_ms")
+        return self
+
+
+class SpeechConfig(_Options):
+    """Everything the speech library needs."""
+
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    decode: DecodeConfig = Field(default_factory=DecodeConfig)
+    endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
+    # Stereo recordings: who speaks on the left and on the right channel.
+    channel_map: tuple[Speaker, Speaker] = ("rep", "customer")

@@ -1,0 +1,245 @@
+"""Live transcription of one call: PCM frames in, partial and final segments out.
+
+Per channel, a Silero VAD feeds the :class:`~speech.endpointing.Endpointer`; its actions
+decide which slice of the retained audio is decoded, and whether the text is provisional
+(partial) or committed (final). Only the audio of the segment being spoken is retained, so
+memory stays flat however long the call.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+
+from speech.audio import SAMPLE_RATE, PcmFormat, PcmFrameDecoder
+from speech.config import DecodeConfig, EndpointConfig, SpeechConfig
+from speech.endpointing import Endpointer, PartialDue, SegmentDropped, SegmentEnded, Span
+from speech.normalize import is_hallucination, normalize_text
+from speech.transcriber import RecognitionRequest, Transcriber
+from speech.types import FinalSegment, PartialSegment, Segment, Speaker, SpeechEvent
+from speech.vad import StreamingVad
+
+
+def build_prompt(initial_prompt: str, hotwords: Iterable[str]) -> str:
+    """Whisper's prompt: a simplified-Chinese sentence and the names it should spell right."""
+    words = list(dict.fromkeys(w.strip() for w in hotwords if w and w.strip()))
+    if not words:
+        return initial_prompt
+    return f"{initial_prompt}可能提到：{'、'.join(words)}。"
+
+
+class UtteranceDecoder:
+    """Turns a slice of audio into clean simplified-Chinese text, or ``None`` if no words."""
+
+    def __init__(
+        self, transcriber: Transcriber, cfg: DecodeConfig, hotwords: Sequence[str] = ()
+    ) -> None:
+        self._transcriber = transcriber
+        self._cfg = cfg
+        self._prompt = build_prompt(cfg.initial_prompt, [*cfg.hotwords, *hotwords])
+
+    def decode(self, audio: np.ndarray, *, final: bool) -> str | None:
+        cfg = self._cfg
+        request = RecognitionRequest(
+            language=cfg.language,
+            prompt=self._prompt,
+            # Partials are replaced within a second: greedy decoding is enough for them.
+            beam_size=cfg.beam_size if final else 1,
+            window_padding_s=cfg.window_padding_s,
+        )
+        result = self._transcriber.recognize(audio, request)
+        if (
+            result.no_speech_prob > cfg.no_speech_threshold
+            and result.avg_logprob < cfg.log_prob_threshold
+        ):
+            return None
+        text = normalize_text(result.text)
+        return None if is_hallucination(text) else text
+
+
+class _SampleBuffer:
+    """The recent samples of one channel, addressed by absolute sample index."""
+
+    def __init__(self) -> None:
+        self._chunks: list[np.ndarray] = []
+        self._origin = 0  # absolute index of the first retained sample
+        self._size = 0
+
+    def append(self, samples: np.ndarray) -> None:
+        if len(samples):
+            self._chunks.append(samples)
+            self._size += len(samples)
+
+    def slice(self, start: int, end: int) -> np.ndarray:
+        data = np.concatenate(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
+        self._chunks = [data]
+        return data[max(0, start - self._origin) : max(0, end - self._origin)]
+
+    def discard_before(self, index: int) -> None:
+        drop = min(index - self._origin, self._size)
+        if drop <= 0:
+            return
+        data = np.concatenate(self._chunks)[drop:] if self._chunks else np.zeros(0, np.float32)
+        self._chunks = [data] if len(data) else []
+        self._origin += drop
+        self._size -= drop
+
+    @property
+    def retained(self) -> int:
+        return self._size
+
+
+class ChannelTranscriber:
+    """One party's channel of a live call."""
+
+    def __init__(
+        self,
+        speaker: Speaker,
+        decoder: UtteranceDecoder,
+        cfg: EndpointConfig,
+        new_id: Callable[[], str],
+        *,
+        emit_partials: bool = True,
+    ) -> None:
+        self.speaker = speaker
+        self._decoder = decoder
+        self._vad = StreamingVad()
+        self._endpointer = Endpointer(cfg)
+        self._buffer = _SampleBuffer()
+        self._new_id = new_id
+        self._emit_partials = emit_partials
+        self._segment_id: str | None = None
+        self._shown_partial = False
+
+    @property
+    def retained_samples(self) -> int:
+        return self._buffer.retained
+
+    def feed(self, samples: np.ndarray) -> list[SpeechEvent]:
+        self._buffer.append(samples)
+        return self._handle(self._endpointer.push(self._vad.feed(samples).tolist()))
+
+    def finish(self) -> list[SpeechEvent]:
+        return self._handle(self._endpointer.flush())
+
+    def _handle(
+        self, actions: list[PartialDue | SegmentEnded | SegmentDropped]
+    ) -> list[SpeechEvent]:
+        events: list[SpeechEvent] = []
+        # Only the newest partial is worth decoding: an older one would be stale on arrival,
+        # and none is needed when the segment ends within the same batch.
+        newest_partial = max(
+            (i for i, a in enumerate(actions) if isinstance(a, PartialDue)), default=-1
+        )
+        if any(isinstance(a, SegmentEnded | SegmentDropped) for a in actions[newest_partial:]):
+            newest_partial = -1
+        for index, action in enumerate(actions):
+            if isinstance(action, PartialDue):
+                if index == newest_partial and self._emit_partials:
+                    events.extend(self._partial(action.span))
+            elif isinstance(action, SegmentEnded):
+                events.extend(self._final(action.span))
+            else:
+                events.extend(self._retract())
+        self._buffer.discard_before(self._endpointer.retain_from())
+        return events
+
+    def _segment(self, span: Span, text: str) -> Segment:
+        if self._segment_id is None:
+            self._segment_id = self._new_id()
+        return Segment(
+            id=self._segment_id,
+            start=round(span.start / SAMPLE_RATE, 2),
+            end=round(span.end / SAMPLE_RATE, 2),
+            speaker=self.speaker,
+            text=text,
+        )
+
+    def _partial(self, span: Span) -> list[SpeechEvent]:
+        started = time.perf_counter()
+        text = self._decoder.decode(
+            self._buffer.slice(span.audio_start, span.audio_end), final=False
+        )
+        if not text:
+            return []
+        self._shown_partial = True
+        return [PartialSegment(self._segment(span, text), time.perf_counter() - started)]
+
+    def _final(self, span: Span) -> list[SpeechEvent]:
+        started = time.perf_counter()
+        text = self._decoder.decode(
+            self._buffer.slice(span.audio_start, span.audio_end), final=True
+        )
+        if not text:
+            return self._retract()
+        event = FinalSegment(self._segment(span, text), time.perf_counter() - started)
+        self._segment_id, self._shown_partial = None, False
+        return [event]
+
+    def _retract(self) -> list[SpeechEvent]:
+        """A segment ended without words: withdraw its provisional text, if any was shown."""
+        events: list[SpeechEvent] = []
+        if self._shown_partial and self._segment_id is not None:
+            empty = Segment(id=self._segment_id, start=0.0, end=0.0, speaker=self.speaker, text="")
+            events.append(PartialSegment(empty, 0.0))
+        self._segment_id, self._shown_partial = None, False
+        return events
+
+
+class CallTranscriber:
+    """All channels of one live call; feed it the stream's binary frames in order."""
+
+    def __init__(
+        self,
+        fmt: PcmFormat,
+        decoder: UtteranceDecoder,
+        cfg: SpeechConfig,
+        *,
+        emit_partials: bool = True,
+    ) -> None:
+        self.format = fmt
+        self._frames = PcmFrameDecoder(fmt)
+        speakers: list[Speaker] = ["unknown"] if fmt.channels == 1 else list(cfg.channel_map)
+        counter = itertools.count(1)
+        self.channels = [
+            ChannelTranscriber(
+                speaker,
+                decoder,
+                cfg.endpoint,
+                lambda: f"seg-{next(counter):04d}",
+                emit_partials=emit_partials,
+            )
+            for speaker in speakers
+        ]
+        self._samples_in = 0
+        self._finished = False
+
+    @property
+    def position_s(self) -> float:
+        """Seconds of audio received so far."""
+        return self._samples_in / SAMPLE_RATE
+
+    def feed(self, frame: bytes) -> list[SpeechEvent]:
+        """Validate and process one binary frame (raises ``StreamFormatError`` if bad)."""
+        return self.feed_samples(self._frames.decode(frame))
+
+    def feed_samples(self, samples: np.ndarray) -> list[SpeechEvent]:
+        """Process float32 samples at 16 kHz, shape (channels, n)."""
+        if self._finished:
+            raise RuntimeError("this call has already finished")
+        self._samples_in += samples.shape[1]
+        events: list[SpeechEvent] = []
+        for channel, row in zip(self.channels, samples, strict=True):
+            events.extend(channel.feed(row))
+        return events
+
+    def finish(self) -> list[SpeechEvent]:
+        """End of the call: decode what is still being spoken and commit it."""
+        events = self.feed_samples(self._frames.flush())
+        self._finished = True
+        for channel in self.channels:
+            events.extend(channel.finish())
+        return events
