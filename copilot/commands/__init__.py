@@ -1,0 +1,1 @@
+"""Sub-commands of ``copilot``, one module per area; each exposes ``register(app)``."""
