@@ -59,7 +59,7 @@ def decode_file(path: str | Path) -> DecodedAudio:
                 f"{path}: {channels} audio channels; only mono or stereo (rep left, customer "
                 "right) is supported — downmix or split the file first"
             )
-        declared = _declared_duration(container, stream)
+        declared = _declared_duration(container, stream, path)
         resampler = av.AudioResampler(format="fltp", layout=_LAYOUTS[channels], rate=SAMPLE_RATE)
         chunks: list[np.ndarray] = []
         try:
@@ -83,12 +83,38 @@ def decode_file(path: str | Path) -> DecodedAudio:
 
 
 def _declared_duration(
-    container: av.container.InputContainer, stream: av.AudioStream
+    container: av.container.InputContainer, stream: av.AudioStream, path: Path
 ) -> float | None:
+    """How long the file says it is. FFmpeg derives a WAV's duration from the file size, so
+    for WAV the data chunk's own size is read: that is what exposes a truncated download."""
+    wav = _wav_declared_duration(path)
+    if wav is not None:
+        return wav
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
         return container.duration / av.time_base
+    return None
+
+
+def _wav_declared_duration(path: Path) -> float | None:
+    with path.open("rb") as handle:
+        header = handle.read(4096)
+    if header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+        return None
+    byte_rate = None
+    offset = 12
+    while offset + 8 <= len(header):
+        chunk_id = header[offset : offset + 4]
+        size = int.from_bytes(header[offset + 4 : offset + 8], "little")
+        if chunk_id == b"fmt " and offset + 16 <= len(header):
+            byte_rate = int.from_bytes(header[offset + 16 : offset + 20], "little")
+        elif chunk_id == b"data":
+            # 0 and 0xFFFFFFFF mean "unknown" (a WAV written by a live recorder).
+            if not byte_rate or size in (0, 0xFFFFFFFF):
+                return None
+            return size / byte_rate
+        offset += 8 + size + (size & 1)
     return None
 
 

@@ -118,7 +118,7 @@ class Endpointer:
                 self._voiced += WINDOW
         if self._silent_windows >= self._min_silence_windows:
             return [self._close(self._voiced_end, forced=False)]
-        if window_end - self._start >= self._max_segment:
+        if window_end + WINDOW - self._start > self._max_segment:  # no piece exceeds the max
             return [self._split()]
         if window_end - self._last_partial >= self._partial_interval and (
             self._voiced >= self._min_speech

@@ -49,9 +49,10 @@ def collapse_loops(text: str) -> str:
 def normalize_text(text: str) -> str:
     """Simplified characters, Chinese punctuation, no stray spaces, no repetition loops."""
     text = to_simplified(text.replace("\ufffd", "").strip())
+    text = _SPACE_BETWEEN_CJK.sub("", text)
     text = _CJK_PERIOD.sub("。", text)
     text = _CJK_HALF_PUNCT.sub(_full_width, text)
-    text = _SPACE_BETWEEN_CJK.sub("", text)
+    text = _SPACE_BETWEEN_CJK.sub("", text)  # again: 「OK, 我们」 only now has a 「，」
     text = _REPEATED_PUNCT.sub(r"\1", text)
     text = collapse_loops(text)
     return text.strip("，、；： ")
@@ -65,7 +66,7 @@ def _full_width(match: re.Match[str]) -> str:
 def _hallucination_lists() -> tuple[frozenset[str], tuple[str, ...]]:
     data = yaml.safe_load(_HALLUCINATIONS.read_text(encoding="utf-8"))
     exact = frozenset(_bare(to_simplified(line)) for line in data["exact"])
-    contains = tuple(to_simplified(line) for line in data["contains"])
+    contains = tuple(_bare(to_simplified(line)) for line in data["contains"])
     return exact, contains
 
 
@@ -75,11 +76,11 @@ def _bare(text: str) -> str:
 
 def is_hallucination(text: str) -> bool:
     """True for empty text and the credit lines Whisper invents on silence or noise."""
-    bare = _bare(text)
+    bare = _bare(to_simplified(text))
     if not bare:
         return True
     exact, contains = _hallucination_lists()
-    return bare in exact or any(fragment in text for fragment in contains)
+    return bare in exact or any(fragment in bare for fragment in contains)
 
 
 def normalize_for_scoring(text: str) -> str:
