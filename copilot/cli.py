@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from copilot.commands import speech
+from copilot.commands import insights, speech
 
 app = typer.Typer(
     name="copilot",
@@ -14,5 +14,5 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for area in (speech,):
+for area in (speech, insights):
     area.register(app)

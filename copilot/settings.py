@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from copilot.insights.config import InsightConfig
 from speech.config import SpeechConfig
 
 
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     speech: SpeechConfig = Field(default_factory=SpeechConfig)
     vocabulary: VocabularySettings = Field(default_factory=VocabularySettings)
+    insights: InsightConfig = Field(default_factory=InsightConfig)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,108 @@
+"""Insight-extraction benchmark: per-utterance latency on one core, and quality.
+
+    .venv/bin/python -m bench.extract [--rounds 20]
+
+Latency: every utterance of the shared devset and of tests/insights/data/utterances_extra.jsonl,
+extracted ``rounds`` times in a shuffled order, one at a time, in one process pinned to one CPU
+(the service runs extraction on every final utterance). Quality: the scoring of
+copilot/insights/scoring.py on both sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from copilot.insights import RuleExtractor
+from copilot.insights.scoring import Labelled, Report, load_labelled, score
+
+ROOT = Path(__file__).resolve().parents[1]
+DEVSET = ROOT.parent / "shared" / "devset" / "utterances.jsonl"
+EXTRA = ROOT / "tests" / "insights" / "data" / "utterances_extra.jsonl"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def pin_to_one_core() -> str:
+    if hasattr(os, "sched_setaffinity"):
+        cpu = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})
+        return f"pinned to CPU {cpu}"
+    return "not pinned (no sched_setaffinity here)"
+
+
+def time_extraction(
+    extractor: RuleExtractor, rows: list[Labelled], rounds: int
+) -> tuple[list[float], float]:
+    texts = [row.text for row in rows] * rounds
+    random.Random(7).shuffle(texts)
+    for text in texts[: len(rows)]:  # warm caches (pinyin, regex) as a running service has
+        extractor.extract(text)
+    timings = []
+    started = time.perf_counter()
+    for text in texts:
+        begin = time.perf_counter_ns()
+        extractor.extract(text, speaker="customer")
+        timings.append((time.perf_counter_ns() - begin) / 1e6)
+    return timings, time.perf_counter() - started
+
+
+def quality_table(reports: dict[str, Report]) -> Table:
+    table = Table(title="extraction quality (copilot/insights/scoring.py)")
+    table.add_column("metric")
+    for name, report in reports.items():
+        table.add_column(f"{name} (n={report.total})", justify="right")
+    names = [metric for metric, _ in next(iter(reports.values())).as_rows()]
+    for index, metric in enumerate(names):
+        table.add_row(metric, *(f"{r.as_rows()[index][1]:.3f}" for r in reports.values()))
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=20, help="passes over all utterances")
+    args = parser.parse_args()
+    console = Console(width=120)
+    pinned = pin_to_one_core()
+    load_started = time.perf_counter()
+    extractor = RuleExtractor()
+    load_s = time.perf_counter() - load_started
+    sets = {"extra": load_labelled(EXTRA)}
+    if DEVSET.is_file():
+        sets = {"devset": load_labelled(DEVSET), **sets}
+    rows = [row for labelled in sets.values() for row in labelled]
+    timings, wall_s = time_extraction(extractor, rows, args.rounds)
+
+    latency = Table(title=f"per-utterance extraction, rules backend ({pinned})")
+    for column in ("utterances", "p50 ms", "p95 ms", "p99 ms", "max ms", "mean ms", "per s"):
+        latency.add_column(column, justify="right")
+    latency.add_row(
+        f"{len(timings)} ({len(rows)} × {args.rounds})",
+        f"{percentile(timings, 50):.3f}",
+        f"{percentile(timings, 95):.3f}",
+        f"{percentile(timings, 99):.3f}",
+        f"{max(timings):.3f}",
+        f"{statistics.fmean(timings):.3f}",
+        f"{len(timings) / wall_s:,.0f}",
+    )
+    console.print(latency)
+    console.print(f"start-up (lexicons, competitor pinyin, jieba dictionary): {load_s:.2f} s")
+    reports = {name: score(extractor, labelled) for name, labelled in sets.items()}
+    console.print(quality_table(reports))
+    target = "met" if percentile(timings, 95) <= 10 else "MISSED"
+    console.print(f"target p95 ≤ 10 ms per utterance: {target}")
+
+
+if __name__ == "__main__":
+    main()

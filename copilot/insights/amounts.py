@@ -1,0 +1,128 @@
+"""Amounts of money in speech: 五十万, 三十到五十万, 十五个W, 八十来万, 一个亿, 500k, 1.2M, 60万.
+
+Only numbers that carry a money unit (or a 万/亿 and no counting word after them) are money:
+三个月, 几百张照片, 72小时, 第一期, 两个人 and 打五折 are not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from copilot.insights.lexicon import BudgetLexicon
+from copilot.insights.numbers import (
+    BIG_UNITS,
+    LEADING_CHARS,
+    NUMERAL_CHARS,
+    SMALL_UNITS,
+    parse_range,
+)
+
+_UNIT_CHARS = "".join(SMALL_UNITS) + "".join(BIG_UNITS)
+# A number starts at a word boundary: Arabic digits not inside a word (U8, 5G), a Chinese
+# numeral not inside another one (一百二十万 is never read from its 二十万).
+# Bounded lengths: nothing longer is an amount of money, and a run of 2,000 digits must not
+# become a 2,000-digit budget.
+_NUMERAL = (
+    rf"(?:(?<![A-Za-z\d.])\d{{1,13}}(?:,\d{{3}}){{0,4}}(?:\.\d{{1,4}})?[{_UNIT_CHARS}]{{0,3}}"
+    rf"|(?<![{NUMERAL_CHARS}])[{LEADING_CHARS}][{NUMERAL_CHARS}]{{0,15}})"
+)
+_RANGE_SEPARATORS = "到|至|~|～|-|—|或者|或"
+
+
+@dataclass(frozen=True)
+class MoneyMention:
+    """One amount as said, in CNY. ``low == high`` unless a range was said."""
+
+    start: int
+    end: int
+    low: Decimal
+    high: Decimal
+    ranged: bool  # two numbers (三十到五十万) or a range numeral (二三十万, 十几万)
+    modifier: str  # 多 / 来 / 余 after the number, or ""
+    bare: bool  # no money unit at all (每个月三千): money only next to a budget word
+
+    @property
+    def value(self) -> Decimal:
+        return (self.low + self.high) / 2
+
+
+class MoneyFinder:
+    def __init__(self, lexicon: BudgetLexicon) -> None:
+        self._units = lexicon.units
+        units = "|".join(re.escape(u) for u in sorted(self._units, key=len, reverse=True))
+        # A Latin unit (W, k, M) must not be the start of a word (5Mbps, 2kg).
+        self._pattern = re.compile(
+            rf"(?P<a>{_NUMERAL})"
+            rf"(?:(?P<sep>{_RANGE_SEPARATORS})(?P<b>{_NUMERAL}))?"
+            rf"(?P<mod>多|来|余)?(?P<ge>个)?(?P<late>来|多)?(?P<unit>(?:{units})(?![A-Za-z]))?"
+        )
+        self._classifiers = tuple(lexicon.classifiers_after)
+        self._foreign = tuple(lexicon.foreign_currency_after)
+
+    def find(self, text: str) -> list[MoneyMention]:
+        mentions = []
+        for match in self._pattern.finditer(text):
+            mention = self._mention(text, match)
+            if mention is not None:
+                mentions.append(mention)
+        return mentions
+
+    def _mention(self, text: str, match: re.Match[str]) -> MoneyMention | None:
+        first, second = match["a"], match["b"]
+        unit, counted = match["unit"], match["ge"]
+        following = text[match.end() : match.end() + 4]
+        if match.start() > 0 and text[match.start() - 1] == "第":
+            return None  # an ordinal: 第一期
+        if counted and not unit:
+            return None  # 十几个销售, 一万个客户
+        if following.startswith(self._foreign):
+            return None  # not CNY
+        numerals = first + (second or "")
+        has_big_unit = any(ch in BIG_UNITS for ch in numerals)
+        if not unit and following.startswith(self._classifiers):
+            return None  # 十万用户, 两万条数据
+        first_range = parse_range(first)
+        if first_range is None:
+            return None
+        low, high = first_range
+        if second:
+            second_range = parse_range(second)
+            if second_range is None:
+                return None
+            # 三十到五十万: the first number borrows the second one's 万/亿.
+            if not any(ch in BIG_UNITS for ch in first) and second[-1] in BIG_UNITS:
+                low *= BIG_UNITS[second[-1]]
+            high = second_range[1]
+        multiplier = Decimal(self._units[unit]) if unit else Decimal(1)
+        low, high = low * multiplier, high * multiplier
+        if low > high or high <= 0:
+            return None
+        bare = not unit and not has_big_unit
+        modifier = match["mod"] or match["late"] or ""  # 八十来万, 一个来亿
+        if modifier in ("多", "余") and not second:
+            # 五十多万: between 50 and 60 (the last stated place plus one).
+            place = _last_place(first) * multiplier
+            high = low + place
+        return MoneyMention(
+            start=match.start(),
+            end=match.end(),
+            low=low,
+            high=high,
+            ranged=low != high and not modifier,
+            modifier=modifier,
+            bare=bare,
+        )
+
+
+def _last_place(numeral: str) -> Decimal:
+    """The value of the lowest stated place: 50 -> 10, 100 -> 100, 3千 -> 1000, 一百五 -> 10."""
+    value = parse_range(numeral)
+    if value is None or value[0] == 0:
+        return Decimal(1)
+    number = int(value[0])
+    place = 1
+    while number % (place * 10) == 0:
+        place *= 10
+    return Decimal(place)

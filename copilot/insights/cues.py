@@ -1,0 +1,166 @@
+"""Objections and pain points: lexicon cues per category, negation-aware.
+
+「不是价格的问题」 is not a price objection; 「数据安全我们倒不担心」 is not a risk. An
+utterance can carry several categories; each is reported once, with the clause of its first
+live cue. Objections also have a weak, topic-based tier for utterances nothing else explains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from copilot.insights.competitors import CompetitorHit
+from copilot.insights.lexicon import ObjectionLexicon, PainLexicon, compile_patterns, compile_words
+from copilot.insights.models import Evidence, Objection, ObjectionType, PainPoint
+from copilot.insights.text import Negation, Segmenter
+
+Label = TypeVar("Label", bound=str)
+
+
+@dataclass(frozen=True)
+class Cue(Generic[Label]):
+    label: Label
+    start: int
+    end: int
+
+
+class CueMatcher(Generic[Label]):
+    def __init__(self, patterns: Mapping[Label, Sequence[str]], negation: Negation) -> None:
+        self._patterns = {label: compile_patterns(tuple(p)) for label, p in patterns.items()}
+        self._negation = negation
+
+    def negated(self, segmenter: Segmenter, start: int, end: int) -> bool:
+        return self._negation.negates(segmenter, start, end)
+
+    def first(self, segmenter: Segmenter, pattern: re.Pattern[str]) -> re.Match[str] | None:
+        for match in pattern.finditer(segmenter.text):
+            if not self.negated(segmenter, match.start(), match.end()):
+                return match
+        return None
+
+    def find(self, segmenter: Segmenter) -> dict[Label, Cue[Label]]:
+        """The first cue of each category that is not negated."""
+        found: dict[Label, Cue[Label]] = {}
+        for label, pattern in self._patterns.items():
+            match = self.first(segmenter, pattern)
+            if match is not None:
+                found[label] = Cue(label, match.start(), match.end())
+        return found
+
+
+class PainPointExtractor:
+    def __init__(self, lexicon: PainLexicon, negation: Negation) -> None:
+        self._cues = CueMatcher(lexicon.categories, negation)
+
+    def extract(self, segmenter: Segmenter, utterance_id: str | None) -> list[PainPoint]:
+        cues = sorted(self._cues.find(segmenter).values(), key=lambda c: c.start)
+        return [
+            PainPoint(
+                category=cue.label,
+                text=segmenter.clause_text(cue.start),
+                evidence=Evidence(
+                    utterance_id=utterance_id, text=segmenter.sentence_text(cue.start)
+                ),
+            )
+            for cue in cues
+        ]
+
+
+class ObjectionExtractor:
+    def __init__(self, lexicon: ObjectionLexicon, negation: Negation) -> None:
+        self._cues = CueMatcher(lexicon.types, negation)
+        competitor = lexicon.competitor
+        self._generic = compile_patterns(competitor.generic)
+        self._compare = compile_patterns(competitor.compare)
+        self._using = compile_patterns(competitor.using)
+        self._lock_in = compile_patterns(competitor.lock_in)
+        self._engaged = compile_patterns(competitor.engaged_before)
+        self._concern = re.compile(lexicon.fallback.concern)
+        self._topics = {
+            label: compile_words(words) for label, words in lexicon.fallback.topics.items()
+        }
+
+    def extract(
+        self,
+        segmenter: Segmenter,
+        utterance_id: str | None,
+        competitors: Sequence[CompetitorHit],
+        complains: bool = False,
+        has_budget: bool = False,
+    ) -> list[Objection]:
+        """``complains``: the utterance has pain points, so a competitor the customer already
+        uses is a system they are unhappy with, not a reason to stay. Weak topic evidence is
+        only used when the utterance says nothing else (no pains, no budget)."""
+        found = self._cues.find(segmenter)
+        competing = self._competitor_cue(segmenter, competitors, "need" in found, complains)
+        if competing is not None:
+            # What a competitor offers (免费试用, 便宜一半) is their pitch, not another objection.
+            sentence = segmenter.sentence(competing.start)
+            found = {k: c for k, c in found.items() if not sentence.start <= c.start < sentence.end}
+            found["competitor"] = competing
+        if not found and not complains and not has_budget:
+            weak = self._weak_cue(segmenter)
+            if weak is not None:
+                found[weak.label] = weak
+        return [
+            Objection(
+                type=cue.label,
+                text=segmenter.clause_text(cue.start),
+                evidence=Evidence(
+                    utterance_id=utterance_id, text=segmenter.sentence_text(cue.start)
+                ),
+            )
+            for cue in sorted(found.values(), key=lambda c: c.start)
+        ]
+
+    def _weak_cue(self, segmenter: Segmenter) -> Cue[ObjectionType] | None:
+        scores: dict[ObjectionType, int] = {}
+        first: dict[ObjectionType, int] = {}
+        for span in segmenter.clauses():
+            if not self._concern.search(segmenter.text, span.start, span.end):
+                continue
+            for label, words in self._topics.items():
+                for match in words.finditer(segmenter.text, span.start, span.end):
+                    if self._cues.negated(segmenter, match.start(), match.end()):
+                        continue
+                    scores[label] = scores.get(label, 0) + 1
+                    first.setdefault(label, match.start())
+        if not scores:
+            return None
+        best = max(scores.values())
+        winners = [label for label, score in scores.items() if score == best]
+        if len(winners) != 1:
+            return None
+        return Cue(winners[0], first[winners[0]], first[winners[0]] + 1)
+
+    def _competitor_cue(
+        self,
+        segmenter: Segmenter,
+        competitors: Sequence[CompetitorHit],
+        content: bool,
+        complains: bool,
+    ) -> Cue[ObjectionType] | None:
+        """A competitor (named, or 竞品/别家) compared with us in the same sentence, or one
+        being evaluated (在看Salesforce). One the customer already uses is an objection of its
+        own only if they neither say they are content with it (``content``: a need objection,
+        which then covers any praise of it too) nor complain (``complains``: pain points)."""
+        text = segmenter.text
+        locked = self._cues.first(segmenter, self._lock_in)
+        if locked is not None:
+            return Cue("competitor", locked.start(), locked.end())
+        mentions = [(hit.start, hit.end) for hit in competitors]
+        mentions += [(m.start(), m.end()) for m in self._generic.finditer(text)]
+        for start, _ in sorted(mentions):
+            sentence = segmenter.sentence(start)
+            in_use = self._using.search(text, sentence.start, start) is not None
+            if in_use and (content or complains):
+                continue
+            local = Segmenter(text[sentence.start : sentence.end])
+            compared = self._cues.first(local, self._compare) is not None
+            engaged = self._engaged.search(text, max(sentence.start, start - 8), start)
+            if compared or engaged or in_use:
+                return Cue("competitor", start, start + 1)
+        return None

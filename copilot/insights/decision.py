@@ -1,0 +1,148 @@
+"""The decision chain: people (李总, 王董), roles (财务总监, 分管副院长), bodies (采购委员会,
+设备科) and the order of approval when one is stated (先…然后…最后…).
+
+A role said right before a name belongs to it (运营副总钱总 -> name 钱总, role 运营副总).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from copilot.insights.lexicon import DecisionLexicon
+from copilot.insights.models import DecisionMaker, Evidence, MentionKind
+from copilot.insights.text import Segmenter, expand
+from copilot.insights.words import cuts_word
+
+# 「价钱总是」, 「提高总体」: a surname whose left neighbour forms a common word with it is no
+# surname. Common only: 「要钱总同意」 (要钱 is a word, but a rarer one) still finds 钱总.
+_SURNAME_BOUNDARY_FREQ = 500
+# Bodies found by suffix (「…委员会」) may have swallowed a preposition in front.
+_LEADING_FUNCTION_CHARS = "由让跟找给等被把和与的是要经过报交在向"
+
+
+@dataclass(frozen=True)
+class _Mention:
+    start: int
+    end: int
+    text: str
+    kind: MentionKind
+    rank: int  # which wins when two mentions overlap: explicit before pattern-found
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+class DecisionChainExtractor:
+    def __init__(self, lexicon: DecisionLexicon) -> None:
+        self._lex = lexicon
+        titles = []
+        for title in sorted(lexicon.person_titles, key=len, reverse=True):
+            blocked = lexicon.title_blocklist_after.get(title, ())
+            guard = f"(?!{'|'.join(map(re.escape, blocked))})" if blocked else ""
+            titles.append(re.escape(title) + guard)
+        surnames = "|".join(map(re.escape, sorted(lexicon.surnames, key=len, reverse=True)))
+        self._person = re.compile(f"(?:{surnames})(?:{'|'.join(titles)})")
+        modifiers = _words(lexicon.role_modifiers)
+        self._role = re.compile(
+            rf"(?<![A-Za-z])(?:(?:{modifiers})(?:{_words(lexicon.role_cores)})"
+            rf"|{_words(lexicon.role_strong)})(?![A-Za-z])"
+        )
+        self._body = re.compile(_words(lexicon.bodies))
+        self._body_suffix = re.compile(lexicon.body_suffix_pattern)
+        self._bare_body = re.compile(rf"(?<![A-Za-z]){_words(lexicon.bare_bodies)}(?![A-Za-z])")
+        self._acts_after = re.compile(lexicon.bare_body_act_after)
+        self._acts_before = re.compile(lexicon.bare_body_act_before)
+        self._weak = tuple(lexicon.weak_titles)
+        self._strong = tuple(lexicon.role_strong)
+        self._deciding = re.compile(expand(lexicon.decision_context))
+        self._sequence = re.compile(lexicon.sequence_markers)
+        self._greeting = re.compile(lexicon.greeting_after)
+        self._pair_gap = re.compile(lexicon.pair_gap)
+
+    def extract(self, segmenter: Segmenter, utterance_id: str | None) -> list[DecisionMaker]:
+        text = segmenter.text
+        mentions = _resolve_overlaps(self._mentions(text))
+        mentions = [m for m in mentions if self._counts(segmenter, m)]
+        ordered = len(self._sequence.findall(text)) >= 2 and len(mentions) >= 2
+        chain: list[DecisionMaker] = []
+        seen: set[str] = set()
+        i = 0
+        while i < len(mentions):
+            mention, role = mentions[i], None
+            following = mentions[i + 1] if i + 1 < len(mentions) else None
+            if following is not None and self._pairs(text, mention, following):
+                # 运营副总钱总 / 设备科的张主任: the role or body goes with the person after it.
+                mention, role, i = following, mention.text, i + 1
+            elif mention.kind == "role":
+                role = mention.text
+            i += 1
+            if mention.text in seen:
+                continue
+            seen.add(mention.text)
+            chain.append(
+                DecisionMaker(
+                    name=mention.text,
+                    role=role,
+                    kind=mention.kind,
+                    evidence=Evidence(
+                        utterance_id=utterance_id, text=segmenter.sentence_text(mention.start)
+                    ),
+                )
+            )
+        if ordered:
+            for position, person in enumerate(chain, 1):
+                person.order = position
+        return chain
+
+    def _mentions(self, text: str) -> list[_Mention]:
+        found: list[_Mention] = []
+        for match in self._person.finditer(text):
+            if not cuts_word(text, match.start(), match.start() + 1, _SURNAME_BOUNDARY_FREQ):
+                found.append(_Mention(match.start(), match.end(), match.group(), "person", 3))
+        for match in self._role.finditer(text):
+            found.append(_Mention(match.start(), match.end(), match.group(), "role", 2))
+        for match in self._body.finditer(text):
+            found.append(_Mention(match.start(), match.end(), match.group(), "body", 2))
+        for match in self._body_suffix.finditer(text):
+            start = match.start()
+            while start < match.end() - 3 and text[start] in _LEADING_FUNCTION_CHARS:
+                start += 1
+            found.append(_Mention(start, match.end(), text[start : match.end()], "body", 1))
+        for match in self._bare_body.finditer(text):
+            acts = self._acts_after.match(text[match.end() :]) or self._acts_before.search(
+                text[max(0, match.start() - 4) : match.start()]
+            )
+            if acts:
+                found.append(_Mention(match.start(), match.end(), match.group(), "body", 0))
+        return found
+
+    def _counts(self, segmenter: Segmenter, mention: _Mention) -> bool:
+        text = segmenter.text
+        if self._greeting.match(text[mention.end :]):
+            return False  # 王总您好: the person being spoken to
+        if mention.text.endswith(self._weak) and not mention.text.endswith(self._strong):
+            sentence = segmenter.sentence(mention.start)
+            return bool(self._deciding.search(text, sentence.start, sentence.end))
+        return True
+
+    def _pairs(self, text: str, first: _Mention, second: _Mention) -> bool:
+        if first.kind == "person" or second.kind != "person":
+            return False
+        return bool(self._pair_gap.match(text[first.end : second.start]))
+
+
+def _words(words: tuple[str, ...]) -> str:
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+
+
+def _resolve_overlaps(mentions: list[_Mention]) -> list[_Mention]:
+    """Keep the best of overlapping mentions: the explicit over the pattern-found, then the
+    longer (财务总监 over 财务), then the person over the role."""
+    best: list[_Mention] = []
+    ranked = sorted(mentions, key=lambda m: (-min(m.rank, 2), -m.length, -m.rank, m.start))
+    for mention in ranked:
+        if all(mention.end <= kept.start or kept.end <= mention.start for kept in best):
+            best.append(mention)
+    return sorted(best, key=lambda m: m.start)

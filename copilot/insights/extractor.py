@@ -1,0 +1,137 @@
+"""The ``InsightExtractor`` interface and its rule-based default.
+
+Rules always run, offline, in well under a millisecond or two per utterance; an LLM backend
+(``copilot.insights.llm``) can refine their result. Backends are looked up by the settings
+value in :data:`BACKENDS`.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import Callable
+
+from copilot.insights.budget import BudgetExtractor
+from copilot.insights.commitments import CommitmentExtractor
+from copilot.insights.competitors import CompetitorHit, CompetitorMatcher
+from copilot.insights.config import InsightConfig
+from copilot.insights.cues import ObjectionExtractor, PainPointExtractor
+from copilot.insights.decision import DecisionChainExtractor
+from copilot.insights.lexicon import (
+    BudgetLexicon,
+    CommitmentLexicon,
+    CompetitorList,
+    DecisionLexicon,
+    NegationLexicon,
+    ObjectionLexicon,
+    PainLexicon,
+    bundled,
+    compile_patterns,
+    load,
+)
+from copilot.insights.models import Competitor, Evidence, Insights, Speaker
+from copilot.insights.text import Segmenter, normalize
+from copilot.insights.words import warm_up
+
+logger = logging.getLogger(__name__)
+
+
+class InsightExtractor(abc.ABC):
+    """Turns one utterance into :class:`Insights`."""
+
+    @abc.abstractmethod
+    def extract(
+        self, text: str, speaker: Speaker = "customer", utterance_id: str | None = None
+    ) -> Insights:
+        """Insights in ``text`` said by ``speaker``; evidence carries ``utterance_id``."""
+
+
+class RuleExtractor(InsightExtractor):
+    """Lexicon rules: budget, decision chain, pain points, objections, competitors and
+    commitments. Customers' words give everything; a rep's words give only the rep's
+    commitments (a rep's 「赵总您好」 names no decision maker, their 「预算多少？」 no budget)."""
+
+    def __init__(self, config: InsightConfig | None = None) -> None:
+        self.config = config or InsightConfig()
+        negation = bundled("negation", NegationLexicon)
+        objections = bundled("objections", ObjectionLexicon)
+        self._competitors = CompetitorMatcher(
+            load(self.config.competitors_path, CompetitorList).competitors
+        )
+        self._platform_context = compile_patterns(objections.competitor.platform_context)
+        self._budget = BudgetExtractor(
+            bundled("budget", BudgetLexicon), self.config.approximate_tolerance
+        )
+        self._decision = DecisionChainExtractor(bundled("decision", DecisionLexicon))
+        self._pains = PainPointExtractor(
+            bundled("pain_points", PainLexicon), negation.negation(hypothetical=True)
+        )
+        self._objections = ObjectionExtractor(objections, negation.negation())
+        self._commitments = CommitmentExtractor(bundled("commitments", CommitmentLexicon))
+        warm_up()
+
+    def extract(
+        self, text: str, speaker: Speaker = "customer", utterance_id: str | None = None
+    ) -> Insights:
+        if len(text) > self.config.max_chars:
+            # Callers choose max_chars; the command line tells its user, a service need not.
+            logger.info("utterance of %d characters cut to %d", len(text), self.config.max_chars)
+            text = text[: self.config.max_chars]
+        segmenter = Segmenter(normalize(text))
+        if not segmenter.text:
+            return Insights()
+        commitments = self._commitments.extract(segmenter, speaker, utterance_id)
+        if speaker == "rep":
+            return Insights(commitments=commitments)
+        hits = self._competitor_hits(segmenter)
+        pains = self._pains.extract(segmenter, utterance_id)
+        budget = self._budget.extract(segmenter, utterance_id, [(h.start, h.end) for h in hits])
+        return Insights(
+            budget=budget,
+            decision_chain=self._decision.extract(segmenter, utterance_id),
+            pain_points=pains,
+            objections=self._objections.extract(
+                segmenter, utterance_id, hits, complains=bool(pains), has_budget=budget is not None
+            ),
+            competitors=[
+                Competitor(
+                    name=hit.name,
+                    heard=hit.heard if hit.heard != hit.name else None,
+                    evidence=Evidence(
+                        utterance_id=utterance_id, text=segmenter.sentence_text(hit.start)
+                    ),
+                )
+                for hit in hits
+            ],
+            commitments=commitments,
+        )
+
+    def _competitor_hits(self, segmenter: Segmenter) -> list[CompetitorHit]:
+        """Named competitors; an ERP or office platform only where it is talked about as a
+        competitor (报价, CRM), not as a system to connect (跟用友U8对不上)."""
+        hits = []
+        for hit in self._competitors.find(segmenter.text):
+            if hit.kind == "platform":
+                span = segmenter.sentence(hit.start)
+                if not self._platform_context.search(segmenter.text, span.start, span.end):
+                    continue
+            hits.append(hit)
+        return hits
+
+
+def _llm_backend(config: InsightConfig) -> InsightExtractor:
+    from copilot.insights.llm import LLMExtractor  # needs the optional `llm` extra
+
+    return LLMExtractor(config, RuleExtractor(config))
+
+
+BACKENDS: dict[str, Callable[[InsightConfig], InsightExtractor]] = {
+    "rules": RuleExtractor,
+    "llm": _llm_backend,
+}
+
+
+def build_extractor(config: InsightConfig | None = None) -> InsightExtractor:
+    """The extractor the configuration asks for."""
+    config = config or InsightConfig()
+    return BACKENDS[config.backend](config)

@@ -1,0 +1,100 @@
+"""Text helpers shared by the extractors: normalisation, clauses, sentences, negation."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+# Clause and sentence ends. 「、」 separates list items inside a clause and 「.」 is a decimal
+# point (1.2M), so neither ends anything.
+CLAUSE_BREAKS = "，,。！？!?；;\n…"
+SENTENCE_BREAKS = "。！？!?；;\n"
+# `~` in lexicon patterns: any character that stays inside the clause.
+IN_CLAUSE = f"[^{re.escape(CLAUSE_BREAKS)}]"
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
+# Speech recognition sometimes spaces out Chinese (销 售 易) or digits and units (80 万).
+_SPACE_INSIDE_CJK = re.compile(
+    rf"(?<=[{_CJK}\d])[ \t\u3000]+(?=[{_CJK}])|(?<=[{_CJK}])[ \t\u3000]+(?=\d)"
+)
+# Full-width letters and digits (６０万, ＣＲＭ) to ASCII; punctuation stays as it is because
+# evidence quotes the customer's words.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF5B) if chr(code).isalnum()}
+
+
+def normalize(text: str) -> str:
+    return _SPACE_INSIDE_CJK.sub("", text.translate(_FULL_WIDTH)).strip()
+
+
+def expand(pattern: str) -> str:
+    """A lexicon pattern as a regular expression (`~` -> any character of the clause)."""
+    return pattern.replace("~", IN_CLAUSE)
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+class Segmenter:
+    """Clause and sentence boundaries of one text, found once and looked up by position."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._clause_ends = [i for i, ch in enumerate(text) if ch in CLAUSE_BREAKS]
+        self._sentence_ends = [i for i, ch in enumerate(text) if ch in SENTENCE_BREAKS]
+
+    @staticmethod
+    def _around(ends: list[int], position: int, length: int) -> Span:
+        index = bisect.bisect_left(ends, position)
+        start = ends[index - 1] + 1 if index > 0 else 0
+        end = ends[index] if index < len(ends) else length
+        return Span(start, end)
+
+    def clause(self, position: int) -> Span:
+        return self._around(self._clause_ends, position, len(self.text))
+
+    def sentence(self, position: int) -> Span:
+        return self._around(self._sentence_ends, position, len(self.text))
+
+    def clause_text(self, position: int) -> str:
+        span = self.clause(position)
+        return self.text[span.start : span.end].strip()
+
+    def sentence_text(self, position: int) -> str:
+        span = self.sentence(position)
+        return self.text[span.start : span.end].strip()
+
+    def clauses(self) -> list[Span]:
+        return _spans(self._clause_ends, len(self.text))
+
+    def sentences(self) -> list[Span]:
+        return _spans(self._sentence_ends, len(self.text))
+
+
+def _spans(ends: list[int], length: int) -> list[Span]:
+    bounds = [-1, *ends, length]
+    return [Span(a + 1, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a + 1]
+
+
+def contains_any(text: str, words: tuple[str, ...]) -> bool:
+    return any(word in text for word in words)
+
+
+@dataclass(frozen=True)
+class Negation:
+    """Words that cancel a cue in its clause: before it (不是价格的问题) or after it
+    (数据安全倒不担心)."""
+
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    window_before: int
+    window_after: int
+
+    def negates(self, segmenter: Segmenter, start: int, end: int) -> bool:
+        clause = segmenter.clause(start)
+        before = segmenter.text[max(clause.start, start - self.window_before) : start]
+        after = segmenter.text[end : min(clause.end, end + self.window_after)]
+        return contains_any(before, self.before) or contains_any(after, self.after)

@@ -1,0 +1,1 @@
+"""Versioned LLM prompt templates (Markdown with a YAML header); see README.md."""

@@ -1,0 +1,174 @@
+"""Budgets: Chinese and mixed amounts, qualifiers, periods, shares, and numbers that are not
+budgets. Approximations are ±20% (the devset gold's convention); ceilings leave amount_min
+null (CONTRACT.md) with a closed estimate of [80%, 100%]."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cn2an
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from copilot.insights import Insights
+
+Extract = Callable[[str], Insights]
+
+
+@pytest.mark.parametrize(
+    ("said", "low", "high", "kind"),
+    [
+        ("总共准备了八十个W，硬件软件都在里面。", 800000, 800000, "exact"),
+        ("今年的预算是八十五万，不含税。", 850000, 850000, "exact"),
+        ("预算60万。", 600000, 600000, "exact"),
+        ("预算500k左右。", 400000, 600000, "approximate"),
+        ("大概六十万吧。", 480000, 720000, "approximate"),
+        ("五十万左右", 400000, 600000, "approximate"),
+        ("八十来万吧，具体还得看方案。", 640000, 960000, "approximate"),
+        ("一年十万出头吧。", 100000, 120000, "approximate"),
+        ("将近一百万。", 800000, 1000000, "approximate"),
+        ("我们预算三十到五十万之间。", 300000, 500000, "range"),
+        ("预算大概在五六十万。", 500000, 600000, "range"),
+        ("一年能投二三十个W。", 200000, 300000, "range"),
+        ("项目预算1.2M。", 1200000, 1200000, "exact"),
+        ("这次准备了一个亿。", 100000000, 100000000, "exact"),
+        ("预算大概一个来亿。", 80000000, 120000000, "approximate"),
+        ("十五个W就够了。", 150000, 150000, "exact"),
+        ("五十多万吧。", 440000, 660000, "approximate"),
+    ],
+)
+def test_amounts(customer: Extract, said: str, low: int, high: int, kind: str) -> None:
+    budget = customer(said).budget
+    assert budget is not None
+    assert (budget.amount_min, budget.amount_max, budget.kind) == (low, high, kind)
+    assert budget.currency == "CNY"
+
+
+@pytest.mark.parametrize(
+    ("said", "ceiling"),
+    [
+        ("我们这边预算一百万以内，超过这个数就得重新立项。", 1000000),
+        ("不超过两百万。", 2000000),
+        ("一年最多十万。", 100000),
+        ("最多也就五十万，这是我们能给到的上限。", 500000),
+        ("一百五十万是我们的上限。", 1500000),
+        ("三十万是我们能接受的最高价了。", 300000),
+        ("最多能给到每个月八千。", 8000),
+        ("超过五十万我们就接受不了。", 500000),
+    ],
+)
+def test_ceilings_have_no_minimum(customer: Extract, said: str, ceiling: int) -> None:
+    budget = customer(said).budget
+    assert budget is not None
+    assert (budget.amount_min, budget.amount_max, budget.kind) == (None, ceiling, "ceiling")
+    assert (budget.estimate_min, budget.estimate_max) == (round(ceiling * 0.8), ceiling)
+
+
+def test_floor_has_no_maximum(customer: Extract) -> None:
+    budget = customer("至少五十万起步。").budget
+    assert budget is not None
+    assert (budget.amount_min, budget.amount_max, budget.kind) == (500000, None, "floor")
+
+
+@pytest.mark.parametrize(
+    ("said", "period"),
+    [
+        ("一年二十万左右是能接受的。", "year"),
+        ("每年大概能拿出二十万。", "year"),
+        ("预算500k左右，按年付。", "year"),
+        ("每个月两万块以内我们还能承受。", "month"),
+        ("月费三千块。", "month"),
+        ("一次性买断的话一百万。", "one_time"),
+        ("总共准备了八十个W。", None),
+    ],
+)
+def test_periods(customer: Extract, said: str, period: str | None) -> None:
+    budget = customer(said).budget
+    assert budget is not None
+    assert budget.period == period
+
+
+@pytest.mark.parametrize(
+    ("said", "applies", "total", "scope"),
+    [
+        ("预算方面，老板批了两百万，软件这块大概占一半。", 1000000, 2000000, "软件"),
+        ("项目总预算1.2M，其中软件大概四成。", 480000, 1200000, "软件"),
+        ("预算两百万，其中CRM一百二十万。", 1200000, 2000000, None),
+    ],
+)
+def test_share_of_a_total(
+    customer: Extract, said: str, applies: int, total: int, scope: str | None
+) -> None:
+    budget = customer(said).budget
+    assert budget is not None
+    assert (budget.amount_min, budget.amount_max) == (applies, applies)
+    assert budget.total_amount == total
+    assert budget.scope == scope
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "交付周期能不能压缩到三个月？",
+        "区域经理每天要看几百张照片。",
+        "线索进来以后72小时都没人跟进。",
+        "第一期先上销售模块。",
+        "我们两个人就够了。",
+        "我给您打个五折。",
+        "我们有十万用户，两万条线索。",
+        "十几个销售每天手工录客户信息。",
+        "这个金额超过五十万就要走招标流程。",
+        "五十万以上的项目都要上董事会。",
+        "销售易报价才三十万。",
+        "你们报价八十万，太贵了。",
+        "我们一年营收三个亿。",
+        "去年花了四十多万上了个系统。",
+        "万一以后不用了数据能不能导出来？",
+        "千万别这么做。",
+        "百分之三十的客户流失了。",
+        "预算五万美元。",
+        "",
+    ],
+)
+def test_numbers_that_are_not_a_budget(customer: Extract, said: str) -> None:
+    assert customer(said).budget is None
+
+
+def test_the_budget_beats_other_money_in_the_utterance(customer: Extract) -> None:
+    budget = customer("你们报价八十万，我们预算只有五十万。").budget
+    assert budget is not None
+    assert budget.amount_max == 500000
+    assert budget.evidence.utterance_id == "u1"
+
+
+def test_asr_spacing_and_full_width_digits(customer: Extract) -> None:
+    budget = customer("预算 ６０ 万 左右").budget
+    assert budget is not None
+    assert (budget.amount_min, budget.amount_max) == (480000, 720000)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=9999))
+def test_any_chinese_amount_in_wan(customer: Extract, wan: int) -> None:
+    budget = customer(f"我们的预算是{cn2an.an2cn(wan)}万。").budget
+    assert budget is not None
+    assert budget.amount_min == budget.amount_max == wan * 10000
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=99999))
+def test_any_arabic_amount_approximately(customer: Extract, wan: int) -> None:
+    budget = customer(f"预算{wan}万左右").budget
+    assert budget is not None
+    assert budget.amount_min == round(wan * 10000 * 0.8)
+    assert budget.amount_max == round(wan * 10000 * 1.2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=1, max_value=999), st.integers(min_value=1, max_value=999))
+def test_any_range(customer: Extract, low: int, span: int) -> None:
+    high = low + span
+    budget = customer(f"预算{cn2an.an2cn(low)}到{cn2an.an2cn(high)}万之间").budget
+    assert budget is not None
+    assert (budget.amount_min, budget.amount_max) == (low * 10000, high * 10000)

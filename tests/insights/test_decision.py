@@ -1,0 +1,84 @@
+"""The decision chain: people, roles, bodies, pairing and approval order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from copilot.insights import Insights, RuleExtractor
+
+Extract = Callable[[str], Insights]
+
+
+def chain(insights: Insights) -> list[tuple[str, str | None]]:
+    return [(d.name, d.role) for d in insights.decision_chain]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("这个要等我们李总回来再定。", [("李总", None)]),
+        ("这事得回去跟我们王董汇报一下。", [("王董", None)]),
+        ("陈经理说了，要先审批。", [("陈经理", None)]),
+        ("最后还是我们老板说了算。", [("老板", "老板")]),
+        ("大概六十万吧，要我们运营副总钱总同意才行。", [("钱总", "运营副总")]),
+        ("我们财务总监李总比较看重投入产出。", [("李总", "财务总监")]),
+        ("CTO王总比较关注API开放性。", [("王总", "CTO")]),
+        ("设备科的张主任比较关心维保。", [("张主任", "设备科")]),
+        ("这个金额超过五十万就要走招标流程，由采购委员会来定。", [("采购委员会", None)]),
+        ("最终拍板的是我们董事会。", [("董事会", None)]),
+        ("这要分管副院长签字。", [("分管副院长", "分管副院长")]),
+        ("得过法务那关。", [("法务", None)]),
+    ],
+)
+def test_people_roles_and_bodies(customer: Extract, said: str, expected: list[object]) -> None:
+    assert chain(customer(said)) == expected
+
+
+def test_approval_order(customer: Extract) -> None:
+    insights = customer("一般是部门经理先提需求，然后分管副总审批，最后财务付款。")
+    assert [(d.name, d.order) for d in insights.decision_chain] == [
+        ("部门经理", 1),
+        ("分管副总", 2),
+        ("财务", 3),
+    ]
+
+
+def test_order_with_a_committee(customer: Extract) -> None:
+    insights = customer("设备科那边要先论证，然后报分管副院长，最后院长办公会定。")
+    assert [(d.name, d.order) for d in insights.decision_chain] == [
+        ("设备科", 1),
+        ("分管副院长", 2),
+        ("院长办公会", 3),
+    ]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "价钱总是谈不拢。",  # 钱总 inside 价钱总是
+        "提高总体效率。",
+        "区域经理每天要看几百张照片，根本看不过来。",  # users, not deciders
+        "财务数据都在Excel里。",  # a department named in passing
+        "接口这块一直是老大难。",
+        "",
+    ],
+)
+def test_no_decision_maker(customer: Extract, said: str) -> None:
+    assert customer(said).decision_chain == []
+
+
+def test_a_greeting_names_no_decision_maker(customer: Extract) -> None:
+    assert customer("王总您好，我是小李。").decision_chain == []
+
+
+def test_rep_words_give_no_decision_chain(extractor: RuleExtractor) -> None:
+    insights = extractor.extract("赵总您好，这个是不是要您老板拍板？", speaker="rep")
+    assert insights.decision_chain == []
+
+
+def test_evidence_quotes_the_sentence(customer: Extract) -> None:
+    person = customer("价格还行。这个要等我们李总回来再定。").decision_chain[0]
+    assert person.evidence.text == "这个要等我们李总回来再定"
+    assert person.evidence.utterance_id == "u1"
