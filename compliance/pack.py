@@ -1,0 +1,135 @@
+"""A compiled rule pack: every rule's triggers in one Aho-Corasick automaton, regexes
+compiled once, lexicon references expanded. Immutable, so a reload swaps it atomically."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ahocorasick
+
+from compliance.detectors import DETECTORS, Detector, DetectorSettings
+from compliance.models import Category, Severity
+from compliance.schema import ConditionSpec, Examples, RuleSpec
+from compliance.text import Scope, normalize
+
+
+@dataclass(frozen=True)
+class Condition:
+    words: frozenset[str]
+    regex: re.Pattern[str] | None
+    before: int | None
+    after: int | None
+    scope: Scope
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    category: Category
+    severity: Severity
+    suggestion: str
+    words: tuple[str, ...]
+    regex: re.Pattern[str] | None
+    anchors: tuple[str, ...]
+    detector: Detector | None
+    require: tuple[Condition, ...]
+    unless: tuple[Condition, ...]
+    examples: Examples
+    source: Path
+
+
+@dataclass(frozen=True)
+class RulePack:
+    rules: tuple[Rule, ...]
+    detector_settings: DetectorSettings
+    files: tuple[Path, ...] = ()
+    # word -> indexes of the rules it triggers / gates; filled by build()
+    triggers: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    anchors: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # rules with a regex or detector and no anchors: they look at every message
+    always: tuple[int, ...] = ()
+    automaton: ahocorasick.Automaton | None = None
+
+    @classmethod
+    def build(
+        cls, rules: list[Rule], detector_settings: DetectorSettings, files: tuple[Path, ...]
+    ) -> RulePack:
+        triggers: dict[str, list[int]] = defaultdict(list)
+        anchors: dict[str, list[int]] = defaultdict(list)
+        vocabulary: set[str] = set()
+        always = []
+        for index, rule in enumerate(rules):
+            for word in rule.words:
+                triggers[word].append(index)
+            for word in rule.anchors:
+                anchors[word].append(index)
+            if not rule.words and not rule.anchors:
+                always.append(index)
+            vocabulary.update(rule.words, rule.anchors)
+            for condition in (*rule.require, *rule.unless):
+                vocabulary.update(condition.words)
+        automaton = None
+        if vocabulary:
+            automaton = ahocorasick.Automaton()
+            for word in vocabulary:
+                automaton.add_word(word, word)
+            automaton.make_automaton()
+        return cls(
+            rules=tuple(rules),
+            detector_settings=detector_settings,
+            files=files,
+            triggers={word: tuple(ids) for word, ids in triggers.items()},
+            anchors={word: tuple(ids) for word, ids in anchors.items()},
+            always=tuple(always),
+            automaton=automaton,
+        )
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((rule for rule in self.rules if rule.id == rule_id), None)
+
+
+def _words(items: list[str]) -> tuple[str, ...]:
+    # Rule words go through the same normalisation as messages (case, width, spaces).
+    return tuple(dict.fromkeys(word for word in (normalize(item)[0] for item in items) if word))
+
+
+def _regex(pattern: str | None) -> re.Pattern[str] | None:
+    return None if pattern is None else re.compile(pattern, re.IGNORECASE)
+
+
+def compile_condition(spec: ConditionSpec) -> Condition:
+    return Condition(
+        words=frozenset(_words(spec.words)),
+        regex=_regex(spec.regex),
+        before=spec.before,
+        after=spec.after,
+        scope=spec.scope,
+    )
+
+
+def compile_rule(spec: RuleSpec, category: Category, source: Path) -> Rule:
+    """Compile a rule whose lexicon references are already expanded. Raises KeyError for an
+    unknown detector name."""
+    detector = None
+    if spec.detector is not None:
+        if spec.detector not in DETECTORS:
+            known = ", ".join(sorted(DETECTORS))
+            raise KeyError(f"unknown detector {spec.detector!r} (known: {known})")
+        detector = DETECTORS[spec.detector]
+    return Rule(
+        id=spec.id,
+        category=category,
+        severity=spec.severity,
+        suggestion=spec.suggestion.strip(),
+        words=_words(spec.words),
+        regex=_regex(spec.regex),
+        anchors=_words(spec.anchors),
+        detector=detector,
+        require=tuple(compile_condition(c) for c in spec.require),
+        unless=tuple(compile_condition(c) for c in spec.unless),
+        examples=spec.examples,
+        source=source,
+    )
