@@ -28,3 +28,4 @@ test: lint
 bench: install
 	$(PY) -m bench.asr
 	$(PY) -m bench.extract
+	$(PY) -m bench.compliance

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from copilot.commands import insights, speech
+from copilot.commands import compliance, insights, speech
 
 app = typer.Typer(
     name="copilot",
@@ -14,5 +14,5 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for area in (speech, insights):
+for area in (speech, insights, compliance):
     area.register(app)

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from compliance.config import ComplianceConfig
 from copilot.insights.config import InsightConfig
 from speech.config import SpeechConfig
 
@@ -40,6 +41,7 @@ class Settings(BaseSettings):
     speech: SpeechConfig = Field(default_factory=SpeechConfig)
     vocabulary: VocabularySettings = Field(default_factory=VocabularySettings)
     insights: InsightConfig = Field(default_factory=InsightConfig)
+    compliance: ComplianceConfig = Field(default_factory=ComplianceConfig)
 
 
 @lru_cache(maxsize=1)

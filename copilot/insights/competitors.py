@@ -106,7 +106,7 @@ class CompetitorMatcher:
             if _overlaps(match.start(), match.end(), taken):
                 continue
             if _CJK.match(match.group()[0]) and cuts_word(
-                text, match.start(), match.end(), _LITERAL_BOUNDARY_FREQ
+                text, match.start(), match.end(), _LITERAL_BOUNDARY_FREQ, rebind_left=True
             ):
                 continue
             name = self._spellings[_squash(match.group())]
@@ -133,7 +133,7 @@ class CompetitorMatcher:
                     continue
                 exact = heard == spelling
                 boundary = _LITERAL_BOUNDARY_FREQ if exact else _SOUNDALIKE_BOUNDARY_FREQ
-                if cuts_word(text, start, end, boundary):
+                if cuts_word(text, start, end, boundary, rebind_left=True):
                     continue
                 hits.append(self._hit(name, start, end, text))
                 taken.append((start, end))

@@ -11,9 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_COMPETITORS = REPO_ROOT / "knowledge_base" / "competitors.yaml"
-DEFAULT_PROMPTS = REPO_ROOT / "prompts"
+from knowledge_base import COMPETITORS_FILE as DEFAULT_COMPETITORS
+from prompts import PROMPTS_DIR as DEFAULT_PROMPTS
 
 
 class _Options(BaseModel):

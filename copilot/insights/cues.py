@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from copilot.insights.competitors import CompetitorHit
-from copilot.insights.lexicon import ObjectionLexicon, PainLexicon, compile_patterns, compile_words
+from copilot.insights.lexicon import (
+    ObjectionLexicon,
+    PainLexicon,
+    compile_optional,
+    compile_patterns,
+    compile_words,
+)
 from copilot.insights.models import Evidence, Objection, ObjectionType, PainPoint
 from copilot.insights.text import Negation, Segmenter
 
@@ -76,6 +82,8 @@ class ObjectionExtractor:
         self._generic = compile_patterns(competitor.generic)
         self._compare = compile_patterns(competitor.compare)
         self._using = compile_patterns(competitor.using)
+        self._using_after = compile_optional(competitor.using_after)
+        self._denied = compile_optional(competitor.denied_before)
         self._lock_in = compile_patterns(competitor.lock_in)
         self._engaged = compile_patterns(competitor.engaged_before)
         self._concern = re.compile(lexicon.fallback.concern)
@@ -153,14 +161,36 @@ class ObjectionExtractor:
             return Cue("competitor", locked.start(), locked.end())
         mentions = [(hit.start, hit.end) for hit in competitors]
         mentions += [(m.start(), m.end()) for m in self._generic.finditer(text)]
-        for start, _ in sorted(mentions):
+        for start, end in sorted(mentions):
             sentence = segmenter.sentence(start)
-            in_use = self._using.search(text, sentence.start, start) is not None
+            in_use = self._in_use(segmenter, start, end)
             if in_use and (content or complains):
                 continue
             local = Segmenter(text[sentence.start : sentence.end])
             compared = self._cues.first(local, self._compare) is not None
-            engaged = self._engaged.search(text, max(sentence.start, start - 8), start)
+            engaged_at = self._engaged.search(text, max(sentence.start, start - 8), start)
+            engaged = engaged_at is not None and not self._is_denied(
+                text, sentence.start, engaged_at.start()
+            )
             if compared or engaged or in_use:
                 return Cue("competitor", start, start + 1)
         return None
+
+    def _is_denied(self, text: str, floor: int, position: int) -> bool:
+        """Whether a denial (没有, 并没) comes right before ``position``: 「没有在用别家」."""
+        if self._denied is None:
+            return False
+        return self._denied.search(text, max(floor, position - 4), position) is not None
+
+    def _in_use(self, segmenter: Segmenter, start: int, end: int) -> bool:
+        """Whether the customer already uses the competitor at ``start:end``: a `using` cue
+        earlier in its sentence (已经在用销售易) or right after it in its clause (Salesforce我们
+        一直在用), not denied (没有在用别家)."""
+        text = segmenter.text
+        sentence = segmenter.sentence(start)
+        cues = list(self._using.finditer(text, sentence.start, start))
+        if self._using_after is not None:
+            clause = segmenter.clause(start)
+            cues += self._using_after.finditer(text, end, min(clause.end, end + 8))
+        floor = segmenter.clause(start).start
+        return any(not self._is_denied(text, min(floor, m.start()), m.start()) for m in cues)

@@ -26,6 +26,7 @@ from copilot.insights.lexicon import (
     ObjectionLexicon,
     PainLexicon,
     bundled,
+    compile_optional,
     compile_patterns,
     load,
 )
@@ -59,6 +60,8 @@ class RuleExtractor(InsightExtractor):
             load(self.config.competitors_path, CompetitorList).competitors
         )
         self._platform_context = compile_patterns(objections.competitor.platform_context)
+        self._platform_before = compile_optional(objections.competitor.platform_before)
+        self._platform_after = compile_optional(objections.competitor.platform_after)
         self._budget = BudgetExtractor(
             bundled("budget", BudgetLexicon), self.config.approximate_tolerance
         )
@@ -111,12 +114,25 @@ class RuleExtractor(InsightExtractor):
         competitor (报价, CRM), not as a system to connect (跟用友U8对不上)."""
         hits = []
         for hit in self._competitors.find(segmenter.text):
-            if hit.kind == "platform":
-                span = segmenter.sentence(hit.start)
-                if not self._platform_context.search(segmenter.text, span.start, span.end):
-                    continue
+            if hit.kind == "platform" and not self._platform_compared(segmenter, hit):
+                continue
             hits.append(hit)
         return hits
+
+    def _platform_compared(self, segmenter: Segmenter, hit: CompetitorHit) -> bool:
+        """A platform talked about as a competitor: CRM or offer words in its sentence, or a
+        comparison right around its name (比用友贵, 企业微信免费)."""
+        text = segmenter.text
+        span = segmenter.sentence(hit.start)
+        if self._platform_context.search(text, span.start, span.end):
+            return True
+        clause = segmenter.clause(hit.start)
+        before = self._platform_before
+        after = self._platform_after
+        return bool(
+            (before is not None and before.search(text, clause.start, hit.start))
+            or (after is not None and after.match(text, hit.end, clause.end))
+        )
 
 
 def _llm_backend(config: InsightConfig) -> InsightExtractor:

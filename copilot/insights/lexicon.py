@@ -43,8 +43,12 @@ class CompetitorCues(LexiconSchema):
     compare: tuple[str, ...]
     lock_in: tuple[str, ...]
     using: tuple[str, ...]
+    using_after: tuple[str, ...] = ()
+    denied_before: tuple[str, ...] = ()
     engaged_before: tuple[str, ...]
     platform_context: tuple[str, ...]
+    platform_before: tuple[str, ...] = ()
+    platform_after: tuple[str, ...] = ()
 
 
 class FallbackCues(LexiconSchema):
@@ -171,3 +175,9 @@ def compile_patterns(patterns: tuple[str, ...] | list[str]) -> re.Pattern[str]:
         return re.compile(alternation(patterns))
     except re.error as exc:
         raise LexiconError(f"bad pattern in lexicon: {exc}") from exc
+
+
+def compile_optional(patterns: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
+    """Like :func:`compile_patterns`, but ``None`` for no patterns (an empty alternation would
+    match everywhere)."""
+    return compile_patterns(patterns) if patterns else None

@@ -25,12 +25,24 @@ def frequency(word: str) -> int:
     return _frequencies().get(word, 0)
 
 
-def cuts_word(text: str, start: int, end: int, min_frequency: int) -> bool:
+def cuts_word(
+    text: str, start: int, end: int, min_frequency: int, rebind_left: bool = False
+) -> bool:
     """Whether text[start:end] starts or ends in the middle of a common word: the character
-    before it plus its first one, or its last one plus the character after it."""
+    before it plus its first one, or its last one plus the character after it.
+
+    With ``rebind_left`` the character before is not counted as cut off when it ends a word
+    at least as common with the character before it: in 「不过分享销客」 the 过 belongs to 不过,
+    not to 过分, so 分享销客 starts a word whatever filler precedes it."""
     left = text[start - 1 : start + 1] if start > 0 else ""
     right = text[end - 1 : end + 1] if end < len(text) else ""
-    return any(len(pair) == 2 and frequency(pair) >= min_frequency for pair in (left, right))
+    if len(right) == 2 and frequency(right) >= min_frequency:
+        return True
+    if len(left) != 2 or frequency(left) < min_frequency:
+        return False
+    return not (
+        rebind_left and start >= 2 and frequency(text[start - 2 : start]) >= frequency(left)
+    )
 
 
 def warm_up() -> None:
