@@ -7,7 +7,10 @@ segments, and each flag keeps the segment it came from as its evidence (CONTRACT
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+
+from pypinyin import lazy_pinyin
 
 from compliance import Flag, Scanner
 from copilot.insights.models import Evidence
@@ -20,6 +23,36 @@ class SpokenFlag(Flag):
     evidence: Evidence
 
 
+_NUMBER_SOUNDS = {
+    "yi": "一",
+    "er": "二",
+    "liang": "两",
+    "san": "三",
+    "si": "四",
+    "wu": "五",
+    "liu": "六",
+    "qi": "七",
+    "ba": "八",
+    "jiu": "九",
+}
+_DISCOUNT_VERB = re.compile("打(?:个|到)?$")
+
+
+def repair_misheard_discounts(text: str) -> str:
+    """Discounts as speech recognition mishears them, written back: 「打个舞者」 → 「打个五折」.
+
+    Only after 打 and only for a number sound followed by the sound of 折, so ordinary words
+    stay; the length never changes, so flag offsets still point into the original text."""
+    chars = list(text)
+    for i in range(1, len(chars) - 1):
+        if chars[i + 1] == "折" and chars[i] in _NUMBER_SOUNDS.values():
+            continue
+        number = _NUMBER_SOUNDS.get(lazy_pinyin(chars[i])[0])
+        if number and lazy_pinyin(chars[i + 1])[0] == "zhe" and _DISCOUNT_VERB.search(text[:i]):
+            chars[i], chars[i + 1] = number, "折"
+    return "".join(chars)
+
+
 def scan_segment(scanner: Scanner, segment: Segment) -> list[SpokenFlag]:
     """Flags in one final segment of the rep; other speakers' words are never flagged
     (a customer saying 「你们保证不延期吗」 is asking, not promising)."""
@@ -28,7 +61,7 @@ def scan_segment(scanner: Scanner, segment: Segment) -> list[SpokenFlag]:
     evidence = Evidence(utterance_id=segment.id, text=segment.text)
     return [
         SpokenFlag(**flag.model_dump(), evidence=evidence)
-        for flag in scanner.scan(segment.text).flags
+        for flag in scanner.scan(repair_misheard_discounts(segment.text)).flags
     ]
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+from pypinyin import lazy_pinyin
 
 from copilot.insights.lexicon import DecisionLexicon
 from copilot.insights.models import DecisionMaker, Evidence, MentionKind
@@ -44,6 +47,14 @@ class DecisionChainExtractor:
             titles.append(re.escape(title) + guard)
         surnames = "|".join(map(re.escape, sorted(lexicon.surnames, key=len, reverse=True)))
         self._person = re.compile(f"(?:{surnames})(?:{'|'.join(titles)})")
+        self._title = re.compile("|".join(titles))
+        # Speech recognition writes a name by its sound: 「运营副总前总」 for 钱总. Right after a
+        # role, a non-surname with a surname's sound before a title is read as that surname
+        # (the most common one with the sound: the lexicon lists surnames common first).
+        self._surnames = frozenset(lexicon.surnames)
+        self._surname_by_sound: dict[str, str] = {}
+        for surname in lexicon.surnames:
+            self._surname_by_sound.setdefault(pinyin_key(surname), surname)
         modifiers = _words(lexicon.role_modifiers)
         self._role = re.compile(
             rf"(?<![A-Za-z])(?:(?:{modifiers})(?:{_words(lexicon.role_cores)})"
@@ -103,6 +114,9 @@ class DecisionChainExtractor:
                 found.append(_Mention(match.start(), match.end(), match.group(), "person", 3))
         for match in self._role.finditer(text):
             found.append(_Mention(match.start(), match.end(), match.group(), "role", 2))
+            heard = self._misheard_person(text, match.end())
+            if heard is not None:
+                found.append(heard)
         for match in self._body.finditer(text):
             found.append(_Mention(match.start(), match.end(), match.group(), "body", 2))
         for match in self._body_suffix.finditer(text):
@@ -118,6 +132,15 @@ class DecisionChainExtractor:
                 found.append(_Mention(match.start(), match.end(), match.group(), "body", 0))
         return found
 
+    def _misheard_person(self, text: str, start: int) -> _Mention | None:
+        if start >= len(text) or text[start] in self._surnames:
+            return None
+        surname = self._surname_by_sound.get(pinyin_key(text[start]))
+        title = self._title.match(text, start + 1) if surname else None
+        if surname is None or title is None:
+            return None
+        return _Mention(start, title.end(), surname + title.group(), "person", 3)
+
     def _counts(self, segmenter: Segmenter, mention: _Mention) -> bool:
         text = segmenter.text
         if self._greeting.match(text[mention.end :]):
@@ -131,6 +154,12 @@ class DecisionChainExtractor:
         if first.kind == "person" or second.kind != "person":
             return False
         return bool(self._pair_gap.match(text[first.end : second.start]))
+
+
+@lru_cache(maxsize=4096)
+def pinyin_key(char: str) -> str:
+    """The toneless reading of one character (its first reading)."""
+    return lazy_pinyin(char)[0]
 
 
 def _words(words: tuple[str, ...]) -> str:

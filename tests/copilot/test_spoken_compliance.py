@@ -38,3 +38,16 @@ def test_promise_in_the_demo_call_is_caught_from_speech(speech_engine: SpeechEng
     assert all(f.evidence.utterance_id for f in flags)
     rep_ids = {s.id for s in transcript.segments if s.speaker == "rep"}
     assert {f.evidence.utterance_id for f in flags} <= rep_ids
+
+
+def test_misheard_discounts_are_written_back_before_scanning() -> None:
+    from copilot.spoken_compliance import repair_misheard_discounts
+
+    assert repair_misheard_discounts("这样，我给您打个舞者。") == "这样，我给您打个五折。"
+    assert repair_misheard_discounts("我给您打七者") == "我给您打七折"
+    for unchanged in ("舞者表演很好", "我打算下周来", "打个折扣", "九五折走审批"):
+        assert repair_misheard_discounts(unchanged) == unchanged
+    segment = Segment(id="s1", start=0, end=2, speaker="rep", text="我给您打个舞者，今天就能定。")
+    (flag,) = scan_segment(Scanner(), segment)
+    assert flag.category == "unauthorized_discount"
+    assert flag.evidence.text == segment.text
