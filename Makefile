@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,llm]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,llm,embeddings]'
 	touch $(STAMP)
 
 demo: install
@@ -29,3 +29,4 @@ bench: install
 	$(PY) -m bench.asr
 	$(PY) -m bench.extract
 	$(PY) -m bench.compliance
+	$(PY) -m bench.retrieval

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from compliance.config import ComplianceConfig
 from copilot.insights.config import InsightConfig
+from retrieval.config import RetrievalConfig
 from speech.config import SpeechConfig
 
 
@@ -42,6 +43,7 @@ class Settings(BaseSettings):
     vocabulary: VocabularySettings = Field(default_factory=VocabularySettings)
     insights: InsightConfig = Field(default_factory=InsightConfig)
     compliance: ComplianceConfig = Field(default_factory=ComplianceConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
 
 
 @lru_cache(maxsize=1)

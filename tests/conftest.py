@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,9 @@ DEVSET = REPO.parent / "shared" / "devset"
 for _name in [n for n in os.environ if n.startswith("COPILOT_")]:
     del os.environ[_name]
 os.environ["HF_HUB_OFFLINE"] = "1"  # a test that tried to download would fail loudly
+# Indexes, databases and secrets the code keeps under the user's data directory go to a
+# throwaway one: a test run never writes into the home directory.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="copilot-test-data-")
 
 
 @pytest.fixture(scope="session")
