@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from copilot.commands import compliance, insights, kb, speech
+from copilot.commands import admin, compliance, insights, kb, service, speech
 
 app = typer.Typer(
     name="copilot",
@@ -14,5 +14,5 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for area in (speech, insights, compliance, kb):
+for area in (speech, insights, compliance, service, admin, kb):
     area.register(app)

@@ -7,11 +7,15 @@ client can resume after the last one it saw) and ``ts`` (wall-clock seconds).
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from copilot.insights.models import Insights
+from copilot.spoken_compliance import SpokenFlag
+from retrieval.suggest import SuggestResult
 from speech.types import FinalSegment, PartialSegment, Segment, SpeechEvent
 
 
@@ -54,7 +58,77 @@ class ErrorEvent(Event):
         return f"! {self.code}: {self.message}"
 
 
-AnyEvent = Annotated[TranscriptPartial | TranscriptFinal | ErrorEvent, Field(discriminator="type")]
+class InsightEvent(Event):
+    """What one final customer segment revealed, and the call's insights merged so far."""
+
+    type: Literal["insight"] = "insight"
+    segment_id: str
+    insights: Insights
+    call_insights: Insights
+
+    def __str__(self) -> str:
+        return f"◆ {self.segment_id}\n{self.insights}"
+
+
+class SuggestionEvent(Event):
+    """Answers for an objection; ``provisional`` when found in a partial transcript, before
+    the customer finished the sentence."""
+
+    type: Literal["suggestion"] = "suggestion"
+    segment_id: str
+    provisional: bool = False
+    result: SuggestResult
+
+    def __str__(self) -> str:
+        titles = " | ".join(s.title for s in self.result.suggestions)
+        early = "（提前）" if self.provisional else ""
+        return f"💡{early} [{self.result.objection}] {titles}"
+
+
+class FlagPayload(SpokenFlag):
+    flag_id: str | None = None
+
+
+class ComplianceFlagEvent(Event):
+    """Something the rep said that breaks a compliance rule."""
+
+    type: Literal["compliance.flag"] = "compliance.flag"
+    segment_id: str
+    flag: FlagPayload
+
+    def __str__(self) -> str:
+        return f"⚠ {self.flag}"
+
+
+class CallStatusEvent(Event):
+    type: Literal["call.status"] = "call.status"
+    status: Literal["live", "ended", "interrupted"]
+    asr_lag_s: float = 0.0
+
+    def __str__(self) -> str:
+        return f"· call {self.status} (lag {self.asr_lag_s:.1f} s)"
+
+
+class CallSummaryEvent(Event):
+    type: Literal["call.summary"] = "call.summary"
+    # CONTRACT CallSummary, kept as JSON here so events stay below the analysis layer.
+    summary: dict[str, object]
+
+    def __str__(self) -> str:
+        return f"■ summary\n{self.summary.get('summary_text', '')}"
+
+
+AnyEvent = Annotated[
+    TranscriptPartial
+    | TranscriptFinal
+    | InsightEvent
+    | SuggestionEvent
+    | ComplianceFlagEvent
+    | CallStatusEvent
+    | CallSummaryEvent
+    | ErrorEvent,
+    Field(discriminator="type"),
+]
 
 
 class EventStamper:
@@ -63,15 +137,26 @@ class EventStamper:
     def __init__(self, call_id: str, first_seq: int = 1) -> None:
         self.call_id = call_id
         self._seq = itertools.count(first_seq)
+        self._lock = threading.Lock()
+        self.last_seq = first_seq - 1
 
     def _header(self) -> dict[str, str | int | float]:
-        return {"call_id": self.call_id, "seq": next(self._seq), "ts": time.time()}
+        with self._lock:
+            self.last_seq = next(self._seq)
+            return {"call_id": self.call_id, "seq": self.last_seq, "ts": time.time()}
+
+    def header(self) -> dict[str, str | int | float]:
+        """``call_id``, the next ``seq`` and ``ts``, for building any event."""
+        return self._header()
 
     def transcript(self, event: SpeechEvent) -> TranscriptPartial | TranscriptFinal:
         if isinstance(event, FinalSegment):
             return TranscriptFinal(segment=event.segment, **self._header())  # type: ignore[arg-type]
         assert isinstance(event, PartialSegment)
         return TranscriptPartial(segment=event.segment, **self._header())  # type: ignore[arg-type]
+
+    def final(self, segment: Segment) -> TranscriptFinal:
+        return TranscriptFinal(segment=segment, **self._header())  # type: ignore[arg-type]
 
     def error(self, code: str, message: str, *, fatal: bool = False) -> ErrorEvent:
         return ErrorEvent(code=code, message=message, fatal=fatal, **self._header())  # type: ignore[arg-type]

@@ -13,7 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from compliance.config import ComplianceConfig
+from copilot.auth import AuthConfig
+from copilot.crm.config import CrmConfig
 from copilot.insights.config import InsightConfig
+from copilot.service.config import ServiceConfig
+from copilot.store.db import DatabaseConfig
 from retrieval.config import RetrievalConfig
 from speech.config import SpeechConfig
 
@@ -43,6 +47,10 @@ class Settings(BaseSettings):
     vocabulary: VocabularySettings = Field(default_factory=VocabularySettings)
     insights: InsightConfig = Field(default_factory=InsightConfig)
     compliance: ComplianceConfig = Field(default_factory=ComplianceConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    crm: CrmConfig = Field(default_factory=CrmConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
 
 

@@ -9,7 +9,7 @@ from speech.audio import SAMPLE_RATE, DecodedAudio, PcmFormat, decode_file
 from speech.config import SpeechConfig
 from speech.streaming import CallTranscriber, UtteranceDecoder
 from speech.transcriber import Transcriber, load_transcriber
-from speech.types import FinalSegment, Transcript
+from speech.types import FinalSegment, Speaker, Transcript
 
 Progress = Callable[[float, float], None]  # (seconds done, seconds in all)
 _FILE_CHUNK_S = 1.0
@@ -23,10 +23,28 @@ class SpeechEngine:
         self.transcriber = transcriber or load_transcriber(cfg.model)
 
     def new_call(
-        self, fmt: PcmFormat, *, hotwords: Sequence[str] = (), emit_partials: bool = True
+        self,
+        fmt: PcmFormat,
+        *,
+        hotwords: Sequence[str] = (),
+        emit_partials: bool = True,
+        speakers: Sequence[Speaker] | None = None,
+        first_segment: int = 1,
+        offset_s: float = 0.0,
     ) -> CallTranscriber:
+        """A transcriber for one live call. ``speakers`` maps channels to parties (default:
+        the configured channel map, or ``unknown`` for mono); ``first_segment`` and
+        ``offset_s`` continue an interrupted call."""
         decoder = UtteranceDecoder(self.transcriber, self.config.decode, hotwords)
-        return CallTranscriber(fmt, decoder, self.config, emit_partials=emit_partials)
+        return CallTranscriber(
+            fmt,
+            decoder,
+            self.config,
+            emit_partials=emit_partials,
+            speakers=speakers,
+            first_segment=first_segment,
+            offset_s=offset_s,
+        )
 
     def transcribe_file(
         self, path: str | Path, *, hotwords: Sequence[str] = (), progress: Progress | None = None

@@ -103,14 +103,16 @@ class ChannelTranscriber:
         new_id: Callable[[], str],
         *,
         emit_partials: bool = True,
+        offset_s: float = 0.0,
     ) -> None:
         self.speaker = speaker
+        self._offset_s = offset_s
         self._decoder = decoder
         self._vad = StreamingVad()
         self._endpointer = Endpointer(cfg)
         self._buffer = _SampleBuffer()
         self._new_id = new_id
-        self._emit_partials = emit_partials
+        self.emit_partials = emit_partials
         self._segment_id: str | None = None
         self._shown_partial = False
 
@@ -138,7 +140,7 @@ class ChannelTranscriber:
             newest_partial = -1
         for index, action in enumerate(actions):
             if isinstance(action, PartialDue):
-                if index == newest_partial and self._emit_partials:
+                if index == newest_partial and self.emit_partials:
                     events.extend(self._partial(action.span))
             elif isinstance(action, SegmentEnded):
                 events.extend(self._final(action.span))
@@ -152,8 +154,8 @@ class ChannelTranscriber:
             self._segment_id = self._new_id()
         return Segment(
             id=self._segment_id,
-            start=round(span.start / SAMPLE_RATE, 2),
-            end=round(span.end / SAMPLE_RATE, 2),
+            start=round(self._offset_s + span.start / SAMPLE_RATE, 2),
+            end=round(self._offset_s + span.end / SAMPLE_RATE, 2),
             speaker=self.speaker,
             text=text,
         )
@@ -199,11 +201,19 @@ class CallTranscriber:
         cfg: SpeechConfig,
         *,
         emit_partials: bool = True,
+        speakers: Sequence[Speaker] | None = None,
+        first_segment: int = 1,
+        offset_s: float = 0.0,
     ) -> None:
+        """``first_segment`` and ``offset_s`` continue a call that was interrupted: segment
+        ids and times go on from where the previous transcriber stopped."""
         self.format = fmt
         self._frames = PcmFrameDecoder(fmt)
-        speakers: list[Speaker] = ["unknown"] if fmt.channels == 1 else list(cfg.channel_map)
-        counter = itertools.count(1)
+        if speakers is None:
+            speakers = ["unknown"] if fmt.channels == 1 else list(cfg.channel_map)
+        if len(speakers) != fmt.channels:
+            raise ValueError(f"{len(speakers)} speakers given for {fmt.channels} channels")
+        counter = itertools.count(first_segment)
         self.channels = [
             ChannelTranscriber(
                 speaker,
@@ -211,6 +221,7 @@ class CallTranscriber:
                 cfg.endpoint,
                 lambda: f"seg-{next(counter):04d}",
                 emit_partials=emit_partials,
+                offset_s=offset_s,
             )
             for speaker in speakers
         ]
@@ -221,6 +232,22 @@ class CallTranscriber:
     def position_s(self) -> float:
         """Seconds of audio received so far."""
         return self._samples_in / SAMPLE_RATE
+
+    @property
+    def emit_partials(self) -> bool:
+        return all(channel.emit_partials for channel in self.channels)
+
+    @emit_partials.setter
+    def emit_partials(self, on: bool) -> None:
+        """Switch partials off while recognition lags behind the audio: finals are never
+        skipped, so turning partials off is how a slow machine catches up."""
+        for channel in self.channels:
+            channel.emit_partials = on
+
+    def decode(self, frame: bytes) -> np.ndarray:
+        """Validate and convert one binary frame without processing it (raises
+        ``StreamFormatError`` if bad), so a server can reject it before queueing."""
+        return self._frames.decode(frame)
 
     def feed(self, frame: bytes) -> list[SpeechEvent]:
         """Validate and process one binary frame (raises ``StreamFormatError`` if bad)."""

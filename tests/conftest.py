@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# db_url / db_engine / db_session: each such test runs on SQLite and on PostgreSQL.
+pytest_plugins = ["tests.dbfixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "audio"
 DEVSET = REPO.parent / "shared" / "devset"

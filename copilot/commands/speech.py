@@ -20,10 +20,6 @@ from speech.engine import SpeechEngine
 from speech.errors import SpeechError
 from speech.types import Transcript
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEMO_CALL = REPO_ROOT / "samples" / "demo_call.stereo.wav"
-
-
 AudioArg = Annotated[Path, typer.Argument(help="Audio file: wav, flac, mp3, m4a, ogg…")]
 HotwordOpt = Annotated[
     list[str] | None,
@@ -98,17 +94,5 @@ def _stream(decoded: DecodedAudio, speed: float, hotwords: list[str], as_json: b
             )
 
 
-def demo(
-    audio: Annotated[Path | None, typer.Argument(help="Call to replay (default: sample).")] = None,
-    speed: Annotated[float, typer.Option(help="Replay speed (1 = real time).")] = 1.0,
-) -> None:
-    """Stream a sample Mandarin call through the live transcriber, printing events as they come."""
-    path = audio or DEMO_CALL
-    err.print(f"Replaying {path.name} in real time (×{speed:g}); partials dim, finals bold.\n")
-    with user_errors(SpeechError):
-        _stream(decode_file(path), speed, _hotwords(None), as_json=False)
-
-
 def register(app: typer.Typer) -> None:
     app.command()(transcribe)
-    app.command()(demo)

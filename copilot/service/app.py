@@ -1,0 +1,190 @@
+"""The FastAPI application: ``create_app()`` wires settings, storage, engines and routes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import update
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from compliance import Scanner
+from copilot.auth import AccessError, Forbidden
+from copilot.crm.worker import DeliveryWorker
+from copilot.dashboard import routes as dashboard_routes
+from copilot.insights import build_extractor
+from copilot.service import api, sockets
+from copilot.service.deps import ApiError, error_response
+from copilot.service.pipeline import Engines, Suggests
+from copilot.service.state import ServiceState
+from copilot.settings import Settings, get_settings
+from copilot.store import repo
+from copilot.store.db import make_engine, migrate, session_factory
+from copilot.store.errors import Conflict, InvalidInput, NotFound, StoreError
+from copilot.store.models import Call
+from speech.engine import SpeechEngine
+
+logger = logging.getLogger(__name__)
+SHUTDOWN_GRACE_S = 10.0
+
+
+def build_engines(settings: Settings, suggester: Suggests | None = None) -> Engines:
+    if suggester is None:
+        from retrieval import Suggester
+
+        suggester = Suggester(settings.retrieval)
+    return Engines(
+        extractor=build_extractor(settings.insights),
+        scanner=Scanner(settings.compliance),
+        suggester=suggester,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engines: Engines | None = None,
+    speech_engine: SpeechEngine | None = None,
+) -> FastAPI:
+    """The service. Tests pass their own settings (a temp database) and may share engines
+    between apps; the Whisper model loads once per process either way."""
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await asyncio.to_thread(_start, settings, engines, speech_engine)
+        state.hub.bind(asyncio.get_running_loop())
+        app.state.service = state
+        worker = DeliveryWorker(state.sessions, settings.crm)
+        worker.start()
+        state.crm_worker = worker
+        if settings.service.preload_speech and state.speech_engine is None:
+            state.spawn(asyncio.get_running_loop().run_in_executor(state.executor, state.speech))
+        try:
+            yield
+        finally:
+            await _stop(state)
+            await worker.stop()
+            state.executor.shutdown(wait=True, cancel_futures=True)
+
+    app = FastAPI(
+        title="销售副驾 Sales Copilot",
+        version="0.1.0",
+        summary="Live transcripts, insights, suggestions and compliance for sales calls.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origin_regex="|".join(
+            origin.replace(".", r"\.").replace("*", ".*")
+            for origin in settings.service.cors_origins
+        ),
+        allow_methods=["GET", "POST", "PUT"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
+    _error_handlers(app)
+    app.include_router(api.router)
+    app.include_router(sockets.router)
+    app.include_router(dashboard_routes.router)
+
+    @app.get("/healthz", tags=["service"])
+    def healthz(request: Request) -> dict[str, object]:
+        state: ServiceState = request.app.state.service
+        lag = state.max_lag_s()
+        return {
+            "status": "ok",
+            "calls_live": len(state.live),
+            "asr_lag_s": round(lag, 2),
+            "max_asr_lag_s": round(state.stats.max_lag_s, 2),
+            "speech_loaded": state.speech_engine is not None,
+            "finals": state.stats.finals,
+            "analysis_ms_p50": state.stats.percentile_ms(0.5),
+            "analysis_ms_p95": state.stats.percentile_ms(0.95),
+        }
+
+    return app
+
+
+def _start(
+    settings: Settings, engines: Engines | None, speech_engine: SpeechEngine | None
+) -> ServiceState:
+    db = make_engine(config=settings.database)
+    migrate(db)
+    sessions = session_factory(db)
+    with sessions.begin() as session:
+        # Calls that were live when the previous process stopped keep their persisted
+        # segments and can resume (same call id) or be closed.
+        interrupted = repo.mark_interrupted_calls(session)
+        if interrupted:
+            logger.warning("%d call(s) interrupted by the last shutdown", len(interrupted))
+    return ServiceState(
+        settings=settings,
+        sessions=sessions,
+        engines=engines or build_engines(settings),
+        executor=ThreadPoolExecutor(settings.service.asr_workers, thread_name_prefix="copilot-asr"),
+        speech_engine=speech_engine,
+    )
+
+
+async def _stop(state: ServiceState) -> None:
+    """Shutting down: live calls recognise what they received and become ``interrupted``."""
+    calls = list(state.live.values())
+    if calls:
+        await asyncio.wait(
+            [asyncio.ensure_future(call.suspend()) for call in calls], timeout=SHUTDOWN_GRACE_S
+        )
+
+    def mark() -> None:
+        with state.sessions.begin() as session:
+            session.execute(
+                update(Call)
+                .where(Call.id.in_([c.call_id for c in calls]), Call.status == "live")
+                .values(status="interrupted")
+            )
+
+    if calls:
+        await asyncio.to_thread(mark)
+    for call in calls:
+        state.hub.close_call(call.call_id)
+    for task in list(state.background):
+        task.cancel()
+
+
+_STORE_ERRORS: dict[type[StoreError], tuple[int, str]] = {
+    NotFound: (404, "not_found"),
+    Conflict: (409, "conflict"),
+    InvalidInput: (422, "invalid_input"),
+}
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> object:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> object:
+        status, code = _STORE_ERRORS.get(type(exc), (400, "bad_request"))
+        return error_response(status, code, str(exc))
+
+    @app.exception_handler(AccessError)
+    async def access_error(request: Request, exc: AccessError) -> object:
+        if isinstance(exc, Forbidden):
+            return error_response(403, "forbidden", str(exc))
+        return error_response(401, "unauthenticated", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> object:
+        error = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in error.get("loc", ()))
+        return error_response(422, "invalid_body", f"{where}: {error.get('msg')}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> object:
+        return error_response(exc.status_code, "http_error", str(exc.detail))

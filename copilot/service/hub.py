@@ -1,0 +1,99 @@
+"""Fan-out of call events to the side panels watching a call, with resume after ``seq``.
+
+Live events are published on the event loop; a subscriber gets every event with a ``seq``
+above the one it asked for. Events persisted before it subscribed (or before a restart)
+come from the store first, then live ones follow with nothing missed and nothing twice:
+the subscriber registers before reading the store and drops what it already yielded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+EventJson = dict[str, Any]
+# Persisted events of a call with seq > after, oldest first.
+LoadAfter = Callable[[str, int], Awaitable[list[EventJson]]]
+
+# A subscriber that falls this far behind is cut off: it reconnects with ``after=seq``
+# and catches up from the store, instead of growing the server's memory without bound.
+QUEUE_LIMIT = 1000
+
+
+class SubscriberTooSlow(Exception):
+    pass
+
+
+class _Subscriber:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[EventJson | None] = asyncio.Queue(QUEUE_LIMIT)
+        self.overflowed = False
+
+    def put(self, event: EventJson | None) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+
+class EventHub:
+    def __init__(self, load_after: LoadAfter) -> None:
+        self._load_after = load_after
+        self._subscribers: dict[str, set[_Subscriber]] = defaultdict(set)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The loop subscribers live on, for publishing from worker threads."""
+        self._loop = loop
+
+    def publish_threadsafe(self, event: EventJson) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.publish, event)
+
+    def publish(self, event: EventJson) -> None:
+        """Hand one event to every subscriber of its call (call on the event loop)."""
+        for subscriber in self._subscribers.get(event["call_id"], ()):
+            subscriber.put(event)
+
+    def close_call(self, call_id: str) -> None:
+        """The call is over: subscribers finish after the events already queued."""
+        for subscriber in self._subscribers.get(call_id, ()):
+            subscriber.put(None)
+
+    def watchers(self, call_id: str) -> int:
+        return len(self._subscribers.get(call_id, ()))
+
+    async def subscribe(
+        self, call_id: str, after: int, *, follow: bool = True
+    ) -> AsyncIterator[EventJson]:
+        """Events of ``call_id`` with ``seq > after``: stored ones, then live ones until the
+        call closes (or only stored ones when ``follow`` is false)."""
+        subscriber = _Subscriber()
+        self._subscribers[call_id].add(subscriber)
+        try:
+            last = after
+            for event in await self._load_after(call_id, after):
+                last = max(last, event["seq"])
+                yield event
+            if not follow:
+                return
+            while True:
+                live = await subscriber.queue.get()
+                if subscriber.overflowed:
+                    raise SubscriberTooSlow(call_id)
+                if live is None:
+                    return
+                # What the store already gave us comes again from the queue: skip it.
+                if live["seq"] <= last:
+                    continue
+                last = live["seq"]
+                yield live
+        finally:
+            self._subscribers[call_id].discard(subscriber)
+            if not self._subscribers[call_id]:
+                del self._subscribers[call_id]

@@ -1,0 +1,172 @@
+"""What happens to each transcript segment of a live call, after speech recognition.
+
+A final segment goes through extraction → retrieval → compliance and becomes events for
+the side panel. A partial segment of the customer gets an early objection check, so a
+suggestion can appear before the customer finishes the sentence (real-time assist that
+arrives late is ignored). Everything here is synchronous and fast (a few milliseconds): the
+caller runs it on the worker thread that produced the segment.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from compliance import Scanner
+from copilot.analysis import CallSummary, build_summary, segment_insights
+from copilot.events import (
+    ComplianceFlagEvent,
+    Event,
+    EventStamper,
+    FlagPayload,
+    InsightEvent,
+    SuggestionEvent,
+)
+from copilot.insights import InsightExtractor, Insights, merge_insights
+from copilot.spoken_compliance import scan_segment
+from retrieval.suggest import SuggestResult
+from speech.types import Segment
+
+
+class Suggests(Protocol):
+    def suggest(
+        self, text: str, insights: Insights | None = None, *, k: int | None = None
+    ) -> SuggestResult:
+        """The best approved answers for what the customer just said."""
+
+
+@dataclass(frozen=True)
+class Engines:
+    """The shared, thread-safe engines every call uses (one copy per process)."""
+
+    extractor: InsightExtractor
+    scanner: Scanner
+    suggester: Suggests
+    suggestions_k: int = 3
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent on one final segment, per stage (for the benchmark and the lag)."""
+
+    extract_s: float = 0.0
+    suggest_s: float = 0.0
+    scan_s: float = 0.0
+
+    @property
+    def total_s(self) -> float:
+        return self.extract_s + self.suggest_s + self.scan_s
+
+
+@dataclass
+class FinalResult:
+    segment: Segment
+    events: list[Event]
+    insights: Insights
+    flags: list[FlagPayload]
+    times: StageTimes
+
+
+@dataclass
+class CallPipeline:
+    """Per-call analysis state: the insights so far and the rep's flags."""
+
+    engines: Engines
+    stamper: EventStamper
+    segments: list[Segment] = field(default_factory=list)
+    records: list[Insights] = field(default_factory=list)
+    flags: list[FlagPayload] = field(default_factory=list)
+    # Objection types already answered early for a segment still being spoken.
+    _early: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Flags get their storage id here, so the event and the stored row share it.
+    flag_id: Callable[[], str] = lambda: uuid.uuid4().hex
+
+    def restore(
+        self, segments: list[Segment], records: list[Insights], flags: list[FlagPayload]
+    ) -> None:
+        """Continue a call after a restart with what was persisted."""
+        self.segments = list(segments)
+        self.records = list(records)
+        self.flags = list(flags)
+
+    def on_partial(self, segment: Segment) -> list[Event]:
+        """An early suggestion when a customer's unfinished sentence already carries an
+        objection not answered yet for this segment."""
+        if segment.speaker == "rep" or not segment.text:
+            return []
+        insights = self.engines.extractor.extract(
+            segment.text, speaker="customer", utterance_id=segment.id
+        )
+        types = frozenset(o.type for o in insights.objections)
+        if not types or types <= self._early.get(segment.id, frozenset()):
+            return []
+        self._early[segment.id] = types | self._early.get(segment.id, frozenset())
+        result = self.engines.suggester.suggest(
+            segment.text, insights, k=self.engines.suggestions_k
+        )
+        if not result.suggestions:
+            return []
+        return [
+            SuggestionEvent(
+                segment_id=segment.id,
+                provisional=True,
+                result=result,
+                **self.stamper.header(),  # type: ignore[arg-type]
+            )
+        ]
+
+    def on_final(self, segment: Segment) -> FinalResult:
+        times = StageTimes()
+        started = time.perf_counter()
+        insights = segment_insights(self.engines.extractor, segment)
+        times.extract_s = time.perf_counter() - started
+        started = time.perf_counter()
+        spoken = scan_segment(self.engines.scanner, segment)
+        times.scan_s = time.perf_counter() - started
+        self.segments.append(segment)
+        self.records.append(insights)
+        self._early.pop(segment.id, None)
+        events: list[Event] = []
+        if not insights.is_empty():
+            events.append(
+                InsightEvent(
+                    segment_id=segment.id,
+                    insights=insights,
+                    call_insights=self.call_insights(),
+                    **self.stamper.header(),  # type: ignore[arg-type]
+                )
+            )
+        if insights.objections or insights.competitors:
+            started = time.perf_counter()
+            result = self.engines.suggester.suggest(
+                segment.text, insights, k=self.engines.suggestions_k
+            )
+            times.suggest_s = time.perf_counter() - started
+            if result.suggestions:
+                events.append(
+                    SuggestionEvent(
+                        segment_id=segment.id,
+                        result=result,
+                        **self.stamper.header(),  # type: ignore[arg-type]
+                    )
+                )
+        flags = [FlagPayload(**flag.model_dump(), flag_id=self.flag_id()) for flag in spoken]
+        self.flags.extend(flags)
+        for flag in flags:
+            events.append(
+                ComplianceFlagEvent(
+                    segment_id=segment.id,
+                    flag=flag,
+                    **self.stamper.header(),  # type: ignore[arg-type]
+                )
+            )
+        return FinalResult(segment, events, insights, flags, times)
+
+    def call_insights(self) -> Insights:
+        return merge_insights(self.records)
+
+    def summary(self, call_id: str, duration_s: float) -> CallSummary:
+        return build_summary(call_id, self.segments, duration_s, self.call_insights(), self.flags)

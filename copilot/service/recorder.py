@@ -1,0 +1,130 @@
+"""Persisting a live call as it happens, so a restart loses nothing already recognised."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from copilot.analysis import CallSummary
+from copilot.events import Event, FlagPayload, TranscriptPartial
+from copilot.insights import Evidence, Insights
+from copilot.service.pipeline import FinalResult
+from copilot.store import repo
+from copilot.store.models import Flag, utcnow
+from speech.types import Segment
+
+
+class SqlCallRecorder:
+    """:class:`~copilot.service.live.CallRecorder` over the SQL store; one short
+    transaction per final segment, run on the call's worker thread."""
+
+    def __init__(self, sessions: sessionmaker[Session], org_id: str, rep_id: str) -> None:
+        self._sessions = sessions
+        self._org_id = org_id
+        self._rep_id = rep_id
+
+    def record_final(self, call_id: str, result: FinalResult, events: list[Event]) -> None:
+        segment = result.segment
+        with self._sessions.begin() as session:
+            repo.add_segment(
+                session,
+                call_id,
+                segment_id=segment.id,
+                speaker=segment.speaker,
+                start=segment.start,
+                end=segment.end,
+                text=segment.text,
+            )
+            if not result.insights.is_empty():
+                repo.add_insight(
+                    session, call_id, segment.id, result.insights.model_dump(mode="json")
+                )
+            for flag in result.flags:
+                repo.add_flag(
+                    session,
+                    org_id=self._org_id,
+                    rep_id=self._rep_id,
+                    source="speech",
+                    text=segment.text,
+                    rule_id=flag.rule_id,
+                    category=flag.category,
+                    severity=flag.severity,
+                    start=flag.start,
+                    end=flag.end,
+                    match=flag.match,
+                    suggestion=flag.suggestion,
+                    call_id=call_id,
+                    segment_id=segment.id,
+                    flag_id=flag.flag_id,
+                )
+            self._add_events(session, call_id, events)
+
+    def record_events(self, call_id: str, events: list[Event]) -> None:
+        with self._sessions.begin() as session:
+            self._add_events(session, call_id, events)
+
+    def record_progress(self, call_id: str, audio_s: float) -> None:
+        with self._sessions.begin() as session:
+            call = repo.get_call(session, call_id)
+            if call is not None and audio_s > call.duration_s:
+                repo.update_call(session, call, duration_s=audio_s)
+
+    def record_end(self, call_id: str, summary: CallSummary, events: list[Event]) -> None:
+        with self._sessions.begin() as session:
+            repo.update_call(
+                session,
+                call_id,
+                status="ended",
+                ended_at=utcnow(),
+                duration_s=summary.duration_s,
+                summary=summary.model_dump(mode="json"),
+            )
+            self._add_events(session, call_id, events)
+
+    def _add_events(self, session: Session, call_id: str, events: list[Event]) -> None:
+        for event in events:
+            if not isinstance(event, TranscriptPartial):
+                repo.append_event(
+                    session, call_id, event.seq, event.type, event.model_dump(mode="json")
+                )
+
+
+def load_progress(
+    session: Session, call_id: str
+) -> tuple[list[Segment], list[Insights], list[FlagPayload]]:
+    """What a call had recognised before it was interrupted, to continue from there."""
+    rows = repo.list_segments(session, call_id)
+    segments = [
+        Segment(id=r.segment_id, start=r.start, end=r.end, speaker=r.speaker, text=r.text)  # type: ignore[arg-type]
+        for r in rows
+    ]
+    insight_rows = repo.list_insights(session, call_id)
+    texts = {s.id: s.text for s in segments}
+    flag_rows = session.scalars(
+        select(Flag)
+        .where(Flag.call_id == call_id, Flag.source == "speech")
+        .order_by(Flag.created_at)
+    ).all()
+    flags = [
+        FlagPayload(
+            rule_id=f.rule_id,
+            category=f.category,  # type: ignore[arg-type]
+            severity=f.severity,  # type: ignore[arg-type]
+            start=f.start,
+            end=f.end,
+            match=f.match,
+            suggestion=f.suggestion,
+            evidence=Evidence(
+                utterance_id=f.segment_id, text=texts.get(f.segment_id or "", f.text)
+            ),
+            flag_id=f.id,
+        )
+        for f in flag_rows
+    ]
+    return segments, [Insights.model_validate(r.payload) for r in insight_rows], flags
+
+
+def events_after(session: Session, call_id: str, after: int) -> list[dict[str, Any]]:
+    return [row.payload for row in repo.list_events_after(session, call_id, after)]

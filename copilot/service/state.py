@@ -1,0 +1,92 @@
+"""What the running service holds: database sessions, engines, live calls, the event hub."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from copilot.crm.worker import DeliveryWorker
+from copilot.engines import build_speech_engine
+from copilot.service.hub import EventHub
+from copilot.service.live import FinalTiming, LiveCall
+from copilot.service.pipeline import Engines
+from copilot.service.recorder import events_after
+from copilot.settings import Settings
+from speech.engine import SpeechEngine
+
+
+@dataclass
+class ServiceStats:
+    """Recent figures for /healthz: how long analysis of a final takes, how far behind
+    recognition runs."""
+
+    analysis_s: deque[float] = field(default_factory=lambda: deque(maxlen=2000))
+    finals: int = 0
+    max_lag_s: float = 0.0
+
+    def record_final(self, timing: FinalTiming) -> None:
+        self.finals += 1
+        self.analysis_s.append(timing.analysis.total_s)
+
+    def percentile_ms(self, q: float) -> float | None:
+        if not self.analysis_s:
+            return None
+        ordered = sorted(self.analysis_s)
+        return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    engines: Engines
+    executor: ThreadPoolExecutor
+    speech_engine: SpeechEngine | None = None
+    crm_worker: DeliveryWorker | None = None
+    live: dict[str, LiveCall] = field(default_factory=dict)
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+    stats: ServiceStats = field(default_factory=ServiceStats)
+    hub: EventHub = field(init=False)
+    _speech_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.hub = EventHub(self._load_after)
+
+    def speech(self) -> SpeechEngine:
+        """The shared speech engine, loaded on first use (call from a worker thread)."""
+        with self._speech_lock:
+            if self.speech_engine is None:
+                self.speech_engine = build_speech_engine(self.settings)
+            return self.speech_engine
+
+    def hotwords(self, extra: list[str] | None = None) -> list[str]:
+        return list(dict.fromkeys([*self.settings.vocabulary.hotwords(), *(extra or [])]))
+
+    async def run_db(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+    async def _load_after(self, call_id: str, after: int) -> list[dict[str, Any]]:
+        def load() -> list[dict[str, Any]]:
+            with self.sessions() as session:
+                return events_after(session, call_id, after)
+
+        result: list[dict[str, Any]] = await self.run_db(load)
+        return result
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """A background task the service keeps a reference to (and awaits at shutdown)."""
+        task = asyncio.ensure_future(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
+
+    def max_lag_s(self) -> float:
+        lag = max((call.lag_s for call in self.live.values()), default=0.0)
+        self.stats.max_lag_s = max(self.stats.max_lag_s, lag)
+        return lag

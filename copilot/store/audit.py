@@ -1,0 +1,207 @@
+"""The append-only, hash-chained audit trail (one chain per org).
+
+Each record's ``hash`` is ``sha256(prev_hash + canonical JSON of its fields)`` and its
+``prev_hash`` is the org's previous record's hash (64 zeros for the first). Editing,
+deleting or reordering any record breaks every later link, which :func:`verify_chain` finds.
+Database triggers (migration 0001) reject UPDATE and DELETE on the table outright; the chain
+catches what bypasses them (a superuser who drops the trigger, a restored backup).
+
+Truncating the newest records leaves a valid shorter chain: keep ``ChainReport.head_hash``
+somewhere else (an export, a ticket) when that must be provable too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Select, func, select, text, update
+from sqlalchemy.orm import Session
+
+from copilot.auth import Principal
+from copilot.store.models import AuditRecord, Org, utcnow
+
+GENESIS_HASH = "0" * 64
+SYSTEM_ROLE = "system"  # actor_role of records written by the service itself (actor_id None)
+# First key of the two-key pg_advisory_xact_lock that serialises appends per org ("aud").
+_LOCK_NAMESPACE = 0x617564
+
+
+class ChainReport(BaseModel):
+    """The result of :func:`verify_chain`: ``count`` records, all linked when ``ok``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ok: bool
+    count: int
+    first_broken_id: int | None = None
+    reason: str | None = None
+    # The newest record's hash when the chain is whole: an anchor to keep elsewhere.
+    head_hash: str | None = None
+
+
+def canonical_json(value: Any) -> str:
+    """One byte sequence per value: sorted keys, no spaces, UTF-8 as is, no NaN."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def _timestamp(moment: datetime) -> str:
+    # Microseconds survive both databases; a fixed format keeps the hash reproducible.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def record_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical_json(fields)).encode()).hexdigest()
+
+
+def _fields(record: AuditRecord) -> dict[str, Any]:
+    return {
+        "org_id": record.org_id,
+        "actor_id": record.actor_id,
+        "actor_role": record.actor_role,
+        "action": record.action,
+        "subject_type": record.subject_type,
+        "subject_id": record.subject_id,
+        "detail": record.detail,
+        "created_at": _timestamp(record.created_at),
+    }
+
+
+def _lock_org_chain(session: Session, org_id: str) -> None:
+    """Serialise appends per org until this transaction ends, so two writers never chain
+    onto the same predecessor."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:org_id))"),
+            {"namespace": _LOCK_NAMESPACE, "org_id": org_id},
+        )
+        return
+    # SQLite: any write takes the database-wide write lock until commit. A no-op UPDATE
+    # takes it *before* we read the chain's head; reading first could let two writers read
+    # the same head.
+    session.execute(update(Org).where(Org.id == org_id).values(id=Org.id))
+
+
+def head_hash(session: Session, org_id: str) -> str:
+    latest = session.scalar(
+        select(AuditRecord.hash)
+        .where(AuditRecord.org_id == org_id)
+        .order_by(AuditRecord.id.desc())
+        .limit(1)
+    )
+    return latest or GENESIS_HASH
+
+
+def append(
+    session: Session,
+    org_id: str,
+    actor: Principal | None = None,
+    action: str = "",
+    subject_type: str = "",
+    subject_id: str = "",
+    detail: Mapping[str, Any] | None = None,
+    *,
+    actor_id: str | None = None,
+    actor_role: str | None = None,
+    now: datetime | None = None,
+) -> AuditRecord:
+    """Add one record to the org's chain (flushed; the caller commits with its change).
+
+    Name the actor either as a ``Principal`` or as ``actor_id``/``actor_role``; neither
+    means the service itself (role ``system``). ``detail`` must be JSON (it is stored as the
+    JSON it was hashed as). Appends to one org's chain wait for each other.
+    """
+    if not (action and subject_type and subject_id):
+        raise ValueError("an audit record needs an action, a subject_type and a subject_id")
+    if actor is not None:
+        if actor_id is not None or actor_role is not None:
+            raise ValueError("give either actor or actor_id/actor_role, not both")
+        if actor.org_id != org_id:
+            raise ValueError(f"actor of org {actor.org_id} cannot write org {org_id}'s log")
+        actor_id, actor_role = actor.user_id, actor.role
+    stored_detail = json.loads(canonical_json(dict(detail or {})))
+    _lock_org_chain(session, org_id)
+    record = AuditRecord(
+        org_id=org_id,
+        actor_id=actor_id,
+        actor_role=actor_role or SYSTEM_ROLE,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        detail=stored_detail,
+        created_at=(now or utcnow()).astimezone(UTC),
+        prev_hash=head_hash(session, org_id),
+    )
+    record.hash = record_hash(record.prev_hash, _fields(record))
+    session.add(record)
+    session.flush()
+    return record
+
+
+def verify_chain(session: Session, org_id: str) -> ChainReport:
+    """Walk the org's chain in order; report the first record whose link or hash is wrong."""
+    expected_prev = GENESIS_HASH
+    count = 0
+    broken: tuple[int, str] | None = None
+    query = (
+        select(AuditRecord)
+        .where(AuditRecord.org_id == org_id)
+        .order_by(AuditRecord.id)
+        .execution_options(yield_per=500)
+    )
+    for record in session.scalars(query):
+        count += 1
+        if broken is not None:
+            continue  # keep counting: the report says how long the chain is
+        if record.prev_hash != expected_prev:
+            broken = (record.id, "prev_hash does not match the previous record's hash")
+        elif record.hash != record_hash(record.prev_hash, _fields(record)):
+            broken = (record.id, "content does not match its hash")
+        expected_prev = record.hash
+    if broken is not None:
+        return ChainReport(ok=False, count=count, first_broken_id=broken[0], reason=broken[1])
+    return ChainReport(ok=True, count=count, head_hash=expected_prev)
+
+
+def audit_query(
+    org_id: str, *, subject_type: str | None = None, subject_id: str | None = None
+) -> Select[AuditRecord]:
+    """The org's records, newest first; add ``.limit()`` / ``.where(AuditRecord.id < …)``."""
+    query = select(AuditRecord).where(AuditRecord.org_id == org_id)
+    if subject_type is not None:
+        query = query.where(AuditRecord.subject_type == subject_type)
+    if subject_id is not None:
+        query = query.where(AuditRecord.subject_id == subject_id)
+    return query.order_by(AuditRecord.id.desc())
+
+
+def recent(session: Session, org_id: str, limit: int = 200) -> list[AuditRecord]:
+    """The org's newest records, newest first."""
+    return list(session.scalars(audit_query(org_id).limit(limit)))
+
+
+def record_json(record: AuditRecord) -> dict[str, Any]:
+    """A record as the API and exports show it."""
+    return {
+        "id": record.id,
+        "created_at": record.created_at.isoformat(),
+        "actor_id": record.actor_id,
+        "actor_role": record.actor_role,
+        "action": record.action,
+        "subject_type": record.subject_type,
+        "subject_id": record.subject_id,
+        "detail": record.detail,
+        "prev_hash": record.prev_hash,
+        "hash": record.hash,
+    }
+
+
+def count_records(session: Session, org_id: str) -> int:
+    query = select(func.count()).select_from(AuditRecord).where(AuditRecord.org_id == org_id)
+    return int(session.scalar(query) or 0)

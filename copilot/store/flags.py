@@ -1,0 +1,228 @@
+"""Compliance flags: stored as they are raised, reviewed by managers, overridden by reps.
+
+Every change of a flag writes its audit record in the same transaction (DESIGN: "every
+flag, override and edit is an append-only record"), so callers must not audit them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal, get_args
+
+from sqlalchemy.orm import Session
+
+from compliance.models import Flag as ScannedFlag
+from copilot.auth import Principal, visible_flags_query
+from copilot.store import audit
+from copilot.store.errors import Conflict, InvalidInput, NotFound
+from copilot.store.models import Flag, User, utcnow
+
+FlagStatus = Literal["open", "acknowledged", "resolved", "overridden"]
+FLAG_STATUSES: tuple[str, ...] = get_args(FlagStatus)
+FLAG_SOURCES = ("speech", "message")
+# Which status may follow which. A rep overrides an open flag ("sent anyway"); a manager
+# acknowledges and resolves, overridden ones included. Resolved is final.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "open": frozenset({"acknowledged", "resolved", "overridden"}),
+    "overridden": frozenset({"acknowledged", "resolved"}),
+    "acknowledged": frozenset({"resolved"}),
+    "resolved": frozenset(),
+}
+
+
+def add_flag(
+    session: Session,
+    *,
+    org_id: str,
+    rep_id: str,
+    source: str,
+    text: str,
+    rule_id: str,
+    category: str,
+    severity: str,
+    start: int,
+    end: int,
+    match: str,
+    suggestion: str = "",
+    call_id: str | None = None,
+    segment_id: str | None = None,
+    flag_id: str | None = None,
+    actor: Principal | None = None,
+    channel: str | None = None,
+) -> Flag:
+    """Store a flag (audited as ``flag.created``; ``actor`` None: raised by the service).
+
+    ``flag_id`` lets the pipeline name the flag in the event it already sent."""
+    if source not in FLAG_SOURCES:
+        raise InvalidInput(f"source must be one of {', '.join(FLAG_SOURCES)}, not {source!r}")
+    rep = session.get(User, rep_id)
+    if rep is None or rep.org_id != org_id:
+        raise InvalidInput(f"user {rep_id!r} is not a member of org {org_id}")
+    flag = Flag(
+        org_id=org_id,
+        rep_id=rep_id,
+        call_id=call_id,
+        segment_id=segment_id,
+        source=source,
+        text=text,
+        rule_id=rule_id,
+        category=category,
+        severity=severity,
+        start=start,
+        end=end,
+        match=match,
+        suggestion=suggestion,
+        status="open",
+    )
+    if flag_id is not None:
+        flag.id = flag_id
+    session.add(flag)
+    session.flush()
+    audit.append(
+        session,
+        org_id,
+        actor,
+        "flag.created",
+        "flag",
+        flag.id,
+        {
+            "rule_id": rule_id,
+            "severity": severity,
+            "category": category,
+            "call_id": call_id,
+            "source": source,
+            "match": match,
+            "channel": channel,
+        },
+    )
+    return flag
+
+
+def add_message_flags(
+    session: Session,
+    principal: Principal,
+    flags: Sequence[ScannedFlag],
+    text: str,
+    call_id: str | None = None,
+    channel: str | None = None,
+) -> list[str]:
+    """Store the flags a scan found in the principal's outgoing message; their ids."""
+    rows = [
+        add_flag(
+            session,
+            org_id=principal.org_id,
+            rep_id=principal.user_id,
+            source="message",
+            text=text,
+            rule_id=flag.rule_id,
+            category=flag.category,
+            severity=flag.severity,
+            start=flag.start,
+            end=flag.end,
+            match=flag.match,
+            suggestion=flag.suggestion,
+            call_id=call_id,
+            actor=principal,
+            channel=channel,
+        )
+        for flag in flags
+    ]
+    return [row.id for row in rows]
+
+
+def get_flag(session: Session, principal: Principal, flag_id: str) -> Flag | None:
+    """The flag if the principal may see it; None when missing or not theirs alike."""
+    return session.scalar(visible_flags_query(principal).where(Flag.id == flag_id))
+
+
+visible_flag = get_flag
+
+
+def list_flags(
+    session: Session,
+    principal: Principal,
+    *,
+    rep_id: str | None = None,
+    category: str | None = None,
+    severity: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    call_id: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[Flag]:
+    """The principal's visible flags matching every given filter, newest first
+    (``since`` inclusive, ``until`` exclusive)."""
+    query = visible_flags_query(principal)
+    if rep_id is not None:
+        query = query.where(Flag.rep_id == rep_id)
+    if category is not None:
+        query = query.where(Flag.category == category)
+    if severity is not None:
+        query = query.where(Flag.severity == severity)
+    if status is not None:
+        query = query.where(Flag.status == status)
+    if since is not None:
+        query = query.where(Flag.created_at >= since)
+    if until is not None:
+        query = query.where(Flag.created_at < until)
+    if call_id is not None:
+        query = query.where(Flag.call_id == call_id)
+    query = query.order_by(Flag.created_at.desc(), Flag.id).limit(limit).offset(offset)
+    return list(session.scalars(query))
+
+
+def set_flag_status(
+    session: Session,
+    principal: Principal,
+    flag_id: str,
+    status: FlagStatus,
+    comment: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> Flag:
+    """Move a visible flag to ``status`` with the actor's comment; audited as
+    ``flag.<status>``. Role checks (who may acknowledge) are the caller's.
+
+    ``overridden`` needs the reason as ``comment``; an impossible step raises
+    :class:`Conflict`, an unseen flag :class:`NotFound`.
+    """
+    if status not in FLAG_STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(FLAG_STATUSES)}, not {status!r}")
+    flag = get_flag(session, principal, flag_id)
+    if flag is None:
+        raise NotFound(f"no flag {flag_id!r}")
+    if status not in TRANSITIONS[flag.status]:
+        raise Conflict(f"flag {flag_id} is {flag.status}; it cannot become {status}")
+    comment = (comment or "").strip() or None
+    if status == "overridden":
+        if comment is None:
+            raise InvalidInput("overriding a flag needs a reason")
+        flag.override_reason = comment
+    else:
+        flag.status_comment = comment
+    previous = flag.status
+    flag.status = status
+    flag.updated_at = now or utcnow()
+    session.flush()
+    audit.append(
+        session,
+        flag.org_id,
+        principal,
+        f"flag.{status}",
+        "flag",
+        flag.id,
+        {"from": previous, "comment": comment},
+        now=now,
+    )
+    return flag
+
+
+def override_flags(
+    session: Session, principal: Principal, flag_ids: Sequence[str], reason: str
+) -> list[Flag]:
+    """The rep sent the message anyway: every flag → ``overridden`` with the reason.
+    All or nothing: one unseen or already-handled flag fails the lot."""
+    return [set_flag_status(session, principal, fid, "overridden", reason) for fid in flag_ids]

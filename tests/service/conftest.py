@@ -1,0 +1,52 @@
+"""The real service on a loopback port: real database, real engines, real sockets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from copilot.commands.service import running_service
+from copilot.service.app import build_engines
+from copilot.service.config import ServiceConfig
+from copilot.service.pipeline import Engines
+from copilot.settings import Settings
+from copilot.store.db import DatabaseConfig
+from retrieval import RetrievalConfig, Suggester
+from retrieval.config import ChromaConfig
+from speech.engine import SpeechEngine
+
+DEVSET_AUDIO = Path(__file__).resolve().parents[2].parent / "shared" / "devset" / "audio"
+
+
+@dataclass
+class Service:
+    url: str
+    rep_key: str
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def engines(tmp_path_factory: pytest.TempPathFactory) -> Engines:
+    """Extraction, compliance and suggestions, built once for all service tests."""
+    retrieval = RetrievalConfig(chroma=ChromaConfig(path=tmp_path_factory.mktemp("chroma")))
+    settings = Settings(retrieval=retrieval)
+    suggester = Suggester(retrieval)
+    suggester.ensure_ready()
+    return build_engines(settings, suggester)
+
+
+def service_settings(db_url: str, **service: object) -> Settings:
+    return Settings(
+        database=DatabaseConfig(url=db_url),
+        service=ServiceConfig(preload_speech=False, **service),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def service(db_url: str, engines: Engines, speech_engine: SpeechEngine) -> Iterator[Service]:
+    settings = service_settings(db_url)
+    with running_service(settings, engines=engines, speech_engine=speech_engine) as (url, key):
+        yield Service(url, key, settings)
