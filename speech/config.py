@@ -30,6 +30,9 @@ class ModelConfig(_Options):
     device: str = "cpu"
     compute_type: str = "int8"
     cpu_threads: int = Field(default=2, ge=1)
+    # Model replicas that decode at the same time (CTranslate2 inter-op workers), for a
+    # server with several calls; each uses cpu_threads threads. One copy of the weights.
+    num_workers: int = Field(default=1, ge=1, le=16)
 
 
 class DecodeConfig(_Options):

@@ -38,6 +38,7 @@ class FasterWhisperTranscriber(Transcriber):
                 device=cfg.device,
                 compute_type=cfg.compute_type,
                 cpu_threads=cfg.cpu_threads,
+                num_workers=cfg.num_workers,
                 local_files_only=not cfg.allow_download,
             )
         except (RuntimeError, ValueError, OSError) as exc:
