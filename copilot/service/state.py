@@ -18,7 +18,17 @@ from copilot.service.live import FinalTiming, LiveCall
 from copilot.service.pipeline import Engines
 from copilot.service.recorder import events_after
 from copilot.settings import Settings
+from speech.config import SpeechConfig
 from speech.engine import SpeechEngine
+
+
+def service_speech_config(settings: Settings) -> SpeechConfig:
+    """The speech settings with the service's decoding concurrency applied."""
+    service = settings.service
+    model = settings.speech.model.model_copy(
+        update={"cpu_threads": service.asr_threads_per_worker, "num_workers": service.asr_workers}
+    )
+    return settings.speech.model_copy(update={"model": model})
 
 
 @dataclass
@@ -62,7 +72,11 @@ class ServiceState:
         """The shared speech engine, loaded on first use (call from a worker thread)."""
         with self._speech_lock:
             if self.speech_engine is None:
-                self.speech_engine = build_speech_engine(self.settings)
+                self.speech_engine = build_speech_engine(
+                    self.settings.model_copy(
+                        update={"speech": service_speech_config(self.settings)}
+                    )
+                )
             return self.speech_engine
 
     def hotwords(self, extra: list[str] | None = None) -> list[str]:
