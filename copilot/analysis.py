@@ -7,7 +7,7 @@ way the rep reads ``summary_text``, corrects what is wrong and confirms it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from pydantic import Field
 
@@ -83,6 +83,7 @@ def summarize(
     duration_s: float,
     extractor: InsightExtractor,
     scanner: Scanner,
+    writer: Callable[[CallSummary], str] | None = None,
 ) -> CallSummary:
     records: list[Insights] = []
     flags: list[SpokenFlag] = []
@@ -90,7 +91,7 @@ def summarize(
         insights, segment_flags = analyze_segment(extractor, scanner, segment)
         records.append(insights)
         flags.extend(segment_flags)
-    return build_summary(call_id, segments, duration_s, merge_insights(records), flags)
+    return build_summary(call_id, segments, duration_s, merge_insights(records), flags, writer)
 
 
 def build_summary(
@@ -99,7 +100,9 @@ def build_summary(
     duration_s: float,
     insights: Insights,
     flags: Iterable[SpokenFlag],
+    writer: Callable[[CallSummary], str] | None = None,
 ) -> CallSummary:
+    """The call's summary; ``writer`` writes its text (default: :func:`summary_text`)."""
     summary = CallSummary(
         **insights.model_dump(),
         call_id=call_id,
@@ -107,7 +110,7 @@ def build_summary(
         transcript=list(segments),
         compliance_flags=list(flags),
     )
-    summary.summary_text = summary_text(summary)
+    summary.summary_text = (writer or summary_text)(summary)
     return summary
 
 

@@ -132,6 +132,7 @@ def analyze(
     from copilot.analysis import segments_from_turns, summarize
     from copilot.engines import speech_engine
     from copilot.insights import build_extractor
+    from copilot.summary import build_summary_writer
     from speech.errors import SpeechError
 
     settings = get_settings()
@@ -149,7 +150,8 @@ def analyze(
                 source, hotwords=settings.vocabulary.hotwords()
             )
             segments, duration = transcript.segments, transcript.duration
-        summary = summarize(source.stem, segments, duration, extractor, scanner)
+        writer = build_summary_writer(settings.insights)
+        summary = summarize(source.stem, segments, duration, extractor, scanner, writer)
     if as_json:
         print(summary.model_dump_json())
     else:

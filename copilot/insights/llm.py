@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pydantic import BaseModel
+
 from copilot.insights.config import InsightConfig, LLMConfig
 from copilot.insights.draft import InsightsDraft
 from copilot.insights.errors import BackendMissingError, PromptError
@@ -37,8 +39,8 @@ logger = logging.getLogger(__name__)
 INSTALL_HINT = "pip install -e '.[llm]'"
 
 
-def chat_model(config: LLMConfig) -> Any:
-    """A LangChain chat model bound to the draft schema (``Runnable``; typed ``Any`` because
+def chat_model(config: LLMConfig, schema: type[BaseModel] = InsightsDraft) -> Any:
+    """A LangChain chat model bound to ``schema`` (``Runnable``; typed ``Any`` because
     langchain is optional)."""
     try:
         from langchain_openai import ChatOpenAI
@@ -56,7 +58,7 @@ def chat_model(config: LLMConfig) -> Any:
         max_retries=config.max_retries,
         temperature=config.temperature,
     )
-    return model.with_structured_output(InsightsDraft, method=config.structured_output)
+    return model.with_structured_output(schema, method=config.structured_output)
 
 
 class LLMExtractor(InsightExtractor):

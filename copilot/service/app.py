@@ -28,6 +28,7 @@ from copilot.store import repo
 from copilot.store.db import make_engine, migrate, session_factory
 from copilot.store.errors import Conflict, InvalidInput, NotFound, StoreError
 from copilot.store.models import Call
+from copilot.summary import build_summary_writer
 from speech.engine import SpeechEngine
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def build_engines(settings: Settings, suggester: Suggests | None = None) -> Engi
         extractor=build_extractor(settings.insights),
         scanner=Scanner(settings.compliance),
         suggester=suggester,
+        write_summary=build_summary_writer(settings.insights),
     )
 
 

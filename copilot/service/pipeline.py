@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from compliance import Scanner
-from copilot.analysis import CallSummary, build_summary, segment_insights
+from copilot.analysis import CallSummary, build_summary, segment_insights, summary_text
 from copilot.events import (
     ComplianceFlagEvent,
     Event,
@@ -46,6 +46,8 @@ class Engines:
     scanner: Scanner
     suggester: Suggests
     suggestions_k: int = 3
+    # Writes the summary's text: the template, or an LLM when one is configured.
+    write_summary: Callable[[CallSummary], str] = summary_text
 
 
 @dataclass
@@ -169,4 +171,11 @@ class CallPipeline:
         return merge_insights(self.records)
 
     def summary(self, call_id: str, duration_s: float) -> CallSummary:
-        return build_summary(call_id, self.segments, duration_s, self.call_insights(), self.flags)
+        return build_summary(
+            call_id,
+            self.segments,
+            duration_s,
+            self.call_insights(),
+            self.flags,
+            self.engines.write_summary,
+        )
