@@ -149,7 +149,10 @@ class HybridRanker:
         *,
         k: int = 3,
         filters: Filters | None = None,
+        feedback: FeedbackSignal | None = None,
     ) -> list[Ranked]:
+        """The best ``k`` entries; ``feedback`` replaces the ranker's own signal for this
+        query (the service keeps one per organisation)."""
         looked_for = signals is not None
         signals = signals or QuerySignals()
         allowed = self.allowed(filters or Filters())
@@ -163,7 +166,7 @@ class HybridRanker:
             return []
         scored = sorted(
             (
-                self._score(entry_id, relevance, signals, looked_for)
+                self._score(entry_id, relevance, signals, looked_for, feedback or self.feedback)
                 for entry_id, relevance in fused.items()
             ),
             key=lambda ranked: (-ranked.score, ranked.entry.id),
@@ -201,7 +204,12 @@ class HybridRanker:
         return {entry_id: value / best for entry_id, value in fused.items()} if best else {}
 
     def _score(
-        self, entry_id: str, relevance: float, signals: QuerySignals, looked_for: bool
+        self,
+        entry_id: str,
+        relevance: float,
+        signals: QuerySignals,
+        looked_for: bool,
+        reactions: FeedbackSignal,
     ) -> Ranked:
         config = self.config
         entry = self.entries[self._position[entry_id]]
@@ -212,7 +220,7 @@ class HybridRanker:
         known = [tag for tag in signals.competitor_tags if self.tags.group_of(tag) == "competitor"]
         competitor = 1.0 if any(entry.has_tag(tag) for tag in known) else 0.0
         limit = config.feedback_max
-        feedback = min(limit, max(-limit, float(self.feedback.adjustment(entry_id))))
+        feedback = min(limit, max(-limit, float(reactions.adjustment(entry_id))))
         raw = (
             relevance
             + config.objection_boost * objection

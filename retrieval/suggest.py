@@ -148,6 +148,7 @@ class Suggester:
         *,
         k: int | None = None,
         filters: FiltersLike = None,
+        feedback: FeedbackSignal | None = None,
     ) -> SuggestResult:
         """Suggestions for what a customer said. ``insights`` (CONTRACT ``Insights``) saves
         running the extractor when the caller already has them; live suggestions are
@@ -161,7 +162,9 @@ class Suggester:
         if chosen.kind is None:
             chosen = chosen.model_copy(update={"kind": tuple(self.config.ranking.suggest_kinds)})
         objection = signals.objections[0] if signals.objections else None
-        ranked = ranker.rank(query, signals, k=k or self.config.k, filters=chosen)
+        ranked = ranker.rank(
+            query, signals, k=k or self.config.k, filters=chosen, feedback=feedback
+        )
         return SuggestResult(objection=objection, suggestions=[Suggestion.of(r) for r in ranked])
 
     def search(

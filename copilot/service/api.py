@@ -112,7 +112,8 @@ class SuggestRequest(_Body):
 def suggest(body: SuggestRequest, principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
     """The best approved answers to what the customer said (CONTRACT ``SuggestResult``)."""
     check_text_size(state, body.text)
-    result = state.engines.suggester.suggest(body.text, None, k=body.k)
+    feedback = state.feedback_for(principal.org_id)
+    result = state.engines.suggester.suggest(body.text, None, k=body.k, feedback=feedback)
     return result.model_dump(mode="json")
 
 
@@ -135,6 +136,7 @@ def feedback(body: FeedbackRequest, principal: PrincipalDep, state: StateDep) ->
             action=body.action,
             call_id=body.call_id,
         )
+    state.feedback_for(principal.org_id).record(body.entry_id, body.action)
     return Response(status_code=204)
 
 

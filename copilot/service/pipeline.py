@@ -27,13 +27,19 @@ from copilot.events import (
 )
 from copilot.insights import InsightExtractor, Insights, merge_insights
 from copilot.spoken_compliance import scan_segment
+from retrieval.feedback import FeedbackSignal
 from retrieval.suggest import SuggestResult
 from speech.types import Segment
 
 
 class Suggests(Protocol):
     def suggest(
-        self, text: str, insights: Insights | None = None, *, k: int | None = None
+        self,
+        text: str,
+        insights: Insights | None = None,
+        *,
+        k: int | None = None,
+        feedback: FeedbackSignal | None = None,
     ) -> SuggestResult:
         """The best approved answers for what the customer just said."""
 
@@ -83,6 +89,8 @@ class CallPipeline:
     flags: list[FlagPayload] = field(default_factory=list)
     # Objection types already answered early for a segment still being spoken.
     _early: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Reps' used/dismissed reactions of this call's organisation, for ranking.
+    feedback: FeedbackSignal | None = None
     # Flags get their storage id here, so the event and the stored row share it.
     flag_id: Callable[[], str] = lambda: uuid.uuid4().hex
 
@@ -107,7 +115,7 @@ class CallPipeline:
             return []
         self._early[segment.id] = types | self._early.get(segment.id, frozenset())
         result = self.engines.suggester.suggest(
-            segment.text, insights, k=self.engines.suggestions_k
+            segment.text, insights, k=self.engines.suggestions_k, feedback=self.feedback
         )
         if not result.suggestions:
             return []
@@ -144,7 +152,7 @@ class CallPipeline:
         if insights.objections or insights.competitors:
             started = time.perf_counter()
             result = self.engines.suggester.suggest(
-                segment.text, insights, k=self.engines.suggestions_k
+                segment.text, insights, k=self.engines.suggestions_k, feedback=self.feedback
             )
             times.suggest_s = time.perf_counter() - started
             if result.suggestions:

@@ -247,6 +247,7 @@ async def _make_live_call(
             }
 
     resumed, previous = await state.run_db(prepare)
+    feedback = await state.run_db(state.feedback_for, principal.org_id)
     segments, records, flags = previous["stored"]
     # Loading the model (first call after start) and building a transcriber take a moment.
     speech = await asyncio.get_running_loop().run_in_executor(state.executor, state.speech)
@@ -259,7 +260,7 @@ async def _make_live_call(
         offset_s=previous["duration_s"],
     )
     stamper = EventStamper(call_id, first_seq=previous["last_seq"] + 1)
-    pipeline = CallPipeline(state.engines, stamper)
+    pipeline = CallPipeline(state.engines, stamper, feedback=feedback)
     if resumed:
         pipeline.restore(segments, records, flags)
     recorder = SqlCallRecorder(state.sessions, principal.org_id, principal.user_id)

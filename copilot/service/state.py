@@ -18,6 +18,7 @@ from copilot.service.live import FinalTiming, LiveCall
 from copilot.service.pipeline import Engines
 from copilot.service.recorder import events_after
 from copilot.settings import Settings
+from copilot.store.feedback import FeedbackAdjustments
 from speech.config import SpeechConfig
 from speech.engine import SpeechEngine
 
@@ -62,15 +63,17 @@ class ServiceState:
     live: dict[str, LiveCall] = field(default_factory=dict)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     stats: ServiceStats = field(default_factory=ServiceStats)
+    # Per organisation: reps' reactions to suggestions, loaded once, kept current.
+    _feedback: dict[str, FeedbackAdjustments] = field(default_factory=dict)
     hub: EventHub = field(init=False)
-    _speech_lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.hub = EventHub(self._load_after)
 
     def speech(self) -> SpeechEngine:
         """The shared speech engine, loaded on first use (call from a worker thread)."""
-        with self._speech_lock:
+        with self._lock:
             if self.speech_engine is None:
                 self.speech_engine = build_speech_engine(
                     self.settings.model_copy(
@@ -78,6 +81,18 @@ class ServiceState:
                     )
                 )
             return self.speech_engine
+
+    def feedback_for(self, org_id: str) -> FeedbackAdjustments:
+        """The org's suggestion feedback for ranking (blocking on first use: call it from a
+        worker thread)."""
+        with self._lock:
+            signal = self._feedback.get(org_id)
+        if signal is None:
+            with self.sessions() as session:
+                loaded = FeedbackAdjustments.load(session, org_id)
+            with self._lock:
+                signal = self._feedback.setdefault(org_id, loaded)
+        return signal
 
     def hotwords(self, extra: list[str] | None = None) -> list[str]:
         return list(dict.fromkeys([*self.settings.vocabulary.hotwords(), *(extra or [])]))

@@ -84,15 +84,25 @@ def test_bad_requests_get_clear_errors(service: Service) -> None:
         assert empty.status_code == 422 and empty.json()["error"]["code"] == "empty_file"
 
 
-def test_suggest_and_feedback(service: Service) -> None:
+def test_suggest_and_feedback_moves_the_ranking(service: Service) -> None:
+    text = {"text": "纷享销客比你们便宜两成"}
     with client(service) as http:
-        result = http.post("/v1/suggest", json={"text": "纷享销客比你们便宜两成"}).json()
+        result = http.post("/v1/suggest", json=text).json()
         assert result["objection"] in ("competitor", "price")
         assert len(result["suggestions"]) == 3
-        entry = result["suggestions"][0]["id"]
-        sent = http.post("/v1/suggestions/feedback", json={"entry_id": entry, "action": "used"})
-        assert sent.status_code == 204
-        wrong = http.post("/v1/suggestions/feedback", json={"entry_id": entry, "action": "love"})
+        top = result["suggestions"][0]
+        for _ in range(10):
+            sent = http.post(
+                "/v1/suggestions/feedback", json={"entry_id": top["id"], "action": "dismissed"}
+            )
+            assert sent.status_code == 204
+        after = {
+            s["id"]: s["score"] for s in http.post("/v1/suggest", json=text).json()["suggestions"]
+        }
+        assert after.get(top["id"], 0.0) < top["score"]
+        wrong = http.post(
+            "/v1/suggestions/feedback", json={"entry_id": top["id"], "action": "love"}
+        )
         assert wrong.status_code == 422
 
 
