@@ -7,6 +7,7 @@ stderr. Orgs and teams are accepted by id or by name, users by id or email.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -65,6 +66,27 @@ def orgs_create(name: Annotated[str, typer.Argument(help="The organisation's nam
     with user_errors(StoreError, SQLAlchemyError), _transaction() as session:
         org = repo.create_org(session, name)
     print(org.id)
+
+
+@orgs_app.command("policy")
+def orgs_policy(
+    org: Annotated[str, typer.Argument(help="Org id or name.")],
+    max_discount_off: Annotated[
+        float | None,
+        typer.Option(
+            "--max-discount-off",
+            min=0.0,
+            max=0.99,
+            help="Largest discount a rep may offer, as a fraction off (0.1 = 九折).",
+        ),
+    ] = None,
+) -> None:
+    """Show or change an organisation's compliance policy (applied by the service at once)."""
+    with user_errors(StoreError, SQLAlchemyError), _transaction() as session:
+        row = repo.find_org(session, org)
+        if max_discount_off is not None:
+            row.policy = {**row.policy, "max_discount_off": max_discount_off}
+    print(json.dumps(row.policy, ensure_ascii=False))
 
 
 @teams_app.command("create")

@@ -74,7 +74,7 @@ class ScanAnswer(ScanResult):
 def scan(body: ScanRequest, principal: PrincipalDep, state: StateDep) -> ScanAnswer:
     """Check an outgoing message; flags are stored for the manager's audit."""
     check_text_size(state, body.text)
-    result = state.engines.scanner.scan(body.text)
+    result = state.scanner_for(principal.org_id).scan(body.text)
     answer = ScanAnswer(**result.model_dump())
     if result.flags:
         with state.sessions.begin() as session:

@@ -95,7 +95,12 @@ def analyze_into_store(state: ServiceState, call_id: str, source: SegmentSource 
         stored = load_progress(session, call_id)
     stamper = EventStamper(call_id, first_seq=last_seq + 1)
     recorder = SqlCallRecorder(state.sessions, org_id, rep_id)
-    pipeline = CallPipeline(state.engines, stamper, feedback=state.feedback_for(org_id))
+    pipeline = CallPipeline(
+        state.engines,
+        stamper,
+        feedback=state.feedback_for(org_id),
+        scanner=state.scanner_for(org_id),
+    )
     if source is None:
         pipeline.restore(*stored)
     else:

@@ -248,6 +248,7 @@ async def _make_live_call(
 
     resumed, previous = await state.run_db(prepare)
     feedback = await state.run_db(state.feedback_for, principal.org_id)
+    scanner = await state.run_db(state.scanner_for, principal.org_id)
     segments, records, flags = previous["stored"]
     # Loading the model (first call after start) and building a transcriber take a moment.
     speech = await asyncio.get_running_loop().run_in_executor(state.executor, state.speech)
@@ -260,7 +261,7 @@ async def _make_live_call(
         offset_s=previous["duration_s"],
     )
     stamper = EventStamper(call_id, first_seq=previous["last_seq"] + 1)
-    pipeline = CallPipeline(state.engines, stamper, feedback=feedback)
+    pipeline = CallPipeline(state.engines, stamper, feedback=feedback, scanner=scanner)
     if resumed:
         pipeline.restore(segments, records, flags)
     recorder = SqlCallRecorder(state.sessions, principal.org_id, principal.user_id)

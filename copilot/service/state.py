@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from compliance import Scanner
 from copilot.crm.worker import DeliveryWorker
 from copilot.engines import build_speech_engine
 from copilot.service.hub import EventHub
@@ -19,6 +20,7 @@ from copilot.service.pipeline import Engines
 from copilot.service.recorder import events_after
 from copilot.settings import Settings
 from copilot.store.feedback import FeedbackAdjustments
+from copilot.store.models import Org
 from speech.config import SpeechConfig
 from speech.engine import SpeechEngine
 
@@ -65,6 +67,7 @@ class ServiceState:
     stats: ServiceStats = field(default_factory=ServiceStats)
     # Per organisation: reps' reactions to suggestions, loaded once, kept current.
     _feedback: dict[str, FeedbackAdjustments] = field(default_factory=dict)
+    _scanners: dict[float, Scanner] = field(default_factory=dict)
     hub: EventHub = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -93,6 +96,25 @@ class ServiceState:
             with self._lock:
                 signal = self._feedback.setdefault(org_id, loaded)
         return signal
+
+    def scanner_for(self, org_id: str) -> Scanner:
+        """The compliance scanner with the org's policy (e.g. its discount authority). Reads
+        the org row each time (cheap) so a policy change applies without a restart; scanners
+        are cached per policy (call from a worker thread)."""
+        with self.sessions() as session:
+            org = session.get(Org, org_id)
+            policy = dict(org.policy) if org is not None else {}
+        limit = policy.get("max_discount_off")
+        if limit is None or limit == self.engines.scanner.config.max_discount_off:
+            return self.engines.scanner
+        with self._lock:
+            scanner = self._scanners.get(float(limit))
+            if scanner is None:
+                config = self.engines.scanner.config.model_copy(
+                    update={"max_discount_off": float(limit)}
+                )
+                scanner = self._scanners[float(limit)] = Scanner(config)
+            return scanner
 
     def hotwords(self, extra: list[str] | None = None) -> list[str]:
         return list(dict.fromkeys([*self.settings.vocabulary.hotwords(), *(extra or [])]))

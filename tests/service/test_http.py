@@ -239,3 +239,19 @@ def test_openapi_and_health(service: Service) -> None:
         assert {"/v1/compliance/scan", "/v1/suggest", "/v1/calls/{call_id}/confirm"} <= set(paths)
         health = http.get("/healthz").json()
         assert health["status"] == "ok" and health["calls_live"] == 0
+
+
+def test_an_organisations_discount_authority_applies_without_a_restart(service: Service) -> None:
+    said = {"text": "这单我给您打个七折。"}
+    with client(service) as http:
+        assert not http.post("/v1/compliance/scan", json=said).json()["compliant"]
+        engine = make_engine(service.settings.database.url)
+        with session_factory(engine).begin() as session:
+            org = repo.find_org(session, "演示公司")
+            org.policy = {"max_discount_off": 0.35}  # this company lets reps go to 六五折
+        engine.dispose()
+        answer = http.post("/v1/compliance/scan", json=said).json()
+        assert answer["compliant"], answer
+        assert not http.post("/v1/compliance/scan", json={"text": "给您打个五折"}).json()[
+            "compliant"
+        ]
