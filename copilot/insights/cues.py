@@ -2,7 +2,9 @@
 
 「不是价格的问题」 is not a price objection; 「数据安全我们倒不担心」 is not a risk. An
 utterance can carry several categories; each is reported once, with the clause of its first
-live cue. Objections also have a weak, topic-based tier for utterances nothing else explains.
+live cue. Objections have two more tiers: yielding cues, generic wording (万一…怎么办, 谁负责,
+X同意才行) that counts only where no other type's cue shares its sentence and the utterance
+states no budget, and a weak, topic-based tier for utterances nothing else explains.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class PainPointExtractor:
 class ObjectionExtractor:
     def __init__(self, lexicon: ObjectionLexicon, negation: Negation) -> None:
         self._cues = CueMatcher(lexicon.types, negation)
+        self._yielding = CueMatcher(lexicon.yielding, negation)
         competitor = lexicon.competitor
         self._generic = compile_patterns(competitor.generic)
         self._compare = compile_patterns(competitor.compare)
@@ -101,8 +104,12 @@ class ObjectionExtractor:
     ) -> list[Objection]:
         """``complains``: the utterance has pain points, so a competitor the customer already
         uses is a system they are unhappy with, not a reason to stay. Weak topic evidence is
-        only used when the utterance says nothing else (no pains, no budget)."""
+        only used when the utterance says nothing else (no pains, no budget); yielding cues
+        only when it states no budget, whose approval route (大概六十万吧？要钱总同意才行) or
+        sufficiency (预算六十万，够用了) is no objection."""
         found = self._cues.find(segmenter)
+        if not has_budget:
+            self._add_yielding(segmenter, found)
         competing = self._competitor_cue(segmenter, competitors, "need" in found, complains)
         if competing is not None:
             # What a competitor offers (免费试用, 便宜一半) is their pitch, not another objection.
@@ -123,6 +130,22 @@ class ObjectionExtractor:
             )
             for cue in sorted(found.values(), key=lambda c: c.start)
         ]
+
+    def _add_yielding(
+        self, segmenter: Segmenter, found: dict[ObjectionType, Cue[ObjectionType]]
+    ) -> None:
+        """Yielding cues of types not found yet, each only if no other type's cue is in its
+        sentence: in 「你们团队才几十个人，万一撑不下去我们怎么办」 the worry is about the vendor
+        (trust), and 「万一…怎么办」 adds no risk objection of its own."""
+        firm = [(cue.label, cue.start) for cue in found.values()]
+        for cue in self._yielding.find(segmenter).values():
+            if cue.label in found:
+                continue
+            sentence = segmenter.sentence(cue.start)
+            if not any(
+                label != cue.label and sentence.start <= at < sentence.end for label, at in firm
+            ):
+                found[cue.label] = cue
 
     def _weak_cue(self, segmenter: Segmenter) -> Cue[ObjectionType] | None:
         scores: dict[ObjectionType, int] = {}

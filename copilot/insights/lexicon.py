@@ -31,11 +31,20 @@ class NegationLexicon(LexiconSchema):
     before: tuple[str, ...]
     after: tuple[str, ...]
     hypothetical_before: tuple[str, ...]
+    reversed_by: tuple[str, ...] = ()
+    asked_by: tuple[str, ...] = ()
 
     def negation(self, hypothetical: bool = False) -> Negation:
         """The negation words; with ``hypothetical`` also 如果/万一 (for pain points)."""
         before = self.before + self.hypothetical_before if hypothetical else self.before
-        return Negation(before, self.after, self.window_before, self.window_after)
+        return Negation(
+            before,
+            self.after,
+            self.window_before,
+            self.window_after,
+            self.reversed_by,
+            self.asked_by,
+        )
 
 
 class CompetitorCues(LexiconSchema):
@@ -58,6 +67,7 @@ class FallbackCues(LexiconSchema):
 
 class ObjectionLexicon(LexiconSchema):
     types: dict[ObjectionType, tuple[str, ...]]
+    yielding: dict[ObjectionType, tuple[str, ...]] = {}
     fallback: FallbackCues
     competitor: CompetitorCues
 

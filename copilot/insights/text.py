@@ -86,15 +86,59 @@ def contains_any(text: str, words: tuple[str, ...]) -> bool:
 @dataclass(frozen=True)
 class Negation:
     """Words that cancel a cue in its clause: before it (不是价格的问题) or after it
-    (数据安全倒不担心)."""
+    (数据安全倒不担心).
+
+    A negation word that is only part of a question or of a double negative cancels nothing:
+    an A-not-A question (是不是太贵, 担不担心) asks rather than denies, and an `after` word
+    turned round by what precedes it (不能接受, 不太放心) or asked about (能接受吗) is still
+    the customer's concern."""
 
     before: tuple[str, ...]
     after: tuple[str, ...]
     window_before: int
     window_after: int
+    reversed_by: tuple[str, ...] = ()
+    asked_by: tuple[str, ...] = ()
 
     def negates(self, segmenter: Segmenter, start: int, end: int) -> bool:
+        text = segmenter.text
         clause = segmenter.clause(start)
-        before = segmenter.text[max(clause.start, start - self.window_before) : start]
-        after = segmenter.text[end : min(clause.end, end + self.window_after)]
-        return contains_any(before, self.before) or contains_any(after, self.after)
+        low = max(clause.start, start - self.window_before)
+        high = min(clause.end, end + self.window_after)
+        return any(
+            not _a_not_a(text, at) for at, _ in _occurrences(text, self.before, low, start)
+        ) or any(
+            not self._turned(text, at, clause.start, clause.end)
+            for at in _occurrences(text, self.after, end, high)
+        )
+
+    def _turned(self, text: str, at: tuple[int, int], floor: int, ceiling: int) -> bool:
+        """Whether the `after` word at ``at`` is negated again (不能接受) or asked (放心吗)."""
+        start, end = at
+        if _a_not_a(text, start):
+            return True
+        before = text[max(floor, start - 3) : start]
+        after = text[end : min(ceiling, end + 1)]
+        return any(before.endswith(word) for word in self.reversed_by) or after in self.asked_by
+
+
+def _occurrences(text: str, words: tuple[str, ...], low: int, high: int) -> list[tuple[int, int]]:
+    """(start, end) of every occurrence of ``words`` inside text[low:high]."""
+    found = []
+    for word in words:
+        at = text.find(word, low, high)
+        while at != -1:
+            found.append((at, at + len(word)))
+            at = text.find(word, at + 1, high)
+    return found
+
+
+def _a_not_a(text: str, start: int) -> bool:
+    """Whether the negation word starting at ``start`` is the middle of an A-not-A question:
+    是不是, 有没有, 担不担心 (the character before 不/没 repeats the one after it)."""
+    return (
+        text[start] in "不没"
+        and 0 < start
+        and start + 1 < len(text)
+        and text[start - 1] == text[start + 1]
+    )
