@@ -23,7 +23,7 @@ from copilot.insights.lexicon import (
     compile_words,
 )
 from copilot.insights.models import Evidence, Objection, ObjectionType, PainPoint
-from copilot.insights.text import Negation, Segmenter
+from copilot.insights.text import Negation, Segmenter, Span
 
 Label = TypeVar("Label", bound=str)
 
@@ -89,10 +89,20 @@ class ObjectionExtractor:
         self._denied = compile_optional(competitor.denied_before)
         self._lock_in = compile_patterns(competitor.lock_in)
         self._engaged = compile_patterns(competitor.engaged_before)
+        self._versus = compile_patterns(competitor.versus or competitor.compare)
+        self._past_before = compile_optional(competitor.past_before)
+        self._ended_after = compile_optional(competitor.ended_after)
         self._concern = re.compile(lexicon.fallback.concern)
         self._topics = {
             label: compile_words(words) for label, words in lexicon.fallback.topics.items()
         }
+        self._negation = negation
+        settled = lexicon.settled
+        self._settled_types: frozenset[str] = frozenset(settled.types if settled else ())
+        self._settled = compile_optional(settled.stance if settled else ())
+        self._contrast = re.compile(settled.contrast) if settled else None
+        self._conditional = re.compile(settled.conditional) if settled else None
+        self._asking = re.compile(settled.asking) if settled else None
 
     def extract(
         self,
@@ -108,6 +118,11 @@ class ObjectionExtractor:
         only when it states no budget, whose approval route (大概六十万吧？要钱总同意才行) or
         sufficiency (预算六十万，够用了) is no objection."""
         found = self._cues.find(segmenter)
+        for past in self.past_sentences(segmenter, competitors):
+            # Praise of a system given up (挺好用的，后来停了) is no contentment with today's.
+            need = found.get("need")
+            if need is not None and past.start <= need.start < past.end:
+                del found["need"]
         if not has_budget:
             self._add_yielding(segmenter, found)
         competing = self._competitor_cue(segmenter, competitors, "need" in found, complains)
@@ -120,6 +135,7 @@ class ObjectionExtractor:
             weak = self._weak_cue(segmenter)
             if weak is not None:
                 found[weak.label] = weak
+        found = {k: c for k, c in found.items() if not self._is_settled(segmenter, c)}
         return [
             Objection(
                 type=cue.label,
@@ -146,6 +162,42 @@ class ObjectionExtractor:
                 label != cue.label and sentence.start <= at < sentence.end for label, at in firm
             ):
                 found[cue.label] = cue
+
+    def _is_settled(self, segmenter: Segmenter, cue: Cue[ObjectionType]) -> bool:
+        """Whether the customer calls the cue's topic settled in the same stretch of its
+        sentence (see `settled` in objections.yaml)."""
+        if self._settled is None or cue.label not in self._settled_types:
+            return False
+        text = segmenter.text
+        sentence = segmenter.sentence(cue.start)
+        low, high = sentence.start, sentence.end
+        assert self._contrast is not None
+        for marker in self._contrast.finditer(text, sentence.start, sentence.end):
+            if marker.end() <= cue.start:
+                low = marker.end()
+            elif marker.start() >= cue.end:
+                high = marker.start()
+                break
+        clause = segmenter.clause(cue.start)
+        assert self._asking is not None
+        asks = self._asking.search(text, clause.start, clause.end + 1) is not None
+        return any(
+            self._live_stance(segmenter, stance)
+            for stance in self._settled.finditer(text, low, high)
+            if not (asks and segmenter.clause(stance.start()) != clause)
+        )
+
+    def _live_stance(self, segmenter: Segmenter, stance: re.Match[str]) -> bool:
+        text = segmenter.text
+        clause = segmenter.clause(stance.start())
+        before = text[max(clause.start, stance.start() - 3) : stance.start()]
+        rest = text[stance.end() : clause.end + 1].replace("什么", "")
+        assert self._conditional is not None
+        return not (
+            any(before.endswith(word) for word in self._negation.reversed_by)
+            or any(word in rest for word in (*self._negation.asked_by, "？", "?"))
+            or self._conditional.search(text, clause.start, clause.end)
+        )
 
     def _weak_cue(self, segmenter: Segmenter) -> Cue[ObjectionType] | None:
         scores: dict[ObjectionType, int] = {}
@@ -186,10 +238,16 @@ class ObjectionExtractor:
         mentions += [(m.start(), m.end()) for m in self._generic.finditer(text)]
         for start, end in sorted(mentions):
             sentence = segmenter.sentence(start)
+            local = Segmenter(_collapsed(text, sentence, competitors))
+            if self._is_past(segmenter, start, end):
+                # A system they used before (以前用过Salesforce，后来停了) competes only when
+                # set against us outright (跟X比，你们优势在哪).
+                if self._cues.first(local, self._versus) is not None:
+                    return Cue("competitor", start, start + 1)
+                continue
             in_use = self._in_use(segmenter, start, end)
             if in_use and (content or complains):
                 continue
-            local = Segmenter(text[sentence.start : sentence.end])
             compared = self._cues.first(local, self._compare) is not None
             engaged_at = self._engaged.search(text, max(sentence.start, start - 8), start)
             engaged = engaged_at is not None and not self._is_denied(
@@ -205,6 +263,29 @@ class ObjectionExtractor:
             return False
         return self._denied.search(text, max(floor, position - 4), position) is not None
 
+    def _is_past(self, segmenter: Segmenter, start: int, end: int) -> bool:
+        """Whether the competitor at ``start:end`` is one the customer used before and no
+        longer does: 以前用过, 前东家用的是 earlier in its sentence, or 后来停了, 合同到期了
+        anywhere after it."""
+        sentence = segmenter.sentence(start)
+        before = self._past_before is not None and (
+            self._past_before.search(segmenter.text, sentence.start, start) is not None
+        )
+        ended = self._ended_after is not None and (
+            self._ended_after.search(segmenter.text, end) is not None
+        )
+        return before or ended
+
+    def past_sentences(
+        self, segmenter: Segmenter, competitors: Sequence[CompetitorHit]
+    ) -> list[Span]:
+        """Sentences that speak of a competitor only as a system used before."""
+        return [
+            segmenter.sentence(hit.start)
+            for hit in competitors
+            if self._is_past(segmenter, hit.start, hit.end)
+        ]
+
     def _in_use(self, segmenter: Segmenter, start: int, end: int) -> bool:
         """Whether the customer already uses the competitor at ``start:end``: a `using` cue
         earlier in its sentence (已经在用销售易) or right after it in its clause (Salesforce我们
@@ -217,3 +298,16 @@ class ObjectionExtractor:
             cues += self._using_after.finditer(text, end, min(clause.end, end + 8))
         floor = segmenter.clause(start).start
         return any(not self._is_denied(text, min(floor, m.start()), m.start()) for m in cues)
+
+
+def _collapsed(text: str, sentence: Span, competitors: Sequence[CompetitorHit]) -> str:
+    """The sentence with each competitor's name shortened to one character, so that a long
+    Latin name (跟Salesforce比) is as near its comparison as a Chinese one (跟红圈比)."""
+    pieces: list[str] = []
+    at = sentence.start
+    for hit in sorted(competitors, key=lambda h: h.start):
+        if sentence.start <= hit.start and hit.end <= sentence.end and hit.start >= at:
+            pieces += [text[at : hit.start], "X"]
+            at = hit.end
+    pieces.append(text[at : sentence.end])
+    return "".join(pieces)

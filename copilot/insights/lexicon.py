@@ -58,6 +58,9 @@ class CompetitorCues(LexiconSchema):
     platform_context: tuple[str, ...]
     platform_before: tuple[str, ...] = ()
     platform_after: tuple[str, ...] = ()
+    versus: tuple[str, ...] = ()
+    past_before: tuple[str, ...] = ()
+    ended_after: tuple[str, ...] = ()
 
 
 class FallbackCues(LexiconSchema):
@@ -65,10 +68,19 @@ class FallbackCues(LexiconSchema):
     topics: dict[ObjectionType, tuple[str, ...]]
 
 
+class SettledCues(LexiconSchema):
+    types: tuple[ObjectionType, ...]
+    stance: tuple[str, ...]
+    contrast: str
+    conditional: str
+    asking: str
+
+
 class ObjectionLexicon(LexiconSchema):
     types: dict[ObjectionType, tuple[str, ...]]
     yielding: dict[ObjectionType, tuple[str, ...]] = {}
     fallback: FallbackCues
+    settled: SettledCues | None = None
     competitor: CompetitorCues
 
 
