@@ -173,9 +173,10 @@ class ObjectionExtractor:
         low, high = sentence.start, sentence.end
         assert self._contrast is not None
         for marker in self._contrast.finditer(text, sentence.start, sentence.end):
-            if marker.end() <= cue.start:
+            # A contrast inside the cue (我觉得挺好，但老板…) opens the cue's own stretch.
+            if marker.start() < cue.end:
                 low = marker.end()
-            elif marker.start() >= cue.end:
+            else:
                 high = marker.start()
                 break
         clause = segmenter.clause(cue.start)
