@@ -9,7 +9,7 @@ import pytest
 from compliance import Scanner
 from compliance.evaluation import load_labelled, score
 
-from .conftest import DEVSET, EXTRA_SET
+from .conftest import DEVSET, EXTRA_SET, FRESH_SET
 
 
 def _check(scanner: Scanner, path: Path) -> None:
@@ -28,6 +28,10 @@ def test_devset_metrics(scanner: Scanner) -> None:
 
 def test_extra_set_metrics(scanner: Scanner) -> None:
     _check(scanner, EXTRA_SET)
+
+
+def test_fresh_set_metrics(scanner: Scanner) -> None:
+    _check(scanner, FRESH_SET)
 
 
 def test_extra_set_is_our_own_and_covers_every_category() -> None:
