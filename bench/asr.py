@@ -19,6 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bench.timing import percentile
 from copilot.events import TranscriptFinal
 from copilot.replay import ReplayReport, replay
 from speech.audio import decode_file
@@ -37,14 +38,6 @@ class CallResult:
     errors: dict[str, tuple[int, int]]  # speaker -> (edits, reference characters)
     latencies: list[float]
     cadence: list[float]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def final_latencies(report: ReplayReport, timeline: list[dict], speed: float) -> list[float]:

@@ -13,7 +13,6 @@ process is pinned to one CPU core where the OS allows it.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bench.timing import percentile, pin_to_one_core
 from compliance import Scanner
 from compliance.evaluation import LabelledMessage, load_labelled, score
 
@@ -46,11 +46,6 @@ def build_messages(
     return messages
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 def time_scans(scanner: Scanner, messages: list[str]) -> tuple[float, float, float]:
     """p50 and p99 latency (ms) of single scans, and messages per second over the run."""
     for message in messages[:200]:  # warm caches and the allocator
@@ -65,17 +60,8 @@ def time_scans(scanner: Scanner, messages: list[str]) -> tuple[float, float, flo
     return percentile(latencies, 50), percentile(latencies, 99), len(messages) / elapsed
 
 
-def pin_one_core() -> str:
-    """Pin this process to one CPU core: the target is per core."""
-    if hasattr(os, "sched_setaffinity"):
-        core = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {core})
-        return f"pinned to CPU {core}"
-    return "not pinned (no sched_setaffinity)"
-
-
 def speed_table(scanner: Scanner, compliant: list[str], violating: list[str], count: int) -> Table:
-    table = Table(title=f"compliance scan, {MESSAGE_CHARS}-char messages, {pin_one_core()}")
+    table = Table(title=f"compliance scan, {MESSAGE_CHARS}-char messages, {pin_to_one_core()}")
     for column in ("corpus", "messages", "p50 ms", "p99 ms", "msgs/s", "target"):
         table.add_column(column, justify="left" if column == "corpus" else "right")
     for corpus, rate, pool in (("typical", 0.3, compliant), ("dense", 1.0, compliant + violating)):

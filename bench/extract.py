@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bench.timing import percentile, pin_to_one_core
 from copilot.insights import RuleExtractor
 from copilot.insights.scoring import Labelled, Report, load_labelled, score
 
@@ -31,20 +31,6 @@ EXTRA = ROOT / "tests" / "insights" / "data" / "utterances_extra.jsonl"
 # that mention an objection's topic without objecting. Never tuned on; it says how the rules
 # generalise.
 BLIND = ROOT / "tests" / "insights" / "data" / "objections_blind.jsonl"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def pin_to_one_core() -> str:
-    if hasattr(os, "sched_setaffinity"):
-        cpu = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-        return f"pinned to CPU {cpu}"
-    return "not pinned (no sched_setaffinity here)"
 
 
 def time_extraction(

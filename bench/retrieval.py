@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import random
 import re
 import tempfile
@@ -31,6 +30,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bench.timing import percentile, pin_to_one_core
 from knowledge_base import CONTENT_DIR
 from retrieval import Filters, HybridRanker, RetrievalConfig, Suggester
 from retrieval.config import ChromaConfig, EmbedderConfig, SentenceTransformerOptions
@@ -46,19 +46,6 @@ DEVSET = ROOT.parent / "shared" / "devset" / "utterances.jsonl"
 EXTRA = ROOT / "tests" / "retrieval" / "data" / "objections_extra.jsonl"
 P95_TARGET_MS = 20.0
 _SENTENCES = re.compile(r"[^。！？]+[。！？]?")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
-
-
-def pin_to_one_core() -> str:
-    if hasattr(os, "sched_setaffinity"):
-        cpu = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-        return f"pinned to CPU {cpu}"
-    return "not pinned (no sched_setaffinity here)"
 
 
 def labelled(path: Path) -> list[dict[str, str]]:

@@ -28,17 +28,13 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from bench.timing import percentile
 from copilot.client import ReplayResult, replay_call
 from copilot.commands.service import demo_settings, running_service
 from speech.audio import DecodedAudio, decode_file
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVSET = ROOT.parent / "shared" / "devset" / "audio"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 @dataclass

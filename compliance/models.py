@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,15 +17,7 @@ Category = Literal[
 ]
 Severity = Literal["high", "medium", "low"]
 
-CATEGORIES: tuple[Category, ...] = (
-    "guarantee",
-    "absolute_claim",
-    "unauthorized_discount",
-    "kickback",
-    "disparagement",
-    "privacy",
-    "off_channel_payment",
-)
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 # Order used to pick the strongest of overlapping flags and to sort output.
 SEVERITY_RANK: dict[Severity, int] = {"high": 2, "medium": 1, "low": 0}
 # "low" is advice: it is reported but does not make a message non-compliant.

@@ -1,13 +1,15 @@
 """Numbers in price talk: 七折, 六五折, 六点五折, 6.5折, 85折, 对折, 半价, 三成, 20%, 百分之二十.
 
 This is the grammar of Chinese numerals, so its character tables live here, not in YAML.
+It is the one place for that grammar: copilot.insights reads amounts with the same tables
+and :func:`parse_chinese`.
 A discount is expressed everywhere as ``off``, the fraction taken off the list price
 (七折 → 0.30, 九折 → 0.10, 降价20% → 0.20, 便宜三成 → 0.30).
 """
 
 from __future__ import annotations
 
-DIGITS: dict[str, int] = {
+CHINESE_DIGITS = {
     "零": 0,
     "〇": 0,
     "一": 1,
@@ -20,49 +22,89 @@ DIGITS: dict[str, int] = {
     "七": 7,
     "八": 8,
     "九": 9,
-    **{str(d): d for d in range(10)},
+    # Financial forms, as on invoices and in some transcripts.
+    "壹": 1,
+    "贰": 2,
+    "叁": 3,
+    "肆": 4,
+    "伍": 5,
+    "陆": 6,
+    "柒": 7,
+    "捌": 8,
+    "玖": 9,
 }
-SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+SMALL_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
 BIG_UNITS = {"万": 10**4, "亿": 10**8}
+# Discount numerals mix scripts (85折, 6.5折), so digits here include the Arabic ones.
+DIGITS: dict[str, int] = {**CHINESE_DIGITS, **{str(d): d for d in range(10)}}
 DECIMAL_POINTS = "点."
 _CHINESE_DIGITS = "零一二三四五六七八九"
+_TO_CHINESE = str.maketrans("0123456789", _CHINESE_DIGITS)
 
 
-def parse_integer(numeral: str) -> int | None:
-    """一万二千零五 → 12005, 二十五 → 25, 十五 → 15, 六五 → 65 (digits in a row are
-    positional), 一百五 → 150 (a trailing digit after 百/千 is read one place lower, as
-    people say it). None if ``numeral`` is not a whole number."""
+def parse_chinese(numeral: str) -> int | None:
+    """The value of a Chinese numeral such as 一亿三千万零五 or 两万五, or None if it is not one.
+
+    Digits written in a row without units are positional (二零二四 -> 2024). A digit after the
+    last unit is read colloquially, one place lower (一万五 -> 15000, 一百五 -> 150), unless a
+    零 says otherwise (一百零五 -> 105).
+    """
     if not numeral or any(
         ch not in DIGITS and ch not in SMALL_UNITS and ch not in BIG_UNITS for ch in numeral
     ):
         return None
     if all(ch in DIGITS for ch in numeral):
         return int("".join(str(DIGITS[ch]) for ch in numeral))
-    total = section = 0
+    total = 0  # whole 亿 groups
+    wan = 0  # the 万 group inside the current 亿 group
+    section = 0  # 十/百/千 inside the current 万 group
     digit: int | None = None
-    last_unit = 0
-    saw_zero = False
+    last_small = 10**4  # places inside a group must go down: 五千三百, never 五十百
+    last_unit = 1
+    zero_since_unit = False
     for ch in numeral:
-        if ch in DIGITS and DIGITS[ch] == 0:
-            saw_zero = True  # 一百零五: a place holder, not a digit
-        elif ch in DIGITS:
-            if digit is not None:  # two digits in a row inside a unit numeral: not a number
-                return None
-            digit = DIGITS[ch]
+        if ch in DIGITS:
+            value = DIGITS[ch]
+            if value == 0:
+                zero_since_unit = True
+            elif digit is not None:
+                return None  # two digits in a row inside a numeral (二三十 is a range)
+            else:
+                digit = value
         elif ch in SMALL_UNITS:
-            section += (1 if digit is None else digit) * SMALL_UNITS[ch]
-            digit, last_unit, saw_zero = None, SMALL_UNITS[ch], False
-        else:
-            section += digit or 0
-            if section == 0:
+            unit = SMALL_UNITS[ch]
+            if unit >= last_small:
                 return None
-            total += section * BIG_UNITS[ch]
-            section, digit, last_unit, saw_zero = 0, None, BIG_UNITS[ch], False
+            if digit is None and unit != 10:
+                return None  # only 十 stands alone (十五, 一百十)
+            section += (digit or 1) * unit
+            digit, last_small, last_unit, zero_since_unit = None, unit, unit, False
+        else:
+            unit = BIG_UNITS[ch]
+            group = section + (digit or 0)
+            if group == 0 and not (unit == BIG_UNITS["亿"] and wan):  # 一万亿 is fine
+                return None
+            if unit == BIG_UNITS["万"]:
+                if wan:
+                    return None
+                wan = group * unit
+            else:
+                if total:
+                    return None
+                total = (wan + group) * unit
+                wan = 0
+            section, digit, last_small, last_unit = 0, None, 10**4, unit
+            zero_since_unit = False
+    tail = 0
     if digit is not None:
-        # 一百五 is 150 and 一万五 is 15000, but 一百零五 is 105 and 二十五 is 25.
-        colloquial = last_unit >= 100 and not saw_zero and digit != 0
-        section += digit * (last_unit // 10) if colloquial else digit
-    return total + section
+        tail = digit if zero_since_unit or last_unit == 1 else digit * last_unit // 10
+    return total + wan + section + tail
+
+
+def parse_integer(numeral: str) -> int | None:
+    """:func:`parse_chinese` that also takes Arabic digits: 二十五 → 25, 65 → 65, 2万 → 20000.
+    None if ``numeral`` is not a whole number."""
+    return parse_chinese(numeral.translate(_TO_CHINESE))
 
 
 def parse_number(numeral: str) -> float | None:

@@ -98,11 +98,11 @@ class ObjectionExtractor:
         }
         self._negation = negation
         settled = lexicon.settled
-        self._settled_types: frozenset[str] = frozenset(settled.types if settled else ())
-        self._settled = compile_optional(settled.stance if settled else ())
-        self._contrast = re.compile(settled.contrast) if settled else None
-        self._conditional = re.compile(settled.conditional) if settled else None
-        self._asking = re.compile(settled.asking) if settled else None
+        self._settled_types: frozenset[str] = frozenset(settled.types)
+        self._settled = compile_optional(settled.stance)
+        self._contrast = re.compile(settled.contrast)
+        self._conditional = re.compile(settled.conditional)
+        self._asking = re.compile(settled.asking)
 
     def extract(
         self,
@@ -118,7 +118,7 @@ class ObjectionExtractor:
         only when it states no budget, whose approval route (大概六十万吧？要钱总同意才行) or
         sufficiency (预算六十万，够用了) is no objection."""
         found = self._cues.find(segmenter)
-        for past in self.past_sentences(segmenter, competitors):
+        for past in self._past_sentences(segmenter, competitors):
             # Praise of a system given up (挺好用的，后来停了) is no contentment with today's.
             need = found.get("need")
             if need is not None and past.start <= need.start < past.end:
@@ -171,7 +171,6 @@ class ObjectionExtractor:
         text = segmenter.text
         sentence = segmenter.sentence(cue.start)
         low, high = sentence.start, sentence.end
-        assert self._contrast is not None
         for marker in self._contrast.finditer(text, sentence.start, sentence.end):
             # A contrast inside the cue (我觉得挺好，但老板…) opens the cue's own stretch.
             if marker.start() < cue.end:
@@ -180,7 +179,6 @@ class ObjectionExtractor:
                 high = marker.start()
                 break
         clause = segmenter.clause(cue.start)
-        assert self._asking is not None
         asks = self._asking.search(text, clause.start, clause.end + 1) is not None
         return any(
             self._live_stance(segmenter, stance)
@@ -193,7 +191,6 @@ class ObjectionExtractor:
         clause = segmenter.clause(stance.start())
         before = text[max(clause.start, stance.start() - 3) : stance.start()]
         rest = text[stance.end() : clause.end + 1].replace("什么", "")
-        assert self._conditional is not None
         return not (
             any(before.endswith(word) for word in self._negation.reversed_by)
             or any(word in rest for word in (*self._negation.asked_by, "？", "?"))
@@ -277,7 +274,7 @@ class ObjectionExtractor:
         )
         return before or ended
 
-    def past_sentences(
+    def _past_sentences(
         self, segmenter: Segmenter, competitors: Sequence[CompetitorHit]
     ) -> list[Span]:
         """Sentences that speak of a competitor only as a system used before."""

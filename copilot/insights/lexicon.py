@@ -69,18 +69,19 @@ class FallbackCues(LexiconSchema):
 
 
 class SettledCues(LexiconSchema):
-    types: tuple[ObjectionType, ...]
-    stance: tuple[str, ...]
-    contrast: str
-    conditional: str
-    asking: str
+    # The defaults settle nothing: no types, and patterns that never match.
+    types: tuple[ObjectionType, ...] = ()
+    stance: tuple[str, ...] = ()
+    contrast: str = "(?!)"
+    conditional: str = "(?!)"
+    asking: str = "(?!)"
 
 
 class ObjectionLexicon(LexiconSchema):
     types: dict[ObjectionType, tuple[str, ...]]
     yielding: dict[ObjectionType, tuple[str, ...]] = {}
     fallback: FallbackCues
-    settled: SettledCues | None = None
+    settled: SettledCues = SettledCues()
     competitor: CompetitorCues
 
 

@@ -136,9 +136,6 @@ def get_flag(session: Session, principal: Principal, flag_id: str) -> Flag | Non
     return session.scalar(visible_flags_query(principal).where(Flag.id == flag_id))
 
 
-visible_flag = get_flag
-
-
 def list_flags(
     session: Session,
     principal: Principal,

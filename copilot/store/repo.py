@@ -47,7 +47,6 @@ from copilot.store.flags import (
     list_flags,
     override_flags,
     set_flag_status,
-    visible_flag,
 )
 from copilot.store.tenants import (
     DemoTenant,
@@ -117,5 +116,4 @@ __all__ = [
     "save_summary_edit",
     "set_flag_status",
     "update_call",
-    "visible_flag",
 ]
