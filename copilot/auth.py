@@ -4,9 +4,8 @@ Framework-free on purpose: the service's FastAPI dependencies call these functio
 :class:`AuthError` to 401 and :class:`Forbidden` to 403. Functions that take a ``Session``
 flush but never commit; the caller owns the transaction.
 
-Visibility (docs/service.md): a rep sees their own calls and flags, a manager those of the
-users in their team (and their own), an admin and an integration key the whole org. Every
-rule is scoped to the principal's org first, so no tenant ever sees another's rows.
+Visibility rules live in ``copilot.store.visibility`` and the identity in
+``copilot.principal``, so the store never imports this module.
 """
 
 from __future__ import annotations
@@ -19,18 +18,35 @@ import os
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, cast, get_args
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from sqlalchemy import ColumnElement, Select, or_, select, true
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
+from copilot.principal import ROLES, Principal, Role
 from copilot.store.db import data_home
 from copilot.store.keys import parse_key, secret_matches
-from copilot.store.models import ApiKey, Call, Flag, User, utcnow
+from copilot.store.models import ApiKey, User, utcnow
+from copilot.store.visibility import (
+    can_see_call,
+    can_see_flag,
+    can_see_rep_row,
+    visible_calls_query,
+    visible_flags_query,
+)
 
-Role = Literal["rep", "manager", "admin", "integration"]
-ROLES: tuple[str, ...] = get_args(Role)
+# Re-exported: callers outside the store take identity and visibility from here.
+__all__ = [
+    "ROLES",
+    "Principal",
+    "Role",
+    "can_see_call",
+    "can_see_flag",
+    "can_see_rep_row",
+    "visible_calls_query",
+    "visible_flags_query",
+]
+
 # last_used_at is written at most this often, so a busy key doesn't turn every request into
 # a write (on SQLite, every write takes the database-wide lock).
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -48,17 +64,6 @@ class AuthError(AccessError):
 
 class Forbidden(AccessError):
     """Authenticated, but the role may not do this (HTTP 403)."""
-
-
-class Principal(BaseModel):
-    """The caller, as resolved from an API key or a socket token."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    org_id: str
-    user_id: str
-    role: Role
-    team_id: str | None = None
 
 
 class AuthConfig(BaseModel):
@@ -259,49 +264,3 @@ def verify_socket_token(
 def require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {principal.role}")
-
-
-def _sees_rep(principal: Principal, rep_column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
-    """The SQL condition "the principal may see rows of the rep in ``rep_column``"."""
-    if principal.role in ("admin", "integration"):
-        return true()  # org-wide: the org filter next to this condition does the scoping
-    if principal.role == "manager" and principal.team_id is not None:
-        team = select(User.id).where(
-            User.org_id == principal.org_id, User.team_id == principal.team_id
-        )
-        return or_(rep_column == principal.user_id, rep_column.in_(team))
-    return rep_column == principal.user_id
-
-
-def visible_calls_query(principal: Principal) -> Select[Call]:
-    """``SELECT calls`` the principal may see; add filters and ordering to it."""
-    return select(Call).where(Call.org_id == principal.org_id, _sees_rep(principal, Call.rep_id))
-
-
-def visible_flags_query(principal: Principal) -> Select[Flag]:
-    """``SELECT flags`` the principal may see; add filters and ordering to it."""
-    return select(Flag).where(Flag.org_id == principal.org_id, _sees_rep(principal, Flag.rep_id))
-
-
-def can_see_rep_row(
-    principal: Principal, org_id: str, rep_id: str, rep_team_id: str | None
-) -> bool:
-    """The in-Python twin of the queries above, for a row already loaded."""
-    if org_id != principal.org_id:
-        return False
-    if principal.role in ("admin", "integration") or rep_id == principal.user_id:
-        return True
-    return (
-        principal.role == "manager"
-        and principal.team_id is not None
-        and rep_team_id == principal.team_id
-    )
-
-
-def can_see_call(principal: Principal, call: Call, rep_team_id: str | None) -> bool:
-    """Whether ``call`` (whose rep is in team ``rep_team_id``) is visible to the principal."""
-    return can_see_rep_row(principal, call.org_id, call.rep_id, rep_team_id)
-
-
-def can_see_flag(principal: Principal, flag: Flag, rep_team_id: str | None) -> bool:
-    return can_see_rep_row(principal, flag.org_id, flag.rep_id, rep_team_id)

@@ -19,7 +19,7 @@ from copilot.auth import AccessError, Forbidden
 from copilot.crm.worker import DeliveryWorker
 from copilot.dashboard import routes as dashboard_routes
 from copilot.insights import build_extractor
-from copilot.service import api, sockets
+from copilot.service import routes, sockets
 from copilot.service.deps import ApiError, error_response
 from copilot.service.pipeline import Engines, Suggests
 from copilot.service.state import ServiceState
@@ -91,7 +91,7 @@ def create_app(
         allow_headers=["Authorization", "Content-Type"],
     )
     _error_handlers(app)
-    app.include_router(api.router)
+    app.include_router(routes.router)
     app.include_router(sockets.router)
     app.include_router(dashboard_routes.router)
 

@@ -6,9 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from copilot.auth import AuthError, Principal, authenticate_api_key, bearer_from_header
 from copilot.service.state import ServiceState
+from copilot.store import repo
+from copilot.store.models import Call
 
 
 class ApiError(Exception):
@@ -58,3 +61,18 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def require_role(principal: Principal, *roles: str) -> None:
     if principal.role not in roles:
         raise ApiError(403, "forbidden", f"this needs the role {' or '.join(roles)}")
+
+
+def visible_call(session: Session, principal: Principal, call_id: str) -> Call:
+    """The call if the principal may see it; the same 404 whether missing or not theirs."""
+    call = repo.get_visible_call(session, principal, call_id)
+    if call is None:
+        raise not_found()
+    return call
+
+
+def check_text_size(state: ServiceState, text: str | bytes) -> None:
+    size = len(text.encode() if isinstance(text, str) else text)
+    limit = state.settings.service.max_text_bytes
+    if size > limit:
+        raise ApiError(413, "too_large", f"{size} bytes of text; the limit is {limit}")

@@ -21,8 +21,7 @@ from copilot.auth import (
     verify_socket_token,
 )
 from copilot.events import CallStatusEvent, Event, EventStamper
-from copilot.service.api import visible_call
-from copilot.service.deps import ApiError
+from copilot.service.deps import ApiError, visible_call
 from copilot.service.hub import SubscriberTooSlow
 from copilot.service.live import LiveCall
 from copilot.service.pipeline import CallPipeline

@@ -2,5 +2,6 @@
 functions over a session (``repo``) and the hash-chained audit log (``audit``).
 
 Kept import-free so ``copilot.settings`` can import ``copilot.store.db`` without pulling in
-the rest (``repo`` imports ``copilot.auth``, which imports ``db``).
+the rest. The store never imports ``copilot.auth`` (which reads keys and users from it):
+identity is ``copilot.principal`` and visibility ``copilot.store.visibility``.
 """

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.orm import Session
 
-from copilot.auth import Principal
+from copilot.principal import Principal
 from copilot.store.models import AuditRecord, Org, utcnow
 
 GENESIS_HASH = "0" * 64

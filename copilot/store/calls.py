@@ -14,10 +14,11 @@ from sqlalchemy import Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from copilot.auth import Principal, visible_calls_query
+from copilot.principal import Principal
 from copilot.store import audit
 from copilot.store.errors import Conflict, InvalidInput, NotFound
 from copilot.store.models import Call, CallEvent, InsightRecord, Segment, User, utcnow
+from copilot.store.visibility import visible_calls_query
 
 CallStatus = Literal["live", "analysing", "ended", "interrupted", "confirmed", "failed"]
 CALL_STATUSES: tuple[str, ...] = get_args(CallStatus)

@@ -13,10 +13,11 @@ from typing import Literal, get_args
 from sqlalchemy.orm import Session
 
 from compliance.models import Flag as ScannedFlag
-from copilot.auth import Principal, visible_flags_query
+from copilot.principal import Principal
 from copilot.store import audit
 from copilot.store.errors import Conflict, InvalidInput, NotFound
 from copilot.store.models import Flag, User, utcnow
+from copilot.store.visibility import visible_flags_query
 
 FlagStatus = Literal["open", "acknowledged", "resolved", "overridden"]
 FLAG_STATUSES: tuple[str, ...] = get_args(FlagStatus)

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from copilot.auth import ROLES, Principal
+from copilot.principal import ROLES, Principal
 from copilot.store import audit
 from copilot.store.errors import InvalidInput, NotFound
 from copilot.store.keys import new_key, parse_key

@@ -1,0 +1,11 @@
+"""The service's HTTP routes, one module per area (see docs/service.md for the table)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from copilot.service.routes import auth, calls, compliance, flags, suggestions
+
+router = APIRouter(prefix="/v1")
+for _module in (auth, compliance, suggestions, calls, flags):
+    router.include_router(_module.router)
