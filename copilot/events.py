@@ -102,8 +102,10 @@ class ComplianceFlagEvent(Event):
 
 class CallStatusEvent(Event):
     type: Literal["call.status"] = "call.status"
-    status: Literal["live", "ended", "interrupted"]
+    status: Literal["live", "ended", "interrupted", "failed"]
     asr_lag_s: float = 0.0
+    # Why the call failed (``failed`` only).
+    reason: str | None = None
 
     def __str__(self) -> str:
         return f"· call {self.status} (lag {self.asr_lag_s:.1f} s)"
@@ -148,6 +150,13 @@ class EventStamper:
     def header(self) -> dict[str, str | int | float]:
         """``call_id``, the next ``seq`` and ``ts``, for building any event."""
         return self._header()
+
+    def rewind(self, last_seq: int) -> None:
+        """Number the next event ``last_seq + 1`` again: the events stamped since were
+        dropped (an analysis attempt that failed and is retried), so ``seq`` has no gap."""
+        with self._lock:
+            self._seq = itertools.count(last_seq + 1)
+            self.last_seq = last_seq
 
     def transcript(self, event: SpeechEvent) -> TranscriptPartial | TranscriptFinal:
         if isinstance(event, FinalSegment):

@@ -5,6 +5,8 @@ Everything leaves this module as float32 samples at 16 kHz, one row per channel.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -37,49 +39,130 @@ class DecodedAudio:
         return self.samples.shape[1] / SAMPLE_RATE
 
 
-def decode_file(path: str | Path) -> DecodedAudio:
-    """Read any audio PyAV understands (wav, flac, mp3, m4a, ogg…), resampled to 16 kHz."""
-    path = Path(path)
-    if not path.is_file():
-        raise AudioDecodeError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise AudioDecodeError(f"{path}: the file is empty")
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise AudioDecodeError(f"{path}: not a readable audio file ({exc})") from exc
-    with container:
-        streams = container.streams.audio
+class AudioTooLongError(UnsupportedAudioError):
+    """The recording lasts longer than the caller accepts."""
+
+
+class AudioFile:
+    """An open recording, decoded a piece at a time so that memory does not grow with its
+    length (a 24-hour file costs what a 1-minute one does). Use as a context manager."""
+
+    def __init__(self, path: str | Path, *, max_duration_s: float | None = None) -> None:
+        """Opens and checks the file; raises :class:`AudioTooLongError` at once when the
+        container declares more than ``max_duration_s``, before any audio is decoded."""
+        self.path = Path(path)
+        self.max_duration_s = max_duration_s
+        if not self.path.is_file():
+            raise AudioDecodeError(f"{self.path}: no such file")
+        if self.path.stat().st_size == 0:
+            raise AudioDecodeError(f"{self.path}: the file is empty")
+        try:
+            self._container = av.open(str(self.path))
+        except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+            raise AudioDecodeError(f"{self.path}: not a readable audio file ({exc})") from exc
+        try:
+            self._stream = self._open_stream()
+        except BaseException:
+            self._container.close()
+            raise
+
+    def _open_stream(self) -> av.AudioStream:
+        streams = self._container.streams.audio
         if not streams:
-            raise AudioDecodeError(f"{path}: the file holds no audio stream")
+            raise AudioDecodeError(f"{self.path}: the file holds no audio stream")
         stream = streams[0]
         channels = stream.codec_context.channels
         if channels not in _LAYOUTS:
             raise UnsupportedAudioError(
-                f"{path}: {channels} audio channels; only mono or stereo (rep left, customer "
-                "right) is supported — downmix or split the file first"
+                f"{self.path}: {channels} audio channels; only mono or stereo (rep left, "
+                "customer right) is supported — downmix or split the file first"
             )
-        declared = _declared_duration(container, stream, path)
-        resampler = av.AudioResampler(format="fltp", layout=_LAYOUTS[channels], rate=SAMPLE_RATE)
-        chunks: list[np.ndarray] = []
+        self.channels: int = channels
+        self.source_rate: int = stream.codec_context.sample_rate
+        self.declared_duration = _declared_duration(self._container, stream, self.path)
+        limit = self.max_duration_s
+        if limit is not None and self.declared_duration is not None:
+            if self.declared_duration > limit:
+                raise AudioTooLongError(
+                    f"{self.path}: the recording lasts {_minutes(self.declared_duration)}, "
+                    f"more than the {_minutes(limit)} allowed — split it into shorter parts"
+                )
+        return stream
+
+    def __enter__(self) -> AudioFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._container.close()
+
+    def chunks(self, chunk_s: float = 1.0) -> Iterator[np.ndarray]:
+        """The audio as float32 arrays of shape (channels, n) at 16 kHz, each ``chunk_s``
+        long except the last. Raises :class:`AudioTooLongError` as soon as more than
+        ``max_duration_s`` has been decoded (a file may not declare its length, or lie),
+        and :class:`AudioDecodeError` for corrupt or truncated data."""
+        size = max(1, int(chunk_s * SAMPLE_RATE))
+        limit = self.max_duration_s
+        # The tolerance keeps a file of exactly the allowed length (give or take the
+        # resampler's rounding) acceptable.
+        cap = None if limit is None else int((limit + _TRUNCATION_TOLERANCE_S) * SAMPLE_RATE)
+        resampler = av.AudioResampler(
+            format="fltp", layout=_LAYOUTS[self.channels], rate=SAMPLE_RATE
+        )
+        pending: list[np.ndarray] = []
+        held = 0  # samples in ``pending``
+        total = 0  # samples decoded so far
         try:
-            for frame in container.decode(stream):
-                chunks.extend(out.to_ndarray() for out in resampler.resample(frame))
-            chunks.extend(out.to_ndarray() for out in resampler.resample(None))
+            for frame in itertools.chain(self._container.decode(self._stream), [None]):
+                for out in resampler.resample(frame):
+                    piece = out.to_ndarray()
+                    pending.append(piece)
+                    held += piece.shape[1]
+                    total += piece.shape[1]
+                if cap is not None and total > cap:
+                    raise AudioTooLongError(
+                        f"{self.path}: the recording lasts more than the "
+                        f"{_minutes(self.max_duration_s or 0)} allowed; decoding stopped there "
+                        "— split it into shorter parts"
+                    )
+                while held >= size or (frame is None and held):
+                    data = np.concatenate(pending, axis=1) if len(pending) > 1 else pending[0]
+                    chunk, rest = data[:, :size], data[:, size:]
+                    pending, held = ([rest] if rest.shape[1] else []), rest.shape[1]
+                    yield np.ascontiguousarray(chunk, dtype=np.float32)
         except av.error.FFmpegError as exc:
             raise AudioDecodeError(
-                f"{path}: the audio data is corrupt or truncated ({exc})"
+                f"{self.path}: the audio data is corrupt or truncated ({exc})"
             ) from exc
-    if not chunks:
-        raise AudioDecodeError(f"{path}: the file contains no audio samples")
-    samples = np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32)
-    decoded = samples.shape[1] / SAMPLE_RATE
-    if declared is not None and declared - decoded > _TRUNCATION_TOLERANCE_S:
-        raise AudioDecodeError(
-            f"{path}: truncated — the header declares {declared:.1f} s of audio but only "
-            f"{decoded:.1f} s could be decoded"
-        )
-    return DecodedAudio(samples=samples, source_rate=stream.codec_context.sample_rate)
+        if not total:
+            raise AudioDecodeError(f"{self.path}: the file contains no audio samples")
+        decoded = total / SAMPLE_RATE
+        declared = self.declared_duration
+        if declared is not None and declared - decoded > _TRUNCATION_TOLERANCE_S:
+            raise AudioDecodeError(
+                f"{self.path}: truncated — the header declares {declared:.1f} s of audio but "
+                f"only {decoded:.1f} s could be decoded"
+            )
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds < 600 else f"{seconds / 60:.0f} min"
+
+
+def open_audio(path: str | Path, *, max_duration_s: float | None = None) -> AudioFile:
+    """Open a recording for decoding in chunks (see :class:`AudioFile`)."""
+    return AudioFile(path, max_duration_s=max_duration_s)
+
+
+def decode_file(path: str | Path, *, max_duration_s: float | None = None) -> DecodedAudio:
+    """Read any audio PyAV understands (wav, flac, mp3, m4a, ogg…), resampled to 16 kHz,
+    into memory at once: for short clips. Long recordings go through :func:`open_audio`."""
+    with open_audio(path, max_duration_s=max_duration_s) as audio:
+        chunks = list(audio.chunks(chunk_s=60.0))
+        samples = np.concatenate(chunks, axis=1) if len(chunks) > 1 else chunks[0]
+        return DecodedAudio(samples=samples, source_rate=audio.source_rate)
 
 
 def _declared_duration(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from speech.audio import SAMPLE_RATE, DecodedAudio, PcmFormat, decode_file
+import numpy as np
+
+from speech.audio import SAMPLE_RATE, DecodedAudio, PcmFormat, open_audio
 from speech.config import SpeechConfig
 from speech.streaming import CallTranscriber, UtteranceDecoder
 from speech.transcriber import Transcriber, load_transcriber
 from speech.types import FinalSegment, Speaker, Transcript
 
-Progress = Callable[[float, float], None]  # (seconds done, seconds in all)
+Progress = Callable[[float, float], None]  # (seconds done, seconds in all; 0 if unknown)
 _FILE_CHUNK_S = 1.0
 
 
@@ -47,26 +49,57 @@ class SpeechEngine:
         )
 
     def transcribe_file(
-        self, path: str | Path, *, hotwords: Sequence[str] = (), progress: Progress | None = None
+        self,
+        path: str | Path,
+        *,
+        hotwords: Sequence[str] = (),
+        progress: Progress | None = None,
+        max_duration_s: float | None = None,
     ) -> Transcript:
-        return self.transcribe_audio(decode_file(path), hotwords=hotwords, progress=progress)
+        """Decode and recognise a recording a second at a time, as a live call is fed, so
+        memory stays flat however long the file. ``max_duration_s``: refuse a file that
+        declares more (before decoding), or stop once that much has been decoded
+        (:class:`~speech.audio.AudioTooLongError`)."""
+        with open_audio(path, max_duration_s=max_duration_s) as audio:
+            return self._transcribe(
+                audio.chunks(_FILE_CHUNK_S),
+                audio.channels,
+                audio.declared_duration or 0.0,
+                hotwords,
+                progress,
+            )
 
     def transcribe_audio(
         self, audio: DecodedAudio, *, hotwords: Sequence[str] = (), progress: Progress | None = None
     ) -> Transcript:
         """The live path run as fast as the CPU allows, without partials: a file and a live
         call of the same audio give the same segments."""
-        call = self.new_call(
-            PcmFormat(SAMPLE_RATE, audio.channels), hotwords=hotwords, emit_partials=False
-        )
         chunk = int(_FILE_CHUNK_S * SAMPLE_RATE)
-        total = audio.samples.shape[1]
+        pieces = (
+            audio.samples[:, offset : offset + chunk]
+            for offset in range(0, audio.samples.shape[1], chunk)
+        )
+        return self._transcribe(pieces, audio.channels, audio.duration, hotwords, progress)
+
+    def _transcribe(
+        self,
+        pieces: Iterable[np.ndarray],
+        channels: int,
+        expected_s: float,
+        hotwords: Sequence[str],
+        progress: Progress | None,
+    ) -> Transcript:
+        call = self.new_call(
+            PcmFormat(SAMPLE_RATE, channels), hotwords=hotwords, emit_partials=False
+        )
         finals: list[FinalSegment] = []
-        for offset in range(0, total, chunk):
-            events = call.feed_samples(audio.samples[:, offset : offset + chunk])
+        samples = 0
+        for piece in pieces:
+            samples += piece.shape[1]
+            events = call.feed_samples(piece)
             finals.extend(e for e in events if isinstance(e, FinalSegment))
             if progress is not None:
-                progress(min(offset + chunk, total) / SAMPLE_RATE, audio.duration)
+                progress(samples / SAMPLE_RATE, expected_s)
         finals.extend(e for e in call.finish() if isinstance(e, FinalSegment))
         segments = sorted((f.segment for f in finals), key=lambda s: (s.start, s.end))
-        return Transcript(duration=round(audio.duration, 3), segments=segments)
+        return Transcript(duration=round(samples / SAMPLE_RATE, 3), segments=segments)

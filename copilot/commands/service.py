@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from copilot.commands.common import UserError, err, user_errors
+from copilot.commands.insights import RulesOnlyOpt, learned_models
 from copilot.settings import Settings, get_settings
 
 DEMO_CALL = Path(__file__).resolve().parents[2] / "samples" / "demo_call.stereo.wav"
@@ -27,6 +28,7 @@ def serve(
     import uvicorn
 
     from copilot.service.app import create_app
+    from copilot.service.log_redaction import log_config
 
     settings = get_settings()
     uvicorn.run(
@@ -35,6 +37,8 @@ def serve(
         port=port or settings.service.port,
         ws_max_size=4 * 1024 * 1024,
         log_level="info",
+        # Socket tokens ride in URLs (?token=): the access log must not keep them.
+        log_config=log_config(),
     )
 
 
@@ -126,12 +130,14 @@ def analyze(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the CONTRACT CallSummary.")
     ] = False,
+    rules_only: RulesOnlyOpt = False,
 ) -> None:
     """Whole-call analysis offline: transcript, insights, compliance flags and a summary."""
     from compliance import Scanner
     from copilot.analysis import segments_from_turns, summarize
     from copilot.engines import speech_engine
     from copilot.insights import build_extractor
+    from copilot.learning import assisted_extractor, assisted_scanner
     from copilot.summary import build_summary_writer
     from speech.errors import SpeechError
 
@@ -141,6 +147,10 @@ def analyze(
             raise UserError(f"{source}: no such file")
         extractor = build_extractor(settings.insights)
         scanner = Scanner(settings.compliance)
+        if not rules_only:  # the learned models beside the rules, as the service runs them
+            models = learned_models()
+            extractor = assisted_extractor(extractor, models.customer)
+            scanner = assisted_scanner(scanner, models.rep)
         if source.suffix.lower() == ".json":
             turns = _read_turns(source)
             segments = segments_from_turns(turns)
@@ -219,8 +229,11 @@ def demo_settings(data_dir: Path) -> Settings:
 class running_service:  # noqa: N801 - used as a context manager, reads like one
     """The service on a free loopback port in a background thread, with a demo tenant."""
 
-    def __init__(self, settings: Settings, **app_options: Any) -> None:
+    def __init__(
+        self, settings: Settings, *, log_level: str = "warning", **app_options: Any
+    ) -> None:
         self.settings = settings
+        self._log_level = log_level
         self._app_options = app_options
         self._thread: threading.Thread | None = None
 
@@ -230,6 +243,7 @@ class running_service:  # noqa: N801 - used as a context manager, reads like one
         import uvicorn
 
         from copilot.service.app import create_app
+        from copilot.service.log_redaction import log_config
         from copilot.store.db import make_engine, migrate, session_factory
         from copilot.store.repo import ensure_demo_tenant
 
@@ -245,7 +259,8 @@ class running_service:  # noqa: N801 - used as a context manager, reads like one
             create_app(self.settings, **self._app_options),
             host="127.0.0.1",
             port=port,
-            log_level="warning",
+            log_level=self._log_level,
+            log_config=log_config(),  # the same secret redaction as ``copilot serve``
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

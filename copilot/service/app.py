@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 from sqlalchemy import update
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -19,8 +21,9 @@ from copilot.auth import AccessError, Forbidden
 from copilot.crm.worker import DeliveryWorker
 from copilot.dashboard import routes as dashboard_routes
 from copilot.insights import build_extractor
-from copilot.service import routes, sockets
+from copilot.service import jobs, routes, sockets
 from copilot.service.deps import ApiError, error_response
+from copilot.service.docs_assets import add_offline_docs
 from copilot.service.pipeline import Engines, Suggests
 from copilot.service.state import ServiceState
 from copilot.settings import Settings, get_settings
@@ -36,12 +39,14 @@ SHUTDOWN_GRACE_S = 10.0
 
 
 def build_engines(settings: Settings, suggester: Suggests | None = None) -> Engines:
+    # One extractor, configured by COPILOT_INSIGHTS__*, for the pipeline and the suggester.
+    extractor = build_extractor(settings.insights)
     if suggester is None:
         from retrieval import Suggester
 
-        suggester = Suggester(settings.retrieval)
+        suggester = Suggester(settings.retrieval, extractor=extractor)
     return Engines(
-        extractor=build_extractor(settings.insights),
+        extractor=extractor,
         scanner=Scanner(settings.compliance),
         suggester=suggester,
         write_summary=build_summary_writer(settings.insights),
@@ -66,6 +71,9 @@ def create_app(
         worker = DeliveryWorker(state.sessions, settings.crm)
         worker.start()
         state.crm_worker = worker
+        # Uploads a crash left half-analysed start again; the rest fail with a reason.
+        for call_id, path in await asyncio.to_thread(jobs.recover_uploads, state):
+            state.spawn(jobs.analyze_recording(state, call_id, path))
         if settings.service.preload_speech and state.speech_engine is None:
             state.spawn(asyncio.get_running_loop().run_in_executor(state.executor, state.speech))
         try:
@@ -74,13 +82,18 @@ def create_app(
             await _stop(state)
             await worker.stop()
             state.executor.shutdown(wait=True, cancel_futures=True)
+            state.retrainer.shutdown()
 
     app = FastAPI(
         title="销售副驾 Sales Copilot",
         version="0.1.0",
         summary="Live transcripts, insights, suggestions and compliance for sales calls.",
         lifespan=lifespan,
+        # Served from local assets by add_offline_docs: FastAPI's own pages need a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    add_offline_docs(app)
     app.add_middleware(
         CORSMiddleware,
         allow_origin_regex="|".join(
@@ -99,8 +112,12 @@ def create_app(
     def healthz(request: Request) -> dict[str, object]:
         state: ServiceState = request.app.state.service
         lag = state.max_lag_s()
+        # store: "ok", or "unwritable" while writes wait for the database (pending_writes,
+        # oldest_pending_s, store_last_error say how bad); calls go on meanwhile.
+        store = state.writes.health()
         return {
-            "status": "ok",
+            "status": "ok" if store["store"] == "ok" else "degraded",
+            **store,
             "calls_live": len(state.live),
             "asr_lag_s": round(lag, 2),
             "max_asr_lag_s": round(state.stats.max_lag_s, 2),
@@ -154,6 +171,8 @@ async def _stop(state: ServiceState) -> None:
         await asyncio.to_thread(mark)
     for call in calls:
         state.hub.close_call(call.call_id)
+    # Writes the database refused during an outage: one last try before the process goes.
+    await state.writes.close()
     for task in list(state.background):
         task.cancel()
 
@@ -168,7 +187,7 @@ _STORE_ERRORS: dict[type[StoreError], tuple[int, str]] = {
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> object:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> object:
@@ -190,3 +209,17 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> object:
         return error_response(exc.status_code, "http_error", str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> object:
+        # A bug: the client gets the documented shape and an id to quote, never the
+        # traceback; the log has both. (Starlette re-raises afterwards, so the server's
+        # own error log sees it too.)
+        request_id = uuid.uuid4().hex[:16]
+        logger.error(
+            "unhandled %s in %s %s [request_id=%s]",
+            type(exc).__name__, request.method, request.url.path, request_id, exc_info=exc,
+        )  # fmt: skip
+        message = f"internal error; quote request id {request_id} when reporting it"
+        body = {"error": {"code": "internal", "message": message, "request_id": request_id}}
+        return JSONResponse(body, status_code=500, headers={"X-Request-ID": request_id})

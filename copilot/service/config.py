@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from copilot.service.ratelimit import RateLimits
+
+
+class LearningConfig(BaseModel):
+    """Organisations' own models and LLM adjudication (``COPILOT_SERVICE__LEARNING__*``;
+    docs/learning.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Where ``copilot train --org`` writes and the service reads orgs' models; default
+    # ``<data home>/org_models``.
+    org_models_dir: Path | None = None
+    # The shipped corpus an org's model is trained on together with its own examples.
+    corpus_dir: Path = Path("corpus")
+    # Retrain an org's model in the background after this many new labels (0: never).
+    retrain_after: int = Field(default=25, ge=0)
+    # Ask the LLM of ``insights.llm`` to confirm or reject the model's finds.
+    adjudicate: bool = False
 
 
 class ServiceConfig(BaseModel):
@@ -20,9 +41,25 @@ class ServiceConfig(BaseModel):
     asr_threads_per_worker: int = Field(default=1, ge=1, le=64)
     # Beyond this much audio waiting for recognition a call stops getting partials.
     max_lag_s: float = Field(default=2.0, gt=0)
+    # Pacing of a live socket (copilot/service/pacing.py): audio is read at most this many
+    # times faster than real time, after a burst of audio_burst_s; beyond, the server stops
+    # reading and TCP flow control holds the client back. Files go to POST /v1/calls.
+    max_audio_speed: float = Field(default=1.5, ge=1.0)
+    audio_burst_s: float = Field(default=5.0, ge=0)
+    # Audio queued for recognition per call is bounded: past this, reading stops too until
+    # recognition catches up (memory stays bounded when the CPU is the bottleneck).
+    max_queued_audio_s: float = Field(default=20.0, gt=0)
+    # How often writes the database refused are retried (copilot/service/write_buffer.py).
+    store_retry_s: float = Field(default=1.0, gt=0)
     max_live_calls: int = Field(default=32, ge=1)
     # Largest recording accepted by POST /v1/calls.
     max_upload_mb: int = Field(default=200, ge=1)
+    # Longest recording analysed, unless the organisation's policy sets its own
+    # ``max_upload_minutes``: a few MB of compressed silence can hold a day of audio.
+    max_upload_minutes: int = Field(default=240, ge=1)
+    # Where uploads wait for analysis (kept across a restart, which resumes them);
+    # default ``<data home>/uploads``.
+    upload_dir: Path | None = None
     # Largest JSON text message on a WebSocket or body of a scan/suggest request.
     max_text_bytes: int = Field(default=256_000, ge=1024)
     # Origins allowed to call the HTTP API from a browser (the extension's origin).
@@ -30,3 +67,6 @@ class ServiceConfig(BaseModel):
     # Load the Whisper model at start-up (False: on the first call, e.g. for tests that
     # never stream audio).
     preload_speech: bool = True
+    # Per caller and action, in this process: 429 with Retry-After past them.
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
+    learning: LearningConfig = Field(default_factory=LearningConfig)

@@ -4,6 +4,10 @@ Live events are published on the event loop; a subscriber gets every event with 
 above the one it asked for. Events persisted before it subscribed (or before a restart)
 come from the store first, then live ones follow with nothing missed and nothing twice:
 the subscriber registers before reading the store and drops what it already yielded.
+
+While the database cannot be written (copilot/service/write_buffer.py), events are
+published before they are stored; the hub keeps them until the store has them, so a
+subscriber that joins meanwhile gets them after the stored ones, in ``seq`` order.
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ class EventHub:
         self._load_after = load_after
         self._subscribers: dict[str, set[_Subscriber]] = defaultdict(set)
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Per call: events published but not stored yet (seq → event), and the highest seq
+        # known to be stored, so a late "not stored" publish is not kept.
+        self._unstored: dict[str, dict[int, EventJson]] = defaultdict(dict)
+        self._stored_upto: dict[str, int] = {}
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """The loop subscribers live on, for publishing from worker threads."""
@@ -55,15 +63,38 @@ class EventHub:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.publish, event)
 
-    def publish(self, event: EventJson) -> None:
-        """Hand one event to every subscriber of its call (call on the event loop)."""
-        for subscriber in self._subscribers.get(event["call_id"], ()):
+    def publish(self, event: EventJson, *, stored: bool = True) -> None:
+        """Hand one event to every subscriber of its call (call on the event loop);
+        ``stored`` False: it is not in the database yet, keep it for late subscribers."""
+        call_id = event["call_id"]
+        if not stored and event["seq"] > self._stored_upto.get(call_id, 0):
+            self._unstored[call_id][event["seq"]] = event
+        for subscriber in self._subscribers.get(call_id, ()):
             subscriber.put(event)
+
+    def mark_stored(self, call_id: str, seq: int) -> None:
+        """Events of ``call_id`` up to ``seq`` are in the database now (on the event loop)."""
+        self._stored_upto[call_id] = max(seq, self._stored_upto.get(call_id, 0))
+        kept = self._unstored.get(call_id)
+        if kept is not None:
+            for done in [s for s in kept if s <= seq]:
+                del kept[done]
+            if not kept:
+                del self._unstored[call_id]
+
+    def mark_stored_threadsafe(self, call_id: str, seq: int) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.mark_stored, call_id, seq)
+
+    def unstored(self, call_id: str) -> int:
+        return len(self._unstored.get(call_id, {}))
 
     def close_call(self, call_id: str) -> None:
         """The call is over: subscribers finish after the events already queued."""
         for subscriber in self._subscribers.get(call_id, ()):
             subscriber.put(None)
+        if call_id not in self._unstored:
+            self._stored_upto.pop(call_id, None)
 
     def watchers(self, call_id: str) -> int:
         return len(self._subscribers.get(call_id, ()))
@@ -80,6 +111,10 @@ class EventHub:
             for event in await self._load_after(call_id, after):
                 last = max(last, event["seq"])
                 yield event
+            for seq, event in sorted(dict(self._unstored.get(call_id, {})).items()):
+                if seq > last:
+                    last = seq
+                    yield event
             if not follow:
                 return
             while True:

@@ -8,13 +8,16 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import select
+
 from copilot.analysis import segments_from_turns
 from copilot.auth import Principal
 from copilot.events import CallStatusEvent, CallSummaryEvent, Event, EventStamper
 from copilot.service.pipeline import CallPipeline
 from copilot.service.recorder import SqlCallRecorder, load_progress
 from copilot.service.state import ServiceState
-from copilot.store import repo
+from copilot.service.uploads import UploadStore, upload_dir
+from copilot.store import repo, tenants
 from copilot.store.models import Call, utcnow
 from speech.errors import SpeechError
 from speech.types import Segment, Speaker
@@ -51,15 +54,64 @@ async def analyze_turns(
     await _run(state, call_id, lambda: (segments, segments[-1].end if segments else 0.0))
 
 
+def upload_limit_s(state: ServiceState, org_id: str) -> float:
+    """The longest recording the org may have analysed (its policy, else the setting)."""
+    with state.sessions() as session:
+        minutes = tenants.max_upload_minutes(
+            session, org_id, float(state.settings.service.max_upload_minutes)
+        )
+    return minutes * 60
+
+
 async def analyze_recording(state: ServiceState, call_id: str, path: Path) -> None:
+    """Transcribe an upload in chunks and analyse it; the file is deleted once the call is
+    analysed or failed (a crash leaves it for :func:`recover_uploads`)."""
+
     def transcribe() -> tuple[list[Segment], float]:
+        with state.sessions() as session:
+            call = session.get(Call, call_id)
+            org_id = call.org_id if call is not None else ""
         try:
-            transcript = state.speech().transcribe_file(path, hotwords=state.hotwords())
-        finally:
-            path.unlink(missing_ok=True)
+            transcript = state.speech().transcribe_file(
+                path,
+                hotwords=state.hotwords(list(state.engines_for(org_id).hotwords)),
+                max_duration_s=upload_limit_s(state, org_id),
+            )
+        except SpeechError as exc:
+            # The reason is shown to the user: not the server's path.
+            raise type(exc)(str(exc).replace(f"{path}: ", "")) from exc
         return transcript.segments, transcript.duration
 
     await _run(state, call_id, transcribe)
+    # Analysed or failed. Not on cancellation (shutdown): the file stays for the restart.
+    await asyncio.to_thread(path.unlink, missing_ok=True)
+
+
+def recover_uploads(state: ServiceState) -> list[tuple[str, Path]]:
+    """At start-up, after a crash: the uploads whose analysis can start again (their
+    call is ``analysing`` and the file is complete); other ``analysing`` calls fail with
+    the reason, and files that belong to no such call are deleted."""
+    store = UploadStore(upload_dir(state.settings.service.upload_dir))
+    store.ensure()
+    resumable: list[tuple[str, Path]] = []
+    with state.sessions.begin() as session:
+        for call in session.scalars(select(Call).where(Call.status == "analysing")):
+            path = store.find(call.id) if call.source == "upload" else None
+            if path is not None:
+                resumable.append((call.id, path))
+                continue
+            reason = (
+                "the service stopped before the recording was stored; upload it again"
+                if call.source == "upload"
+                else "the service stopped during the analysis; send the turns again"
+            )
+            _mark_failed(call, reason)
+    keep = {path for _, path in resumable}
+    for orphan in set(store.files()) - keep:
+        orphan.unlink(missing_ok=True)
+    if resumable:
+        logger.warning("resuming the analysis of %d upload(s)", len(resumable))
+    return resumable
 
 
 async def close_interrupted(state: ServiceState, call_id: str) -> None:
@@ -96,16 +148,20 @@ def analyze_into_store(state: ServiceState, call_id: str, source: SegmentSource 
     stamper = EventStamper(call_id, first_seq=last_seq + 1)
     recorder = SqlCallRecorder(state.sessions, org_id, rep_id)
     pipeline = CallPipeline(
-        state.engines,
+        state.engines_for(org_id),
         stamper,
         feedback=state.feedback_for(org_id),
         scanner=state.scanner_for(org_id),
     )
-    if source is None:
-        pipeline.restore(*stored)
-    else:
+    # Restored in both cases: an upload resumed after a crash continues after the
+    # segments it had stored (recognition is deterministic, so their ids repeat).
+    pipeline.restore(*stored)
+    if source is not None:
         segments, duration = source()
+        done = {segment.id for segment in stored[0]}
         for segment in segments:
+            if segment.id in done:
+                continue
             final = stamper.final(segment)
             result = pipeline.on_final(segment)
             recorder.record_final(call_id, result, [final, *result.events])
@@ -123,6 +179,16 @@ def _fail(state: ServiceState, call_id: str, message: str) -> None:
     with state.sessions.begin() as session:
         call = session.get(Call, call_id)
         if call is not None:
-            call.status = "failed"
-            call.ended_at = utcnow()
-            call.audio_format = {**call.audio_format, "error": message}
+            _mark_failed(call, message)
+
+
+def _mark_failed(call: Call, message: str) -> None:
+    call.status = "failed"
+    call.ended_at = utcnow()
+    call.audio_format = {**call.audio_format, "error": message}
+
+
+def failure_reason(call: Call) -> str | None:
+    """Why the analysis of a ``failed`` call failed."""
+    reason = call.audio_format.get("error") if call.status == "failed" else None
+    return str(reason) if reason is not None else None

@@ -7,12 +7,19 @@ persisted and published from that single consumer, so ``seq`` order, storage ord
 publish order are the same and a resuming client can never miss an event.
 
 Back-pressure: when the audio waiting for recognition exceeds ``max_lag_s``, partials are
-switched off (finals never are) until the call has caught up to half of that.
+switched off (finals never are) until the call has caught up to half of that; past
+``max_queued_audio_s`` the socket stops reading (:meth:`LiveCall.wait_for_room`).
+
+Failures follow the one policy of copilot/service/errors.py: a store outage queues the
+writes (copilot/service/write_buffer.py) and the call goes on; an analysis failure sends
+the final without analysis; a recogniser failure ends the call as ``failed``. Each becomes
+an ``error`` event; nothing escapes to the socket handler.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -21,7 +28,7 @@ from typing import Protocol
 
 import numpy as np
 
-from copilot.analysis import CallSummary
+from copilot.analysis import CallSummary, build_summary, summary_text
 from copilot.events import (
     CallStatusEvent,
     CallSummaryEvent,
@@ -30,10 +37,20 @@ from copilot.events import (
     TranscriptFinal,
     TranscriptPartial,
 )
+from copilot.insights import Insights
+from copilot.service.errors import (
+    ANALYSIS_ATTEMPTS,
+    CallFailed,
+    Fault,
+    FaultReporter,
+    Stage,
+    classify,
+)
 from copilot.service.pipeline import CallPipeline, FinalResult, StageTimes
+from copilot.service.write_buffer import WriteBuffer
 from speech.audio import SAMPLE_RATE
 from speech.streaming import CallTranscriber
-from speech.types import FinalSegment, PartialSegment, SpeechEvent
+from speech.types import FinalSegment, PartialSegment, Segment, SpeechEvent
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +59,8 @@ _SUSPEND = "suspend"
 
 
 class CallRecorder(Protocol):
-    """Durable storage of what a call produced (implemented over the SQL store)."""
+    """Durable storage of what a call produced (implemented over the SQL store). Each
+    method is one transaction, so a write retried after an outage is stored once."""
 
     def record_final(self, call_id: str, result: FinalResult, events: list[Event]) -> None:
         """The final segment, its insights and flags and the events, in one transaction."""
@@ -53,8 +71,19 @@ class CallRecorder(Protocol):
     def record_end(self, call_id: str, summary: CallSummary, events: list[Event]) -> None:
         """The call ended: status, duration, summary and the closing events."""
 
+    def record_failure(self, call_id: str, reason: str, events: list[Event]) -> None:
+        """The call failed: status ``failed``, the reason and the closing events."""
+
     def record_progress(self, call_id: str, audio_s: float) -> None:
         """How much audio the call has had, so an interrupted call resumes at that time."""
+
+
+class CallPublisher(Protocol):
+    """Where a call's events go (the EventHub)."""
+
+    def publish(self, event: EventJson, *, stored: bool = True) -> None: ...
+
+    def close_call(self, call_id: str) -> None: ...
 
 
 @dataclass
@@ -82,10 +111,12 @@ class LiveCall:
         transcriber: CallTranscriber,
         pipeline: CallPipeline,
         recorder: CallRecorder,
-        publish: Callable[[EventJson], None],
+        publisher: CallPublisher,
         executor: Executor,
         *,
+        writes: WriteBuffer | None = None,
         max_lag_s: float = 2.0,
+        max_queued_audio_s: float = 20.0,
         offset_s: float = 0.0,
         on_final: Callable[[FinalTiming], None] | None = None,
     ) -> None:
@@ -94,11 +125,14 @@ class LiveCall:
         self.pipeline = pipeline
         self.stamper: EventStamper = pipeline.stamper
         self._recorder = recorder
-        self._publish = publish
+        self._publisher = publisher
+        self._writes = writes or WriteBuffer()
         self._executor = executor
         self._max_lag_s = max_lag_s
+        self._max_queued = int(max_queued_audio_s * SAMPLE_RATE)
         self._offset_s = offset_s
         self._on_final = on_final
+        self._reporter = FaultReporter()
         # None ends the call with a summary; _SUSPEND flushes speech in progress and stops
         # without one (the client went away; the call may resume).
         self._queue: asyncio.Queue[np.ndarray | None | str] = asyncio.Queue()
@@ -106,7 +140,12 @@ class LiveCall:
         self._loop = asyncio.get_running_loop()
         self._task: asyncio.Task[CallSummary | None] | None = None
         self._closing = False
+        self._room = asyncio.Event()
+        self._room.set()
+        self.ended = asyncio.Event()
         self.summary: CallSummary | None = None
+        # Set when the call ended on a fatal fault.
+        self.fault: Fault | None = None
 
     # -- on the event loop -------------------------------------------------------------
 
@@ -121,29 +160,44 @@ class LiveCall:
     def closing(self) -> bool:
         return self._closing
 
-    def accept(self, frame: bytes) -> None:
-        """Queue one binary frame; raises ``StreamFormatError`` for a bad one (nothing is
-        queued, the call goes on)."""
-        self.accept_samples(self.transcriber.decode(frame))
+    def accept(self, frame: bytes) -> float:
+        """Queue one binary frame; the seconds of audio it held. Raises
+        ``StreamFormatError`` for a bad one (nothing is queued, the call goes on)."""
+        return self.accept_samples(self.transcriber.decode(frame))
 
-    def accept_samples(self, samples: np.ndarray) -> None:
+    def accept_samples(self, samples: np.ndarray) -> float:
         if self._closing:
             raise RuntimeError("the call is ending; no more audio is accepted")
         if samples.shape[1] == 0:
-            return
+            return 0.0
         self._lag.queued_samples += samples.shape[1]
         self._queue.put_nowait(samples)
         self._adjust_partials()
+        if self._lag.queued_samples > self._max_queued:
+            self._room.clear()
+        return float(samples.shape[1] / SAMPLE_RATE)
 
-    async def finish(self) -> CallSummary:
-        """No more audio: flush the speech in progress, build and store the summary."""
+    async def wait_for_room(self) -> None:
+        """Until the audio waiting for recognition is back under its bound (or the call
+        ended): the socket does not read meanwhile."""
+        if self._room.is_set() or self.ended.is_set():
+            return
+        room = asyncio.ensure_future(self._room.wait())
+        ended = asyncio.ensure_future(self.ended.wait())
+        try:
+            await asyncio.wait({room, ended}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            room.cancel()
+            ended.cancel()
+
+    async def finish(self) -> CallSummary | None:
+        """No more audio: flush the speech in progress, build and store the summary. None
+        when the call failed instead (``fault`` says why). Safe to call more than once."""
         if not self._closing:
             self._closing = True
             self._queue.put_nowait(None)
         assert self._task is not None
-        summary = await asyncio.shield(self._task)
-        assert summary is not None
-        return summary
+        return await asyncio.shield(self._task)
 
     async def suspend(self) -> None:
         """The stream stopped without ``stop``: recognise what was received (the words being
@@ -177,30 +231,57 @@ class LiveCall:
             logger.info("call %s caught up, partials resumed", self.call_id)
 
     async def _consume(self) -> CallSummary | None:
-        while isinstance(samples := await self._queue.get(), np.ndarray):
-            await self._loop.run_in_executor(self._executor, self._process, samples)
-            self._lag.queued_samples -= samples.shape[1]
-            self._adjust_partials()
-        if samples == _SUSPEND:
-            await self._loop.run_in_executor(self._executor, self._flush)
-            return None
-        summary = await self._loop.run_in_executor(self._executor, self._end)
-        self.summary = summary
-        return summary
+        try:
+            return await self._run_call()
+        finally:
+            self._room.set()
+            self.ended.set()
+
+    async def _run_call(self) -> CallSummary | None:
+        run = functools.partial(self._loop.run_in_executor, self._executor)
+        try:
+            while isinstance(samples := await self._queue.get(), np.ndarray):
+                await run(self._process, samples)
+                self._lag.queued_samples -= samples.shape[1]
+                self._adjust_partials()
+                if self._lag.queued_samples <= self._max_queued:
+                    self._room.set()
+            if samples == _SUSPEND:
+                await run(self._flush)
+                return None
+            summary: CallSummary = await run(self._end)
+            self.summary = summary
+            return summary
+        except CallFailed as exc:
+            fault = exc.fault
+        except Exception as exc:  # a bug in the call's own code still ends it cleanly
+            logger.exception("call %s failed", self.call_id)
+            fault = classify(Stage.INTERNAL, exc)
+        self.fault = fault
+        self._closing = True
+        await run(self._fail, fault)
+        return None
 
     # -- on a worker thread, one at a time per call -----------------------------------
 
     def _process(self, samples: np.ndarray) -> None:
-        self._handle(self.transcriber.feed_samples(samples))
+        self._handle(self._recognise(lambda: self.transcriber.feed_samples(samples)))
 
     def _flush(self) -> None:
-        self._handle(self.transcriber.finish())
-        self._recorder.record_progress(self.call_id, self._offset_s + self.transcriber.position_s)
+        self._handle(self._recognise(self.transcriber.finish))
+        self._commit(
+            functools.partial(
+                self._recorder.record_progress,
+                self.call_id,
+                self._offset_s + self.transcriber.position_s,
+            ),
+            [],
+        )
 
     def _end(self) -> CallSummary:
-        self._handle(self.transcriber.finish())
+        self._handle(self._recognise(self.transcriber.finish))
         duration = self._offset_s + self.transcriber.position_s
-        summary = self.pipeline.summary(self.call_id, duration)
+        summary = self._summary(duration)
         events: list[Event] = [
             CallStatusEvent(status="ended", **self.stamper.header()),  # type: ignore[arg-type]
             CallSummaryEvent(
@@ -208,10 +289,45 @@ class LiveCall:
                 **self.stamper.header(),  # type: ignore[arg-type]
             ),
         ]
-        self._recorder.record_end(self.call_id, summary, events)
-        for event in events:
-            self._emit(event)
+        self._commit(
+            functools.partial(self._recorder.record_end, self.call_id, summary, events), events
+        )
+        self._close_events()
         return summary
+
+    def _fail(self, fault: Fault) -> None:
+        """End the call on a fatal fault; never raises (the socket handler waits on it)."""
+        logger.error("call %s failed: %s", self.call_id, fault.message)
+        events: list[Event] = [
+            self.stamper.error(fault.code, fault.message, fatal=True),
+            CallStatusEvent(status="failed", reason=fault.message, **self.stamper.header()),  # type: ignore[arg-type]
+        ]
+        stored = False
+        try:
+            stored = self._writes.write(
+                self.call_id,
+                functools.partial(
+                    self._recorder.record_failure, self.call_id, fault.message, events
+                ),
+                events[-1].seq,
+            )
+        except Exception:  # the store is broken beyond an outage; the events still go out
+            logger.exception("call %s: could not record the failure", self.call_id)
+        if not stored:
+            self._loop.call_soon_threadsafe(self._writes.ensure_draining)
+        for event in events:
+            self._emit(event, stored=stored)
+        self._close_events()
+
+    def _close_events(self) -> None:
+        # After the events already handed to the loop (call_soon_threadsafe is FIFO).
+        self._loop.call_soon_threadsafe(self._publisher.close_call, self.call_id)
+
+    def _recognise(self, step: Callable[[], list[SpeechEvent]]) -> list[SpeechEvent]:
+        try:
+            return step()
+        except Exception as exc:
+            raise CallFailed(classify(Stage.RECOGNITION, exc)) from exc
 
     def _handle(self, speech_events: list[SpeechEvent]) -> None:
         for speech_event in speech_events:
@@ -219,24 +335,111 @@ class LiveCall:
             if isinstance(speech_event, PartialSegment):
                 assert isinstance(event, TranscriptPartial)
                 self._emit(event)
-                early = self.pipeline.on_partial(speech_event.segment)
+                early = self._early_suggestions(speech_event.segment)
                 if early:
-                    self._recorder.record_events(self.call_id, early)
-                    for extra in early:
-                        self._emit(extra)
+                    self._commit(
+                        functools.partial(self._recorder.record_events, self.call_id, early),
+                        early,
+                    )
             else:
                 assert isinstance(speech_event, FinalSegment) and isinstance(event, TranscriptFinal)
-                result = self.pipeline.on_final(speech_event.segment)
+                result, fault = self._analyse(speech_event.segment)
                 events = [event, *result.events]
-                self._recorder.record_final(self.call_id, result, events)
-                self._recorder.record_progress(
-                    self.call_id, self._offset_s + self.transcriber.position_s
+                self._commit(
+                    functools.partial(self._recorder.record_final, self.call_id, result, events),
+                    events,
                 )
-                for item in events:
-                    self._emit(item)
+                self._commit(
+                    functools.partial(
+                        self._recorder.record_progress,
+                        self.call_id,
+                        self._offset_s + self.transcriber.position_s,
+                    ),
+                    [],
+                )
+                if fault is not None:
+                    self._report(fault)
                 if self._on_final is not None:
                     self._on_final(FinalTiming(speech_event.segment.end, result.times))
 
-    def _emit(self, event: Event) -> None:
+    def _early_suggestions(self, segment: Segment) -> list[Event]:
+        mark = self.stamper.last_seq
+        try:
+            return self.pipeline.on_partial(segment)
+        except Exception as exc:  # early suggestions are a bonus: skip this one
+            self.stamper.rewind(mark)
+            self._report(classify(Stage.ANALYSIS, exc))
+            return []
+
+    def _analyse(self, segment: Segment) -> tuple[FinalResult, Fault | None]:
+        """The final's analysis, tried again once; without it when it keeps failing."""
+        mark = self.stamper.last_seq
+        pipeline = self.pipeline
+        sizes = (len(pipeline.segments), len(pipeline.records), len(pipeline.flags))
+        error: Exception | None = None
+        for _attempt in range(ANALYSIS_ATTEMPTS):
+            try:
+                result = pipeline.on_final(segment)
+            except Exception as exc:
+                error = exc
+                # Undo what the failed attempt did, so a retry neither doubles the
+                # segment nor leaves a hole in seq.
+                self.stamper.rewind(mark)
+                del pipeline.segments[sizes[0] :]
+                del pipeline.records[sizes[1] :]
+                del pipeline.flags[sizes[2] :]
+                continue
+            self._reporter.recovered("analysis_failed")
+            return result, None
+        assert error is not None
+        logger.warning("call %s: analysis of %s failed: %s", self.call_id, segment.id, error)
+        pipeline.segments.append(segment)  # the transcript and summary still have it
+        empty = FinalResult(segment, [], Insights(), [], StageTimes())
+        return empty, classify(Stage.ANALYSIS, error)
+
+    def _summary(self, duration_s: float) -> CallSummary:
+        try:
+            return self.pipeline.summary(self.call_id, duration_s)
+        except Exception as exc:  # an LLM summary writer failed: the template still works
+            self._report(classify(Stage.ANALYSIS, exc))
+            p = self.pipeline
+            return build_summary(
+                self.call_id, p.segments, duration_s, p.call_insights(), p.flags, summary_text
+            )
+
+    def _commit(self, write: Callable[[], None], events: list[Event]) -> None:
+        """Store (or queue) one write, then publish its events; a store outage is reported
+        and the call goes on."""
+        stored_events = [e for e in events if not isinstance(e, TranscriptPartial)]
+        last_seq = max((e.seq for e in stored_events), default=0)
+        try:
+            stored = self._writes.write(self.call_id, write, last_seq)
+        except Exception as exc:
+            raise CallFailed(classify(Stage.STORE, exc)) from exc
+        for event in events:
+            self._emit(event, stored=stored)
+        if stored:
+            self._reporter.recovered("store_unavailable")
+            return
+        self._loop.call_soon_threadsafe(self._writes.ensure_draining)
+        error = self._writes.last_exception
+        if error is not None:
+            self._report(classify(Stage.STORE, error))
+
+    def _report(self, fault: Fault) -> None:
+        """A non-fatal fault: tell the client (once while it lasts) and carry on."""
+        if not self._reporter.should_report(fault):
+            return
+        logger.warning("call %s: %s", self.call_id, fault.message)
+        event = self.stamper.error(fault.code, fault.message, fatal=False)
+        self._commit(
+            functools.partial(self._recorder.record_events, self.call_id, [event]), [event]
+        )
+
+    def _emit(self, event: Event, *, stored: bool = True) -> None:
         # call_soon_threadsafe keeps FIFO order, and only this thread emits for the call.
-        self._loop.call_soon_threadsafe(self._publish, event.model_dump(mode="json"))
+        payload = event.model_dump(mode="json")
+        keep = stored or isinstance(event, TranscriptPartial)
+        self._loop.call_soon_threadsafe(
+            functools.partial(self._publisher.publish, payload, stored=keep)
+        )

@@ -12,7 +12,8 @@ from copilot.events import Event, FlagPayload, TranscriptPartial
 from copilot.insights import Evidence, Insights
 from copilot.service.pipeline import FinalResult
 from copilot.store import repo
-from copilot.store.models import Flag, utcnow
+from copilot.store.models import CallEvent, Flag, utcnow
+from copilot.store.models import Segment as SegmentRow
 from speech.types import Segment
 
 
@@ -28,6 +29,11 @@ class SqlCallRecorder:
     def record_final(self, call_id: str, result: FinalResult, events: list[Event]) -> None:
         segment = result.segment
         with self._sessions.begin() as session:
+            if self._has_segment(session, call_id, segment.id):
+                # Written before (a retry after an ambiguous commit): the transaction was
+                # all or nothing, so only make sure of the events.
+                self._add_events(session, call_id, events)
+                return
             repo.add_segment(
                 session,
                 call_id,
@@ -58,6 +64,8 @@ class SqlCallRecorder:
                     call_id=call_id,
                     segment_id=segment.id,
                     flag_id=flag.flag_id,
+                    detected_by=flag.source,
+                    confidence=flag.confidence,
                 )
             self._add_events(session, call_id, events)
 
@@ -83,9 +91,38 @@ class SqlCallRecorder:
             )
             self._add_events(session, call_id, events)
 
+    def record_failure(self, call_id: str, reason: str, events: list[Event]) -> None:
+        with self._sessions.begin() as session:
+            call = repo.get_call(session, call_id)
+            if call is not None:
+                repo.update_call(session, call, status="failed", ended_at=utcnow())
+                # The reason sits with the audio format, as for a failed upload (jobs._fail).
+                call.audio_format = {**call.audio_format, "error": reason}
+            self._add_events(session, call_id, events)
+
+    @staticmethod
+    def _has_segment(session: Session, call_id: str, segment_id: str) -> bool:
+        found = session.scalar(
+            select(SegmentRow.id).where(
+                SegmentRow.call_id == call_id, SegmentRow.segment_id == segment_id
+            )
+        )
+        return found is not None
+
     def _add_events(self, session: Session, call_id: str, events: list[Event]) -> None:
-        for event in events:
-            if not isinstance(event, TranscriptPartial):
+        stored = [e for e in events if not isinstance(e, TranscriptPartial)]
+        if not stored:
+            return
+        # A write retried after an ambiguous commit must not add its events twice.
+        present = set(
+            session.scalars(
+                select(CallEvent.seq).where(
+                    CallEvent.call_id == call_id, CallEvent.seq.in_([e.seq for e in stored])
+                )
+            )
+        )
+        for event in stored:
+            if event.seq not in present:
                 repo.append_event(
                     session, call_id, event.seq, event.type, event.model_dump(mode="json")
                 )
@@ -112,8 +149,9 @@ def load_progress(
             rule_id=f.rule_id,
             category=f.category,  # type: ignore[arg-type]
             severity=f.severity,  # type: ignore[arg-type]
-            start=f.start,
-            end=f.end,
+            # The flag keeps a window of the segment; its offsets index that window.
+            start=f.start + f.text_offset,
+            end=f.end + f.text_offset,
             match=f.match,
             suggestion=f.suggestion,
             evidence=Evidence(

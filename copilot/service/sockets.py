@@ -7,23 +7,33 @@ import contextlib
 import json
 import logging
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from starlette.websockets import WebSocketState
 
 from copilot.auth import (
     AuthError,
+    Forbidden,
     Principal,
     authenticate_api_key,
     bearer_from_header,
     verify_socket_token,
 )
 from copilot.events import CallStatusEvent, Event, EventStamper
-from copilot.service.deps import ApiError, visible_call
+from copilot.permissions import Action, authorize
+from copilot.service.deps import ApiError, call_for, visible_call
 from copilot.service.hub import SubscriberTooSlow
 from copilot.service.live import LiveCall
+from copilot.service.pacing import AudioPacer
 from copilot.service.pipeline import CallPipeline
 from copilot.service.recorder import SqlCallRecorder, load_progress
 from copilot.service.state import ServiceState
@@ -49,11 +59,18 @@ router = APIRouter()
 # Close codes in the 4000 range mirror HTTP statuses, so clients can tell why.
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_CONFLICT = 4409
 CLOSE_TOO_SLOW = 4408
 CLOSE_BUSY = 4503
+# The call failed on the server (copilot/service/errors.py: a fatal fault); see the error.
+CLOSE_CALL_FAILED = 4500
 START_TIMEOUT_S = 15.0
+# No message of the protocol nests deeper than a few levels; json.loads recurses per level.
+MAX_JSON_DEPTH = 32
+# ``after`` is a stored event seq (a 32-bit column on PostgreSQL).
+MAX_SEQ = 2**31 - 1
 SAMPLE_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
 
 
@@ -65,9 +82,22 @@ class StartMessage(BaseModel):
     channels: Literal[1, 2]
     encoding: Literal["pcm_s16le"] = "pcm_s16le"
     customer_name: str = Field(default="", max_length=200)
-    hotwords: list[str] = Field(default_factory=list, max_length=200)
+    hotwords: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=200
+    )
     channel_map: list[Speaker] | None = None
     language: Literal["zh"] = "zh"
+
+    @model_validator(mode="after")
+    def _one_speaker_per_channel(self) -> StartMessage:
+        # The transcriber needs exactly one speaker per channel; refused here, before a call
+        # is created, rather than failing inside it.
+        if self.channel_map is not None and len(self.channel_map) != self.channels:
+            raise ValueError(
+                f"channel_map names {len(self.channel_map)} speakers for "
+                f"{self.channels} channel(s); give one per channel"
+            )
+        return self
 
     @field_validator("sample_rate")
     @classmethod
@@ -105,6 +135,21 @@ def _authenticate(state: ServiceState, ws: WebSocket, call_id: str) -> Principal
     raise _Rejected(CLOSE_UNAUTHORIZED, "missing ?token= (POST /v1/auth/socket-token) or bearer")
 
 
+def _permit(state: ServiceState, principal: Principal, call_id: str, action: Action) -> None:
+    """The permission table's answer for a socket (copilot.permissions): 4403 when the
+    role or the call's owner is out of scope, 4404 when the caller cannot see the call. A
+    call id the org has no call under is a new call: the caller's own."""
+    try:
+        authorize(principal, action)
+        with state.sessions() as session:
+            if repo.find_call(session, principal.org_id, call_id) is not None:
+                call_for(session, principal, call_id, action)
+    except Forbidden as exc:
+        raise _Rejected(CLOSE_FORBIDDEN, str(exc)) from exc
+    except ApiError as exc:
+        raise _Rejected(CLOSE_NOT_FOUND, "call not found") from exc
+
+
 async def _reject(ws: WebSocket, code: int, reason: str) -> None:
     with contextlib.suppress(RuntimeError, WebSocketDisconnect):
         if ws.application_state != WebSocketState.CONNECTED:
@@ -121,6 +166,7 @@ async def audio_socket(ws: WebSocket, call_id: str) -> None:
     state = _state(ws)
     try:
         principal = await state.run_db(_authenticate, state, ws, call_id)
+        await state.run_db(_permit, state, principal, call_id, "calls.stream")
     except _Rejected as exc:
         await _reject(ws, exc.code, exc.reason)
         return
@@ -135,7 +181,7 @@ async def audio_socket(ws: WebSocket, call_id: str) -> None:
     try:
         await _stream(state, ws, live, twilio)
     finally:
-        state.live.pop(call_id, None)
+        state.live.pop(live.call_id, None)
 
 
 async def _open_call(
@@ -150,15 +196,26 @@ async def _open_call(
     header = _parse_json(state, message)
     twilio = is_twilio(header)
     start = await _start_message(ws, state, header) if twilio else _native_start(header)
-    if call_id in state.live:
+    # Live calls, the hub and events are keyed by the stored id, never by the client's.
+    stored_id = await state.run_db(_stored_id, state, principal, call_id)
+    if stored_id in state.live:
         raise _Rejected(CLOSE_CONFLICT, "this call is already streaming")
     if len(state.live) >= state.settings.service.max_live_calls:
         raise _Rejected(CLOSE_BUSY, "the server is at its limit of live calls; try again later")
     live, resumed = await _make_live_call(state, principal, call_id, start)
-    state.live[call_id] = live
+    if live.call_id in state.live:
+        # Another socket of the same call got here during the set-up above (not started).
+        raise _Rejected(CLOSE_CONFLICT, "this call is already streaming")
+    state.live[live.call_id] = live
     live.start()
-    await ws.send_json({"type": "started", "call_id": call_id, "resumed": resumed})
+    await ws.send_json({"type": "started", "call_id": live.call_id, "resumed": resumed})
     return live, twilio
+
+
+def _stored_id(state: ServiceState, principal: Principal, call_id: str) -> str | None:
+    with state.sessions() as session:
+        call = repo.find_call(session, principal.org_id, call_id)
+        return call.id if call is not None else None
 
 
 def _native_start(header: dict[str, Any]) -> StartMessage:
@@ -206,9 +263,33 @@ def _parse_json(state: ServiceState, message: Mapping[str, Any]) -> dict[str, An
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _Rejected(CLOSE_BAD_REQUEST, f"not JSON: {exc.msg} at {exc.pos}") from exc
+    except RecursionError as exc:
+        # The decoder recurses once per level and gives up at the interpreter's limit.
+        raise _Rejected(CLOSE_BAD_REQUEST, _TOO_DEEP) from exc
     if not isinstance(value, dict):
         raise _Rejected(CLOSE_BAD_REQUEST, "the message must be a JSON object")
+    if _json_depth(value) > MAX_JSON_DEPTH:
+        raise _Rejected(CLOSE_BAD_REQUEST, _TOO_DEEP)
     return value
+
+
+_TOO_DEEP = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+
+
+def _json_depth(value: object) -> int:
+    """How deep lists and objects nest in a decoded JSON value (without recursing)."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                break
+            pending.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 async def _make_live_call(
@@ -216,20 +297,26 @@ async def _make_live_call(
 ) -> tuple[LiveCall, bool]:
     """A new call, or the continuation of one interrupted (same id, same rep)."""
 
-    def prepare() -> tuple[bool, dict[str, Any]]:
+    def prepare() -> tuple[str, bool, dict[str, Any]]:
         with state.sessions.begin() as session:
-            call = session.get(Call, call_id)
+            call = repo.find_call(session, principal.org_id, call_id)
             if call is None:
-                repo.create_call(
-                    session,
-                    org_id=principal.org_id,
-                    rep_id=principal.user_id,
-                    source="stream",
-                    call_id=call_id,
-                    customer_name=start.customer_name,
-                    audio_format={"sample_rate": start.sample_rate, "channels": start.channels},
-                )
-                return False, {"last_seq": 0, "duration_s": 0.0, "stored": ([], [], [])}
+                try:
+                    call = repo.create_call(
+                        session,
+                        org_id=principal.org_id,
+                        rep_id=principal.user_id,
+                        source="stream",
+                        client_id=call_id,
+                        customer_name=start.customer_name,
+                        audio_format={
+                            "sample_rate": start.sample_rate,
+                            "channels": start.channels,
+                        },
+                    )
+                except repo.Conflict as exc:
+                    raise _Rejected(CLOSE_CONFLICT, "this call is already streaming") from exc
+                return call.id, False, {"last_seq": 0, "duration_s": 0.0, "stored": ([], [], [])}
             try:
                 visible_call(session, principal, call_id)
             except ApiError as exc:
@@ -239,28 +326,33 @@ async def _make_live_call(
             if call.status not in ("live", "interrupted"):
                 raise _Rejected(CLOSE_CONFLICT, f"the call is {call.status}; it cannot resume")
             call.status = "live"
-            return True, {
-                "last_seq": call.last_seq,
-                "duration_s": call.duration_s,
-                "stored": load_progress(session, call_id),
-            }
+            return (
+                call.id,
+                True,
+                {
+                    "last_seq": call.last_seq,
+                    "duration_s": call.duration_s,
+                    "stored": load_progress(session, call.id),
+                },
+            )
 
-    resumed, previous = await state.run_db(prepare)
+    # From here on the call is its stored id: the client's may name another org's call.
+    call_id, resumed, previous = await state.run_db(prepare)
     feedback = await state.run_db(state.feedback_for, principal.org_id)
-    scanner = await state.run_db(state.scanner_for, principal.org_id)
+    engines = await state.run_db(state.engines_for, principal.org_id)
     segments, records, flags = previous["stored"]
     # Loading the model (first call after start) and building a transcriber take a moment.
     speech = await asyncio.get_running_loop().run_in_executor(state.executor, state.speech)
     numbers = [int(s.id.rsplit("-", 1)[-1]) for s in segments if s.id.rsplit("-", 1)[-1].isdigit()]
     transcriber = speech.new_call(
         PcmFormat(start.sample_rate, start.channels),
-        hotwords=state.hotwords(start.hotwords),
+        hotwords=state.hotwords([*engines.hotwords, *start.hotwords]),
         speakers=start.channel_map,
         first_segment=max(numbers, default=0) + 1,
         offset_s=previous["duration_s"],
     )
     stamper = EventStamper(call_id, first_seq=previous["last_seq"] + 1)
-    pipeline = CallPipeline(state.engines, stamper, feedback=feedback, scanner=scanner)
+    pipeline = CallPipeline(engines, stamper, feedback=feedback, scanner=engines.scanner)
     if resumed:
         pipeline.restore(segments, records, flags)
     recorder = SqlCallRecorder(state.sessions, principal.org_id, principal.user_id)
@@ -272,9 +364,11 @@ async def _make_live_call(
         transcriber,
         pipeline,
         recorder,
-        state.hub.publish,
+        state.hub,
         state.executor,
+        writes=state.writes,
         max_lag_s=state.settings.service.max_lag_s,
+        max_queued_audio_s=state.settings.service.max_queued_audio_s,
         offset_s=previous["duration_s"],
         on_final=state.stats.record_final,
     )
@@ -282,61 +376,101 @@ async def _make_live_call(
 
 
 async def _stream(state: ServiceState, ws: WebSocket, live: LiveCall, twilio: bool) -> None:
+    """Read the call's audio, paced (copilot/service/pacing.py), until ``stop``, the client
+    going away, or the call ending on the server (``POST /v1/calls/{id}/end``, a fatal
+    fault): then the socket gets ``stopped`` (or the fatal ``error``) and closes."""
+    service = state.settings.service
+    pacer = AudioPacer(service.max_audio_speed, service.audio_burst_s)
+    ended = asyncio.ensure_future(live.ended.wait())
     stopped = False
     try:
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
+        while not live.closing:
+            message = await _next_message(ws, ended)
+            if message is None or message["type"] == "websocket.disconnect":
                 break
+            audio: bytes | None = None
             if message.get("bytes") is not None:
                 if twilio:
                     await _warn(
                         ws, "unexpected_binary", "a Twilio stream sends JSON media messages"
                     )
                     continue
+                audio = message["bytes"]
+            else:
                 try:
-                    live.accept(message["bytes"])
-                except StreamFormatError as exc:
-                    await _warn(ws, "bad_frame", str(exc))
-                continue
-            try:
-                body = _parse_json(state, message)
-            except _Rejected as exc:
-                await _warn(ws, "bad_message", exc.reason)
-                continue
-            if twilio:
-                try:
-                    parsed = parse_twilio(body)
-                except TelephonyError as exc:
-                    await _warn(ws, "bad_message", str(exc))
+                    body = _parse_json(state, message)
+                except _Rejected as exc:
+                    await _warn(ws, "bad_message", exc.reason)
                     continue
-                if isinstance(parsed, TwilioMedia):
+                if twilio:
                     try:
-                        live.accept(parsed.pcm)
-                    except StreamFormatError as exc:
-                        await _warn(ws, "bad_frame", str(exc))
-                    continue
-                if isinstance(parsed, TwilioStop):
+                        parsed = parse_twilio(body)
+                    except TelephonyError as exc:
+                        await _warn(ws, "bad_message", str(exc))
+                        continue
+                    if isinstance(parsed, TwilioStop):
+                        stopped = True
+                        break
+                    if not isinstance(parsed, TwilioMedia):
+                        continue
+                    audio = parsed.pcm
+                elif body.get("type") == "stop":
                     stopped = True
                     break
-                continue
-            if body.get("type") == "stop":
-                stopped = True
+                else:
+                    await _warn(ws, "bad_message", f"unknown message type {body.get('type')!r}")
+                    continue
+            if live.closing:
                 break
-            await _warn(ws, "bad_message", f"unknown message type {body.get('type')!r}")
+            try:
+                seconds = live.accept(audio)
+            except StreamFormatError as exc:
+                await _warn(ws, "bad_frame", str(exc))
+                continue
+            # Back-pressure: not reading is what holds a too-fast client back.
+            delay = pacer.take(seconds)
+            if delay > 0:
+                await asyncio.wait({ended}, timeout=delay)
+            await live.wait_for_room()
     except WebSocketDisconnect:
         pass
-    if stopped:
+    finally:
+        ended.cancel()
+    if stopped or live.closing:
         await live.finish()
-        state.hub.close_call(live.call_id)
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await ws.send_json({"type": "stopped", "call_id": live.call_id})
-            await ws.close()
+        await _close_audio(ws, live)
         return
     # The client went away without ``stop``: keep what was recognised and let the call be
     # resumed (same call id) or closed with POST /v1/calls/{id}/end.
     await live.suspend()
     await state.run_db(_mark_interrupted, state, live)
+
+
+async def _next_message(ws: WebSocket, ended: asyncio.Future[Any]) -> Mapping[str, Any] | None:
+    """The next message from the client, or None when the call ended on the server first."""
+    receive = asyncio.ensure_future(ws.receive())
+    await asyncio.wait({receive, ended}, return_when=asyncio.FIRST_COMPLETED)
+    if receive.done():
+        message: Mapping[str, Any] = receive.result()
+        return message
+    receive.cancel()
+    with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+        await receive
+    return None
+
+
+async def _close_audio(ws: WebSocket, live: LiveCall) -> None:
+    """The call is over: ``stopped`` and a normal close, or the fatal error and 4500."""
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+        if live.fault is None:
+            await ws.send_json({"type": "stopped", "call_id": live.call_id})
+            await ws.close()
+        else:
+            fault = live.fault
+            await ws.send_json(
+                {"type": "error", "code": fault.code, "message": fault.message, "fatal": True}
+            )
+            await ws.close(code=CLOSE_CALL_FAILED, reason=fault.code)
 
 
 def _mark_interrupted(state: ServiceState, live: LiveCall) -> None:
@@ -356,26 +490,27 @@ async def _warn(ws: WebSocket, code: str, message: str) -> None:
 @router.websocket("/v1/calls/{call_id}/events")
 async def events_socket(ws: WebSocket, call_id: str) -> None:
     state = _state(ws)
-    try:
-        after = int(ws.query_params.get("after", "0"))
-    except ValueError:
-        await _reject(ws, CLOSE_BAD_REQUEST, "after must be an integer seq")
+    after = _after_seq(ws.query_params.get("after", "0"))
+    if after is None:
+        await _reject(ws, CLOSE_BAD_REQUEST, f"after must be a whole seq from 0 to {MAX_SEQ}")
         return
 
-    def check() -> str:
+    def check() -> tuple[str, str]:
         principal = _authenticate(state, ws, call_id)
+        _permit(state, principal, call_id, "calls.events")
         with state.sessions() as session:
             try:
                 call = visible_call(session, principal, call_id)
             except ApiError as exc:
                 raise _Rejected(CLOSE_NOT_FOUND, "call not found") from exc
-            return call.status
+            return call.id, call.status
 
     try:
-        status = await state.run_db(check)
+        stored_id, status = await state.run_db(check)
     except _Rejected as exc:
         await _reject(ws, exc.code, exc.reason)
         return
+    call_id = stored_id  # the hub and live calls know the stored id only
     await ws.accept()
     follow = status in ("live", "interrupted", "analysing") or call_id in state.live
 
@@ -395,6 +530,15 @@ async def events_socket(ws: WebSocket, call_id: str) -> None:
         elif error is None:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await ws.close()
+
+
+def _after_seq(text: str) -> int | None:
+    """``after`` as a seq, or None: plain ASCII digits only (not ``1e29``, ``-1``, ``nan``
+    or other scripts' digits, which ``int`` accepts), small enough for the store."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_SEQ)):
+        return None
+    seq = int(text)
+    return seq if seq <= MAX_SEQ else None
 
 
 async def _until_disconnect(ws: WebSocket) -> None:

@@ -16,11 +16,13 @@ from copilot.crm.worker import DeliveryWorker
 from copilot.engines import build_speech_engine
 from copilot.service.hub import EventHub
 from copilot.service.live import FinalTiming, LiveCall
+from copilot.service.org_engines import OrgEnginesCache, with_adjudicator, with_learned_models
+from copilot.service.org_learning import OrgRetrainer, org_models_dir
 from copilot.service.pipeline import Engines
 from copilot.service.recorder import events_after
+from copilot.service.write_buffer import WriteBuffer
 from copilot.settings import Settings
 from copilot.store.feedback import FeedbackAdjustments
-from copilot.store.models import Org
 from speech.config import SpeechConfig
 from speech.engine import SpeechEngine
 
@@ -67,12 +69,33 @@ class ServiceState:
     stats: ServiceStats = field(default_factory=ServiceStats)
     # Per organisation: reps' reactions to suggestions, loaded once, kept current.
     _feedback: dict[str, FeedbackAdjustments] = field(default_factory=dict)
-    _scanners: dict[float, Scanner] = field(default_factory=dict)
+    # Per organisation: the engines with its own KB, vendors and rule overrides layered on.
+    orgs: OrgEnginesCache = field(init=False)
     hub: EventHub = field(init=False)
+    # Live calls' writes the database refused, kept in order until it takes them.
+    writes: WriteBuffer = field(init=False)
+    # Retrains an org's own model in the background once it has enough new labels.
+    retrainer: OrgRetrainer = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        self.engines = with_learned_models(self.engines)
+        learning = self.settings.service.learning
+        if learning.adjudicate:
+            self.engines = with_adjudicator(self.engines, self.settings.insights.llm)
+        self.orgs = OrgEnginesCache(
+            self.engines,
+            self.sessions,
+            self.settings.insights,
+            self.settings.compliance,
+            org_models_dir=org_models_dir(learning),
+        )
+        self.retrainer = OrgRetrainer(self.sessions, learning)
         self.hub = EventHub(self._load_after)
+        self.writes = WriteBuffer(
+            self.hub.mark_stored_threadsafe,
+            retry_interval_s=self.settings.service.store_retry_s,
+        )
 
     def speech(self) -> SpeechEngine:
         """The shared speech engine, loaded on first use (call from a worker thread)."""
@@ -97,24 +120,16 @@ class ServiceState:
                 signal = self._feedback.setdefault(org_id, loaded)
         return signal
 
+    def engines_for(self, org_id: str) -> Engines:
+        """The engines with the org's own content and policy layered on the shared ones.
+        Reads the org row each time (one primary-key read) so a change made with ``copilot
+        orgs …`` applies without a restart (call from a worker thread)."""
+        return self.orgs.get(org_id)
+
     def scanner_for(self, org_id: str) -> Scanner:
-        """The compliance scanner with the org's policy (e.g. its discount authority). Reads
-        the org row each time (cheap) so a policy change applies without a restart; scanners
-        are cached per policy (call from a worker thread)."""
-        with self.sessions() as session:
-            org = session.get(Org, org_id)
-            policy = dict(org.policy) if org is not None else {}
-        limit = policy.get("max_discount_off")
-        if limit is None or limit == self.engines.scanner.config.max_discount_off:
-            return self.engines.scanner
-        with self._lock:
-            scanner = self._scanners.get(float(limit))
-            if scanner is None:
-                config = self.engines.scanner.config.model_copy(
-                    update={"max_discount_off": float(limit)}
-                )
-                scanner = self._scanners[float(limit)] = Scanner(config)
-            return scanner
+        """The compliance scanner with the org's policy (its discount authority) and rule
+        overrides (call from a worker thread)."""
+        return self.engines_for(org_id).scanner
 
     def hotwords(self, extra: list[str] | None = None) -> list[str]:
         return list(dict.fromkeys([*self.settings.vocabulary.hotwords(), *(extra or [])]))

@@ -10,14 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import Insert, select, update
+from sqlalchemy import Insert, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from copilot.principal import Principal
 from copilot.store import audit
 from copilot.store.errors import Conflict, InvalidInput, NotFound
-from copilot.store.models import Call, CallEvent, InsightRecord, Segment, User, utcnow
+from copilot.store.models import Call, CallEvent, InsightRecord, Segment, User, new_id, utcnow
 from copilot.store.visibility import visible_calls_query
 
 CallStatus = Literal["live", "analysing", "ended", "interrupted", "confirmed", "failed"]
@@ -32,11 +33,15 @@ def create_call(
     rep_id: str,
     source: str,
     call_id: str | None = None,
+    client_id: str | None = None,
     customer_name: str = "",
     audio_format: dict[str, Any] | None = None,
     status: CallStatus = "live",
     started_at: datetime | None = None,
 ) -> Call:
+    """A new call. ``client_id`` is the id the client chose (unique in its org; see
+    :func:`find_call`); the stored id is the same string when no call anywhere holds it,
+    else a generated one, so no org can claim an id to lock another out."""
     if source not in CALL_SOURCES:
         raise InvalidInput(f"source must be one of {', '.join(CALL_SOURCES)}, not {source!r}")
     _check_status(status)
@@ -46,20 +51,59 @@ def create_call(
     if call_id is not None and session.get(Call, call_id) is not None:
         # Whoever owns it, the answer is the same: ids are not a way to probe other tenants.
         raise Conflict(f"call id {call_id!r} is taken")
-    call = Call(
+    fields: dict[str, Any] = dict(
         org_id=org_id,
         rep_id=rep_id,
         source=source,
+        client_id=client_id,
         customer_name=customer_name,
         audio_format=audio_format or {},
         status=status,
         started_at=started_at or utcnow(),
     )
-    if call_id is not None:
-        call.id = call_id
-    session.add(call)
-    session.flush()
+    if call_id is not None or client_id is None:
+        call = Call(**fields, id=call_id or new_id())
+        session.add(call)
+        session.flush()
+        return call
+    if session.get(Call, client_id) is None:
+        # Likely free; another worker may take it between this look and the insert.
+        inserted = _insert_call(session, fields, client_id)
+        if inserted is not None:
+            return inserted
+    inserted = _insert_call(session, fields, new_id())
+    if inserted is None:
+        # Only the org's own (org_id, client_id) can collide with a fresh uuid.
+        raise Conflict(f"call id {client_id!r} is taken")
+    return inserted
+
+
+def _insert_call(session: Session, fields: dict[str, Any], call_id: str) -> Call | None:
+    """Insert in a savepoint: None when a unique key is taken (the transaction goes on)."""
+    call = Call(**fields, id=call_id)
+    try:
+        with session.begin_nested():
+            session.add(call)
+    except IntegrityError:
+        return None
     return call
+
+
+def _named(org_id: str, name: str) -> Any:
+    return (Call.org_id == org_id) & or_(Call.client_id == name, Call.id == name)
+
+
+def find_call(session: Session, org_id: str, name: str) -> Call | None:
+    """The org's call a client calls ``name``: the one it created under that id, else the
+    one stored under it. The one place a call id from a client is resolved; calls of other
+    orgs are never found, whatever their ids."""
+    query = (
+        select(Call)
+        .where(_named(org_id, name))
+        .order_by(case((Call.client_id == name, 0), else_=1))
+        .limit(1)
+    )
+    return session.scalar(query)
 
 
 def get_call(session: Session, call_id: str) -> Call | None:
@@ -69,8 +113,12 @@ def get_call(session: Session, call_id: str) -> Call | None:
 
 
 def get_visible_call(session: Session, principal: Principal, call_id: str) -> Call | None:
-    """The call if the principal may see it; None both when it is missing and not theirs."""
-    return session.scalar(visible_calls_query(principal).where(Call.id == call_id))
+    """The call the principal names ``call_id`` (:func:`find_call`) if they may see it; None
+    both when it is missing and when it is not theirs."""
+    call = find_call(session, principal.org_id, call_id)
+    if call is None:
+        return None
+    return session.scalar(visible_calls_query(principal).where(Call.id == call.id))
 
 
 def list_visible_calls(

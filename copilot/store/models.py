@@ -97,6 +97,9 @@ class Org(Base):
     # Per-organisation overrides of the compliance policy, e.g. {"max_discount_off": 0.15}.
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised by every change to the org's own KB entries, vendors, products or rule
+    # overrides: the service compares it per request and rebuilds that org's engines.
+    content_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Team(Base):
@@ -138,12 +141,44 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column()
 
 
+class DashboardSessionRecord(Base):
+    """A dashboard sign-in; the cookie carries its signed id, logout revokes it."""
+
+    __tablename__ = "dashboard_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    # The API key it was opened with: revoking the key ends the session too.
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class UsedLoginToken(Base):
+    """A login form's CSRF nonce already submitted once: a second use is refused."""
+
+    __tablename__ = "dashboard_used_login_tokens"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class Call(Base):
     __tablename__ = "calls"
-    # Listing a tenant's calls, newest first.
-    __table_args__ = (Index("ix_calls_org_started", "org_id", "started_at"),)
+    # Listing a tenant's calls, newest first; a client's call id names one call per org.
+    __table_args__ = (
+        Index("ix_calls_org_started", "org_id", "started_at"),
+        # A unique index, not a constraint: SQLite adds one without rebuilding the table.
+        Index("uq_calls_org_id_client_id", "org_id", "client_id", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    # The id the client chose for a streamed call, unique within its org only. ``id`` is the
+    # same string unless another org already held it (then a generated one); clients' ids
+    # are resolved by ``copilot.store.calls.find_call`` (docs/service.md, "Call ids").
+    client_id: Mapped[str | None] = mapped_column(String(64))
     org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"), index=True)
     rep_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     customer_name: Mapped[str] = mapped_column(String(200), default="")
@@ -160,6 +195,8 @@ class Call(Base):
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     confirmed_at: Mapped[datetime | None] = mapped_column()
     confirmed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    # Set when retention deleted the transcript and events (``copilot purge``).
+    purged_at: Mapped[datetime | None] = mapped_column()
 
 
 class Segment(Base):
@@ -214,8 +251,12 @@ class Flag(Base):
     call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id"), index=True)
     segment_id: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16))  # speech | message
-    # The scanned text (the segment or the message draft) the flag points into.
+    # A window of the scanned text (the segment or the message draft) around the match;
+    # start/end index the window. text_offset: where it starts in the scanned text,
+    # text_chars: that text's length (None: rows from before 0003 kept the whole text).
     text: Mapped[str] = mapped_column(Text)
+    text_offset: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    text_chars: Mapped[int | None] = mapped_column(Integer)
     rule_id: Mapped[str] = mapped_column(String(100))
     category: Mapped[str] = mapped_column(String(32), index=True)
     severity: Mapped[str] = mapped_column(String(8), index=True)
@@ -228,8 +269,15 @@ class Flag(Base):
     override_reason: Mapped[str | None] = mapped_column(Text)
     # The comment given with the last acknowledge/resolve; the audit log keeps every one.
     status_comment: Mapped[str | None] = mapped_column(Text)
+    # Set when retention or an erasure request removed the text (personal data masked).
+    redacted_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Which engine raised it (rule | model | llm) and how sure (None: rows from before 0006).
+    detected_by: Mapped[str | None] = mapped_column(String(16))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    # A manager's ruling: violation | not_violation; becomes a labelled example of the org.
+    verdict: Mapped[str | None] = mapped_column(String(16))
 
 
 class SuggestionFeedback(Base):
@@ -284,3 +332,81 @@ class AuditRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# --- an organisation's own content, layered on the shipped defaults (org_content.py) ----
+
+
+class OrgKbEntry(Base):
+    """One knowledge-base entry of an org (the validated entry as JSON)."""
+
+    __tablename__ = "org_kb_entries"
+    __table_args__ = (UniqueConstraint("org_id", "entry_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"), index=True)
+    entry_id: Mapped[str] = mapped_column(String(100))
+    entry: Mapped[dict[str, Any]] = mapped_column()
+    # The file and line it was added from, for messages.
+    source: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OrgVendor(Base):
+    """A competitor an org wants recognised (and, with a tag, boosted in suggestions)."""
+
+    __tablename__ = "org_vendors"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    kind: Mapped[str] = mapped_column(String(16), default="crm")  # crm | platform
+    tag: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OrgProduct(Base):
+    """A product name of an org: speech recognition is biased to spell it right."""
+
+    __tablename__ = "org_products"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class OrgRuleOverrides(Base):
+    """An org's compliance overrides (the overrides-file schema as JSON), one per org."""
+
+    __tablename__ = "org_rule_overrides"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
+    overrides: Mapped[dict[str, Any]] = mapped_column()
+    source: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OrgLabel(Base):
+    """A labelled example an org's people gave (a flag verdict, an insight correction):
+    ``labels`` are the label names the text has (copilot/learning/corpus.py), every other
+    label of its side it has not. ``copilot train --org`` trains on them."""
+
+    __tablename__ = "org_labels"
+    __table_args__ = (Index("ix_org_labels_org_created", "org_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"))
+    side: Mapped[str] = mapped_column(String(8))  # customer | rep
+    text: Mapped[str] = mapped_column(Text)
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The labels the person ruled on (added, removed, a flag's category): the org's model
+    # decides these for the org; ``labels`` also carries what the engines found unchallenged.
+    taught: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(32))  # flag_verdict | insight_correction | …
+    # The flag or ``call_id/segment_id`` it came from.
+    subject_id: Mapped[str | None] = mapped_column(String(64))
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

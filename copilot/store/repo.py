@@ -18,6 +18,7 @@ from copilot.store.calls import (
     append_event,
     confirm_call,
     create_call,
+    find_call,
     get_call,
     get_visible_call,
     list_events_after,
@@ -46,6 +47,7 @@ from copilot.store.flags import (
     get_flag,
     list_flags,
     override_flags,
+    reveal_flag,
     set_flag_status,
 )
 from copilot.store.tenants import (
@@ -95,6 +97,7 @@ __all__ = [
     "create_user",
     "ensure_demo_tenant",
     "feedback_counts",
+    "find_call",
     "find_org",
     "find_team",
     "find_user",
@@ -112,6 +115,7 @@ __all__ = [
     "list_visible_calls",
     "mark_interrupted_calls",
     "override_flags",
+    "reveal_flag",
     "revoke_api_key",
     "save_summary_edit",
     "set_flag_status",

@@ -38,10 +38,16 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Engines:
     return build_engines(settings, suggester)
 
 
+# The tests replay recordings several times faster than real time; the pacing tests set
+# their own limits.
+FAST_REPLAY = {"max_audio_speed": 8.0}
+
+
 def service_settings(db_url: str, **service: object) -> Settings:
+    options = {**FAST_REPLAY, **service}
     return Settings(
         database=DatabaseConfig(url=db_url),
-        service=ServiceConfig(preload_speech=False, **service),  # type: ignore[arg-type]
+        service=ServiceConfig(preload_speech=False, **options),  # type: ignore[arg-type]
     )
 
 

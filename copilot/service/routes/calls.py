@@ -3,31 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from copilot.analysis import CallSummary, summary_text
+from copilot.auth import Principal
 from copilot.crm import outbox
 from copilot.crm.models import SUMMARY_CONFIRMED, DeliveryStatus
-from copilot.service import jobs
-from copilot.service.deps import (
-    ApiError,
-    PrincipalDep,
-    StateDep,
-    check_text_size,
-    require_role,
-    visible_call,
-)
+from copilot.service import jobs, uploads
+from copilot.service.deps import ApiError, Permit, StateDep, call_for, check_text_size
 from copilot.service.routes.models import Body, first_error
 from copilot.service.state import ServiceState
 from copilot.store import repo
-from copilot.store.models import Call
+from copilot.store.models import Call, new_id
+from speech.audio import AudioTooLongError
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 
@@ -44,6 +38,8 @@ class CallInfo(BaseModel):
     confirmed_at: datetime | None
     delivery: DeliveryStatus | None = None
     asr_lag_s: float | None = None
+    # Why the analysis failed (status ``failed``), e.g. unreadable or too long audio.
+    error: str | None = None
 
 
 class CallAccepted(BaseModel):
@@ -57,10 +53,13 @@ class Turns(Body):
 
 
 @router.post("", status_code=202)
-async def create_call(request: Request, principal: PrincipalDep, state: StateDep) -> CallAccepted:
+async def create_call(
+    request: Request,
+    principal: Annotated[Principal, Depends(Permit("calls.create"))],
+    state: StateDep,
+) -> CallAccepted:
     """Upload a recording (multipart ``file``) or scripted turns (JSON) for analysis; the
     summary is ready when ``GET /v1/calls/{id}`` says ``ended``."""
-    require_role(principal, "rep", "manager", "admin")
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/json"):
         raw = await request.body()
@@ -78,15 +77,17 @@ async def create_call(request: Request, principal: PrincipalDep, state: StateDep
         raise ApiError(
             415, "unsupported_media_type", "send multipart/form-data with a file, or JSON turns"
         )
-    path = await _save_upload(request, state)
-    call_id = await state.run_db(jobs.create_call, state, principal, "upload", "")
+    call_id = new_id()
+    path = await _save_upload(request, state, principal, call_id)
     state.spawn(jobs.analyze_recording(state, call_id, path))
     return CallAccepted(call_id=call_id, status="analysing")
 
 
 @router.get("")
 def list_calls(
-    principal: PrincipalDep, state: StateDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    principal: Annotated[Principal, Depends(Permit("calls.read"))],
+    state: StateDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CallInfo]:
     with state.sessions() as session:
         calls = repo.list_visible_calls(session, principal, limit=limit)
@@ -94,32 +95,42 @@ def list_calls(
 
 
 @router.get("/{call_id}")
-def get_call(call_id: str, principal: PrincipalDep, state: StateDep) -> CallInfo:
+def get_call(
+    call_id: str, principal: Annotated[Principal, Depends(Permit("calls.read"))], state: StateDep
+) -> CallInfo:
     with state.sessions() as session:
-        return call_info(state, session, visible_call(session, principal, call_id))
+        return call_info(state, session, call_for(session, principal, call_id, "calls.read"))
 
 
 @router.post("/{call_id}/end")
-async def end_call(call_id: str, principal: PrincipalDep, state: StateDep) -> CallInfo:
-    """Close a call whose audio stream stopped (e.g. interrupted by a restart)."""
+async def end_call(
+    call_id: str, principal: Annotated[Principal, Depends(Permit("calls.end"))], state: StateDep
+) -> CallInfo:
+    """Close a call: a streaming one ends as after ``stop`` (its sockets are closed by the
+    call itself), an interrupted one is summarised from what was stored."""
 
-    def status() -> str:
+    def stored() -> tuple[str, str]:
         with state.sessions() as session:
-            return visible_call(session, principal, call_id).status
+            call = call_for(session, principal, call_id, "calls.end")
+            return call.id, call.status
 
-    live = state.live.get(call_id)
+    # Resolved (and checked) first: live calls are keyed by the stored id.
+    stored_id, status = await state.run_db(stored)
+    live = state.live.get(stored_id)
     if live is not None:
         await live.finish()
-    elif await state.run_db(status) == "interrupted":
-        await jobs.close_interrupted(state, call_id)
+    elif status == "interrupted":
+        await jobs.close_interrupted(state, stored_id)
     info: CallInfo = await state.run_db(get_call, call_id, principal, state)
     return info
 
 
 @router.get("/{call_id}/summary")
-def get_summary(call_id: str, principal: PrincipalDep, state: StateDep) -> CallSummary:
+def get_summary(
+    call_id: str, principal: Annotated[Principal, Depends(Permit("calls.read"))], state: StateDep
+) -> CallSummary:
     with state.sessions() as session:
-        call = visible_call(session, principal, call_id)
+        call = call_for(session, principal, call_id, "calls.read")
         if call.summary is None:
             raise ApiError(409, "not_ready", f"the call is {call.status}; no summary yet")
         return CallSummary.model_validate(call.summary)
@@ -131,14 +142,15 @@ class SummaryEdit(CallSummary):
 
 @router.put("/{call_id}/summary")
 def edit_summary(
-    call_id: str, body: SummaryEdit, principal: PrincipalDep, state: StateDep
+    call_id: str,
+    body: SummaryEdit,
+    principal: Annotated[Principal, Depends(Permit("calls.edit_summary"))],
+    state: StateDep,
 ) -> CallSummary:
     """The rep's corrections; ``summary_text`` is rewritten from the fields when empty."""
     with state.sessions.begin() as session:
-        call = visible_call(session, principal, call_id)
-        if call.rep_id != principal.user_id and principal.role not in ("manager", "admin"):
-            raise ApiError(403, "forbidden", "only the call's rep or a manager edits its summary")
-        summary = body.model_copy(update={"call_id": call_id})
+        call = call_for(session, principal, call_id, "calls.edit_summary")
+        summary = body.model_copy(update={"call_id": call.id})
         if not summary.summary_text.strip():
             summary.summary_text = summary_text(summary)
         repo.save_summary_edit(session, call, principal, summary.model_dump(mode="json"))
@@ -152,12 +164,15 @@ class Confirmation(BaseModel):
 
 
 @router.post("/{call_id}/confirm")
-def confirm(call_id: str, principal: PrincipalDep, state: StateDep) -> Confirmation:
+def confirm(
+    call_id: str,
+    principal: Annotated[Principal, Depends(Permit("calls.confirm"))],
+    state: StateDep,
+) -> Confirmation:
     """The rep confirms the summary: it is queued for delivery to the CRM, once (a second
     confirm answers with the same delivery)."""
-    require_role(principal, "rep", "manager", "admin")
     with state.sessions.begin() as session:
-        call = visible_call(session, principal, call_id)
+        call = call_for(session, principal, call_id, "calls.confirm")
         if call.status != "confirmed":
             repo.confirm_call(session, call, principal)
         assert call.summary is not None and call.confirmed_at is not None
@@ -168,11 +183,11 @@ def confirm(call_id: str, principal: PrincipalDep, state: StateDep) -> Confirmat
             "confirmed_by": call.confirmed_by,
             "confirmed_at": call.confirmed_at.isoformat(),
         }
-        row = outbox.enqueue(session, call.org_id, call_id, SUMMARY_CONFIRMED, payload)
+        row = outbox.enqueue(session, call.org_id, call.id, SUMMARY_CONFIRMED, payload)
         delivery = outbox.to_status(row, state.settings.crm)
     if state.crm_worker is not None:
         state.crm_worker.notify()
-    return Confirmation(call_id=call_id, delivery=delivery)
+    return Confirmation(call_id=call.id, delivery=delivery)
 
 
 def call_info(state: ServiceState, session: Session, call: Call) -> CallInfo:
@@ -190,40 +205,27 @@ def call_info(state: ServiceState, session: Session, call: Call) -> CallInfo:
         confirmed_at=call.confirmed_at,
         delivery=delivery,
         asr_lag_s=round(live.lag_s, 2) if live is not None else None,
+        error=jobs.failure_reason(call),
     )
 
 
-def _discard(name: str) -> None:
-    Path(name).unlink(missing_ok=True)
-
-
-async def _save_upload(request: Request, state: ServiceState) -> Path:
-    """Stream the multipart upload to a temp file, refusing more than the size limit."""
+async def _save_upload(
+    request: Request, state: ServiceState, principal: Principal, call_id: str
+) -> Path:
+    """Receive the recording into the upload directory, refuse it at once if it is larger
+    than the size limit or declares more than the org's duration limit, then create its
+    call: the file is kept until the analysis ends, so a restart can resume it."""
+    store = uploads.UploadStore(uploads.upload_dir(state.settings.service.upload_dir))
     limit = state.settings.service.max_upload_mb * 1024 * 1024
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > limit + 64 * 1024:
-        raise ApiError(
-            413, "too_large", f"the recording is over {state.settings.service.max_upload_mb} MB"
-        )
-    form = await request.form(max_files=1, max_fields=5, max_part_size=limit)
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise ApiError(422, "invalid_body", "multipart field 'file' with the recording is missing")
-    suffix = Path(upload.filename or "upload").suffix[:10]
-    handle = tempfile.NamedTemporaryFile(prefix="copilot-upload-", suffix=suffix, delete=False)
-    size = 0
-    with handle:
-        while chunk := await upload.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                await asyncio.to_thread(_discard, handle.name)
-                raise ApiError(
-                    413,
-                    "too_large",
-                    f"the recording is over {state.settings.service.max_upload_mb} MB",
-                )
-            handle.write(chunk)
-    if size == 0:
-        await asyncio.to_thread(_discard, handle.name)
-        raise ApiError(422, "empty_file", "the uploaded file is empty")
-    return Path(handle.name)
+    part = await uploads.receive(request, store, call_id, limit)
+    try:
+        max_s: float = await state.run_db(jobs.upload_limit_s, state, principal.org_id)
+        try:
+            await asyncio.to_thread(uploads.check_declared_length, part, max_s)
+        except AudioTooLongError as exc:
+            raise ApiError(422, "too_long", str(exc).replace(f"{part}: ", "")) from exc
+        await state.run_db(jobs.create_call, state, principal, "upload", "", call_id)
+    except BaseException:
+        await asyncio.to_thread(uploads.discard, part)
+        raise
+    return await asyncio.to_thread(store.commit, part)
