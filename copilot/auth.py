@@ -14,8 +14,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
-import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -24,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from sqlalchemy.orm import Session
 
 from copilot.principal import ROLES, Principal, Role
-from copilot.store.db import data_home
+from copilot.store.db import data_home, persisted_secret
 from copilot.store.keys import parse_key, secret_matches
 from copilot.store.models import ApiKey, User, utcnow
 from copilot.store.visibility import (
@@ -93,25 +91,7 @@ def socket_secret(config: AuthConfig) -> bytes:
     """The socket-token signing key: configured, or generated once and persisted."""
     if config.socket_token_secret is not None:
         return config.socket_token_secret.get_secret_value().encode()
-    path = config.secret_file
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        staging = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-        descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-        try:
-            # link() fails if the name exists: when two workers start together, the first
-            # one's secret wins and both use it.
-            os.link(staging, path)
-        except FileExistsError:
-            pass
-        finally:
-            staging.unlink()
-    value = path.read_text().strip()
-    if len(value) < 32:
-        raise ValueError(f"{path} holds no usable secret; delete it to generate a new one")
-    return value.encode()
+    return persisted_secret(config.secret_file, "socket-token secret")
 
 
 # --- API keys -------------------------------------------------------------------------

@@ -8,12 +8,14 @@ spaces never mix. Telemetry is off.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import httpx
 import numpy as np
@@ -35,6 +37,20 @@ class StoredEntry:
     vector: Vectors
     metadata: Metadata
     document: str
+
+
+class VectorIndex(Protocol):
+    """What ranking needs of a vector store: :class:`ChromaStore`, or an overlay of extra
+    entries on one (:class:`retrieval.overlay.OverlayStore`)."""
+
+    @property
+    def where(self) -> str: ...
+
+    def query(
+        self, vector: Vectors, n: int, ids: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]: ...
+
+    def close(self) -> None: ...
 
 
 def collection_name(prefix: str, embedder_name: str, dim: int) -> str:
@@ -157,12 +173,27 @@ def _settings() -> Any:
     return Settings(anonymized_telemetry=False)
 
 
+def _private_dir(path: Path) -> None:
+    """Create ``path`` and its missing parents 0700: the index holds the knowledge base and
+    sits in the copilot's data home, which must not become world-readable because the
+    index was built first. (The copilot's twin is ``copilot.store.db.private_dir``; a
+    library cannot import it.)"""
+    missing: list[Path] = []
+    probe = path.expanduser()
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
+
+
 def _connect(config: ChromaConfig) -> Any:
     import chromadb
 
     if config.mode == "persistent":
         try:
-            config.path.mkdir(parents=True, exist_ok=True)
+            _private_dir(config.path)
             return chromadb.PersistentClient(path=str(config.path), settings=_settings())
         except Exception as exc:
             raise StoreError(f"cannot open the Chroma index at {config.path}: {exc}") from exc

@@ -9,13 +9,14 @@ from urllib.parse import parse_qsl, urlsplit
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from copilot.auth import AuthError, Principal, principal_for
+from copilot.auth import AuthError, Forbidden, Principal, principal_for
 from copilot.dashboard import session as cookies
 from copilot.dashboard.errors import DashboardError, LoginRequired, bad_request, forbidden
+from copilot.permissions import Action, authorize
+from copilot.service.ratelimit import RateLimiter, app_limiter
 from copilot.settings import Settings
 from copilot.store.models import ApiKey, User, utcnow
 
-DASHBOARD_ROLES = ("manager", "admin")
 # A review comment is at most 2000 characters; percent-encoded, a Chinese character takes 9
 # bytes, so a full comment is ~18 KB and anything past this cap is not one of our forms.
 MAX_FORM_BYTES = 32_768
@@ -71,7 +72,18 @@ def _still_valid(db: Session, session: cookies.DashboardSession) -> User:
     # A changed role or team changes what the person may see: they sign in again.
     if current != session.principal:
         raise LoginRequired()
+    # Logged out (or never stored): a saved copy of the cookie opens nothing.
+    if not cookies.is_active(db, session, now=now):
+        raise LoginRequired()
     return user
+
+
+def require_permission(principal: Principal, action: Action = "dashboard.use") -> None:
+    """The permission table's check for every dashboard page and action (403 page)."""
+    try:
+        authorize(principal, action)
+    except Forbidden:
+        raise forbidden("仪表盘仅供经理和管理员使用。") from None
 
 
 def get_viewer(request: Request, backend: BackendDep) -> Viewer:
@@ -81,11 +93,10 @@ def get_viewer(request: Request, backend: BackendDep) -> Viewer:
         session = cookies.verify(request.cookies.get(cookies.COOKIE_NAME), key)
     except cookies.SessionInvalid:
         raise LoginRequired() from None
+    require_permission(session.principal)
     with backend.sessions() as db:
         user = _still_valid(db, session)
         name = user.name
-    if session.principal.role not in DASHBOARD_ROLES:
-        raise forbidden("仪表盘仅供经理和管理员使用。")
     return Viewer(session.principal, name, session, cookies.csrf_token(session, key))
 
 
@@ -115,6 +126,16 @@ async def read_form(request: Request) -> dict[str, str]:
 
 
 FormDep = Annotated[dict[str, str], Depends(read_form)]
+
+
+def limiter(request: Request, backend: Backend) -> RateLimiter:
+    """The service's rate limiter (shared with the API: one per process)."""
+    return app_limiter(request.app.state, backend.settings.service.rate_limits)
+
+
+def client_ip(request: Request) -> str:
+    # Behind a proxy, uvicorn's --proxy-headers puts the real client here.
+    return request.client.host if request.client is not None else "unknown"
 
 
 def require_csrf(viewer: Viewer, form: dict[str, str], backend: Backend) -> None:

@@ -1,10 +1,13 @@
-"""The dashboard's browser session: a signed cookie, and the CSRF tokens derived from it.
+"""The dashboard's browser session: a signed cookie naming a server-side session row, and
+the CSRF tokens derived from it.
 
 A manager signs in by pasting their API key once; from then on the browser holds a cookie
-instead of the key. The cookie is stateless (any worker can check it): an HMAC-SHA256 over
-a compact JSON payload binding org, user, role, team and the API key it came from, expiring
-after :data:`SESSION_TTL`. The routes still look the key and the user up on every request,
-so revoking the key or deactivating the user ends the session at once.
+instead of the key. The cookie is an HMAC-SHA256 over a compact JSON payload binding org,
+user, role, team, the API key it came from and the session id (``n``), expiring after
+:data:`SESSION_TTL`. The signature is checked first (no database work for a forged cookie);
+then the session's row in ``dashboard_sessions`` must exist and not be revoked, so logging
+out ends it for a saved copy of the cookie too. The routes also look the key and the user
+up on every request, so revoking the key or deactivating the user ends the session at once.
 
 The signing key is derived from the service's auth secret (``socket_secret``) with a
 purpose label, so a socket token can never pass for a session cookie or the other way round.
@@ -12,7 +15,8 @@ purpose label, so a socket token can never pass for a session cookie or the othe
 CSRF: every POST form carries ``HMAC(key, "csrf." + session nonce)``; the login form, which
 has no session yet, carries ``HMAC(key, "login." + nonce)`` for a nonce kept in a short-lived
 cookie (signed double submit). SameSite=Strict already keeps other sites' requests from
-carrying the cookies; the tokens are the second lock.
+carrying the cookies; the tokens are the second lock. A login token is good for one
+submission (:func:`consume_login_nonce`), so a captured form cannot be replayed.
 """
 
 from __future__ import annotations
@@ -27,9 +31,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from copilot.auth import AuthConfig, Principal, socket_secret
-from copilot.store.models import utcnow
+from copilot.store.models import DashboardSessionRecord, UsedLoginToken, utcnow
 
 COOKIE_NAME = "copilot_dashboard"
 LOGIN_COOKIE_NAME = "copilot_dashboard_login"
@@ -49,12 +56,17 @@ class SessionInvalid(Exception):
 
 @dataclass(frozen=True)
 class DashboardSession:
-    """Who a valid cookie was issued to, with the key it came from and its CSRF nonce."""
+    """Who a valid cookie was issued to, with the key it came from and its CSRF nonce
+    (which is also the id of its server-side row)."""
 
     principal: Principal
     key_id: str
     nonce: str
     expires_at: datetime
+
+    @property
+    def session_id(self) -> str:
+        return self.nonce
 
 
 def signing_key(config: AuthConfig) -> bytes:
@@ -137,8 +149,10 @@ def csrf_valid(session: DashboardSession, key: bytes, presented: str | None) -> 
     return bool(presented) and _same(presented or "", csrf_token(session, key))
 
 
-def new_login_nonce() -> str:
-    return secrets.token_urlsafe(16)
+def new_login_nonce(*, now: datetime | None = None) -> str:
+    """A fresh nonce stamped with its issue time, so a form older than :data:`LOGIN_TTL` is
+    refused even after its used-token row has been pruned (the stamp is under the MAC)."""
+    return f"{int((now or utcnow()).timestamp()):x}.{secrets.token_urlsafe(16)}"
 
 
 def login_token(nonce: str, key: bytes) -> str:
@@ -146,7 +160,73 @@ def login_token(nonce: str, key: bytes) -> str:
     return _mac(key, f"login.{nonce}")
 
 
-def login_token_valid(nonce: str | None, key: bytes, presented: str | None) -> bool:
+def login_token_valid(
+    nonce: str | None, key: bytes, presented: str | None, *, now: datetime | None = None
+) -> bool:
     if not nonce or not presented or len(nonce) > 64:
         return False
-    return _same(presented, login_token(nonce, key))
+    if not _same(presented, login_token(nonce, key)):
+        return False
+    stamp, _, _ = nonce.partition(".")
+    try:
+        issued = int(stamp, 16)
+    except ValueError:
+        return False
+    return 0 <= (now or utcnow()).timestamp() - issued < LOGIN_TTL.total_seconds()
+
+
+# -- server-side state (functions over a Session: they flush, the caller commits) --------
+
+
+def record(db: Session, session: DashboardSession, *, now: datetime | None = None) -> None:
+    """Store a newly issued session, so the cookie is honoured until it is revoked."""
+    db.add(
+        DashboardSessionRecord(
+            id=session.session_id,
+            org_id=session.principal.org_id,
+            user_id=session.principal.user_id,
+            key_id=session.key_id,
+            created_at=now or utcnow(),
+            expires_at=session.expires_at,
+        )
+    )
+    db.flush()
+
+
+def is_active(db: Session, session: DashboardSession, *, now: datetime | None = None) -> bool:
+    """Whether the cookie's session row stands: stored for this user, unrevoked, unexpired."""
+    row = db.get(DashboardSessionRecord, session.session_id)
+    return (
+        row is not None
+        and row.revoked_at is None
+        and row.expires_at > (now or utcnow())
+        and row.user_id == session.principal.user_id
+        and row.key_id == session.key_id
+    )
+
+
+def revoke(db: Session, session_id: str, *, now: datetime | None = None) -> bool:
+    """End a session (logout); False when it was unknown or already ended."""
+    row = db.get(DashboardSessionRecord, session_id)
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = now or utcnow()
+    db.flush()
+    return True
+
+
+def consume_login_nonce(db: Session, nonce: str, *, now: datetime | None = None) -> bool:
+    """Mark a login form's nonce used; False when it already was (a replayed form).
+
+    Runs in its own transaction (``db`` fresh from ``sessionmaker.begin()``): the insert
+    is what makes the second of two racing submissions fail.
+    """
+    now = now or utcnow()
+    # Nonces older than a login page's life are refused by their cookie anyway.
+    db.execute(delete(UsedLoginToken).where(UsedLoginToken.used_at < now - LOGIN_TTL))
+    try:
+        with db.begin_nested():
+            db.add(UsedLoginToken(nonce=nonce, used_at=now))
+    except IntegrityError:
+        return False
+    return True

@@ -7,7 +7,9 @@ The schema is owned by Alembic: :func:`migrate` brings any database to the newes
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from sqlalchemy.pool import StaticPool
 
 from copilot.store.errors import StoreError
 
+logger = logging.getLogger(__name__)
 APP_DIRNAME = "sales-copilot"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
@@ -35,6 +38,67 @@ def data_home() -> Path:
     """
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base).expanduser() / APP_DIRNAME
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` as a directory only its owner can enter: missing ones (parents too) are
+    created 0700 whatever the umask, and our data home is tightened if an older version or
+    another tool made it 0755. Calls, transcripts and secrets live under it."""
+    path = path.expanduser()
+    missing: list[Path] = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            pass  # made meanwhile by another worker
+    if missing or path == data_home():
+        _restrict(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 unless it exists; an existing one loses any
+    group and world bits. (An empty file is a valid empty SQLite database.)"""
+    private_dir(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        _restrict(path, path.stat().st_mode & 0o700)
+    return path
+
+
+def persisted_secret(path: Path, what: str) -> bytes:
+    """A random secret generated once into ``path`` (0600 in a 0700 folder) and read from
+    there afterwards, so a restart keeps it. When several workers start together, the first
+    one's file wins: ``link()`` fails if the name exists, and everyone reads that file."""
+    if not path.exists():
+        private_dir(path.parent)
+        staging = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(staging, path)
+        except FileExistsError:
+            pass
+        finally:
+            staging.unlink()
+    value = path.read_text().strip()
+    if len(value) < 32:
+        raise ValueError(f"{path} holds no usable {what}; restore it or delete it to start anew")
+    return value.encode()
+
+
+def _restrict(path: Path, mode: int) -> None:
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except PermissionError:
+        logger.warning("cannot restrict %s to mode %o: not its owner", path, mode)
 
 
 def default_database_url() -> str:
@@ -108,7 +172,13 @@ def _sqlite_engine(url: URL, config: DatabaseConfig) -> Engine:
         # One shared connection, or every new connection would see an empty database.
         kwargs["poolclass"] = StaticPool
     else:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the
+        # database file's mode, and the default umask would leave all three world-readable.
+        path = private_file(Path(database).expanduser())
+        for suffix in ("-wal", "-shm", "-journal"):
+            sidecar = path.with_name(path.name + suffix)
+            if sidecar.exists():
+                _restrict(sidecar, sidecar.stat().st_mode & 0o700)
     engine = create_engine(url, **kwargs)
     busy_ms = int(config.sqlite_busy_timeout_s * 1000)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from copilot.service.routes import auth, calls, compliance, flags, suggestions
+from copilot.service.routes import auth, calls, compliance, flags, labels, suggestions
 
 router = APIRouter(prefix="/v1")
-for _module in (auth, compliance, suggestions, calls, flags):
+for _module in (auth, compliance, suggestions, calls, flags, labels):
     router.include_router(_module.router)

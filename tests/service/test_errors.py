@@ -1,0 +1,56 @@
+"""An unhandled exception answers the documented JSON shape with a request id, never a
+traceback, and is logged with that id (real server, both databases)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from copilot.commands.service import running_service
+from copilot.service.app import build_engines
+from copilot.service.pipeline import Engines
+from speech.engine import SpeechEngine
+from tests.service.conftest import Service, service_settings
+
+SECRET_DETAIL = "connection string postgresql://admin:hunter2@db"
+
+
+class BrokenSuggester:
+    """A suggester with a bug: the one part replaced, to make the route fail for real."""
+
+    def suggest(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(SECRET_DETAIL)
+
+
+@pytest.fixture
+def broken(db_url: str, engines: Engines, speech_engine: SpeechEngine) -> Iterator[Service]:
+    settings = service_settings(db_url)
+    faulty = build_engines(settings, suggester=BrokenSuggester())
+    with running_service(settings, engines=faulty, speech_engine=speech_engine) as (url, key):
+        yield Service(url, key, settings)
+
+
+def test_an_unhandled_exception_is_a_json_500_with_a_request_id(
+    broken: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = {"Authorization": f"Bearer {broken.rep_key}"}
+    with caplog.at_level(logging.ERROR, logger="copilot.service.app"):
+        answer = httpx.post(
+            f"{broken.url}/v1/suggest", json={"text": "太贵了"}, headers=headers, timeout=30
+        )
+    assert answer.status_code == 500
+    assert answer.headers["content-type"].startswith("application/json")
+    error = answer.json()["error"]
+    assert error["code"] == "internal"
+    request_id = error["request_id"]
+    assert request_id and request_id in error["message"]
+    assert answer.headers["X-Request-ID"] == request_id
+    assert "hunter2" not in answer.text and "Traceback" not in answer.text
+    logged = [r for r in caplog.records if request_id in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
+    # The service goes on answering.
+    assert httpx.get(f"{broken.url}/healthz").status_code == 200
