@@ -16,6 +16,7 @@ from compliance.config import ComplianceConfig
 from copilot.auth import AuthConfig
 from copilot.crm.config import CrmConfig
 from copilot.insights.config import InsightConfig
+from copilot.privacy import PrivacyConfig
 from copilot.service.config import ServiceConfig
 from copilot.store.db import DatabaseConfig
 from retrieval.config import RetrievalConfig
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     crm: CrmConfig = Field(default_factory=CrmConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
 
 
 @lru_cache(maxsize=1)

@@ -8,6 +8,8 @@
   with ``=``, ``+``, ``-`` or ``@`` (or a tab / carriage return, which Excel skips before
   looking) would be run as a formula when opened. Such cells get a leading ``'``, which
   spreadsheet programs read as "this is text" (OWASP's advice).
+- Personal numbers (phone, ID card, bank card) are masked: a file leaves the system's access
+  control and its audit trail behind.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from copilot.dashboard.present import (
     label,
     local_time,
 )
+from copilot.privacy import mask_text
 from copilot.store.models import Flag
 
 BOM = "\ufeff"
@@ -63,11 +66,11 @@ def flag_row(flag: Flag, rep_name: str) -> list[str]:
         label(CATEGORY_LABELS, flag.category),
         label(SEVERITY_LABELS, flag.severity),
         label(STATUS_LABELS, flag.status),
-        flag.match,
-        flag.text,
+        mask_text(flag.match),
+        mask_text(flag.text),
         flag.suggestion,
-        flag.override_reason,
-        flag.status_comment,
+        mask_text(flag.override_reason),
+        mask_text(flag.status_comment),
         flag.call_id,
         flag.rule_id,
         flag.id,

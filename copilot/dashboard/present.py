@@ -11,17 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from compliance.models import CATEGORIES
-from copilot.analysis import COMPLIANCE_LABELS
+from copilot.privacy import mask_text
 from copilot.store.models import Flag
+from copilot.taxonomy import TAXONOMY
 
 # The dashboard shows China Standard Time: the users are Chinese sales teams, and China has
 # one zone without daylight saving, so a fixed offset is exact and needs no tz database.
 DISPLAY_TZ = timezone(timedelta(hours=8), "北京时间")
 
-CATEGORY_LABELS: dict[str, str] = {c: COMPLIANCE_LABELS.get(c, c) for c in CATEGORIES}
-SEVERITIES = ("high", "medium", "low")
-SEVERITY_LABELS = {"high": "严重", "medium": "需修改", "low": "提示"}
+# The CONTRACT taxonomies read as copilot/taxonomy.yaml says, as in the side panel.
+CATEGORY_LABELS: dict[str, str] = TAXONOMY.groups()["compliance"]
+SEVERITY_LABELS: dict[str, str] = TAXONOMY.groups()["severity"]
+SEVERITIES = tuple(SEVERITY_LABELS)
 STATUS_LABELS = {
     "open": "待处理",
     "acknowledged": "已确认",
@@ -48,6 +49,9 @@ ACTION_LABELS = {
     "call.summary_edited": "编辑通话小结",
     "dashboard.login": "登录仪表盘",
     "flags.exported": "导出合规标记",
+    "flag.revealed": "查看未脱敏原文",
+    "data.purged": "按保留期限清除数据",
+    "data.erased": "删除个人信息",
 }
 SUBJECT_LABELS = {
     "flag": "标记",
@@ -84,27 +88,38 @@ class MatchInContext:
     after: str
 
 
-def match_in_context(flag: Flag, context: int | None = CONTEXT_CHARS) -> MatchInContext:
-    """Where the flagged words sit in the text (``context=None``: the whole text).
+def match_in_context(
+    flag: Flag, context: int | None = CONTEXT_CHARS, *, reveal: bool = False
+) -> MatchInContext:
+    """Where the flagged words sit in the text (``context=None``: all the flag kept), with
+    personal numbers masked unless ``reveal``.
 
     The stored offsets are trusted only when they point at the stored match; otherwise the
     match is looked up in the text, and failing that it is shown alone, never a wrong span.
+    A flag keeps a window of the scanned text: "…" marks where the window was cut too.
     """
-    text, start, end = flag.text or "", flag.start, flag.end
-    if not (0 <= start <= end <= len(text) and text[start:end] == flag.match):
-        found = text.find(flag.match) if flag.match else -1
+    raw, start, end = flag.text or "", flag.start, flag.end
+    # Masking keeps lengths, so offsets into the stored text hold in the masked one.
+    text = raw if reveal else mask_text(raw)
+    if not (0 <= start <= end <= len(raw) and raw[start:end] == flag.match):
+        found = raw.find(flag.match) if flag.match else -1
         if found < 0:
-            return MatchInContext("", flag.match, "")
+            return MatchInContext("", flag.match if reveal else mask_text(flag.match), "")
         start, end = found, found + len(flag.match)
-    if context is None:
-        return MatchInContext(text[:start], text[start:end], text[end:])
-    before = text[max(0, start - context) : start]
-    after = text[end : end + context]
-    if start - context > 0:
-        before = "…" + before
-    if end + context < len(text):
-        after = after + "…"
-    return MatchInContext(before, text[start:end], after)
+    offset = flag.text_offset or 0
+    cut_before = offset > 0
+    cut_after = flag.text_chars is not None and offset + len(raw) < flag.text_chars
+    if context is not None:
+        cut_before = cut_before or start - context > 0
+        cut_after = cut_after or end + context < len(text)
+        before, after = text[max(0, start - context) : start], text[end : end + context]
+    else:
+        before, after = text[:start], text[end:]
+    return MatchInContext(
+        ("…" if cut_before else "") + before,
+        text[start:end],
+        after + ("…" if cut_after else ""),
+    )
 
 
 # Audit detail keys, and the label table for values that have one.

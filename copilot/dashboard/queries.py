@@ -115,10 +115,11 @@ def visible_reps(principal: Principal, users: dict[str, User]) -> list[User]:
     ]
 
 
-def audit_page(session: Session, org_id: str, page: int) -> tuple[list[AuditRecord], int]:
-    """One page of the org's audit trail, newest first, and how many records there are."""
-    query = audit.audit_query(org_id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    return list(session.scalars(query)), audit.count_records(session, org_id)
+def audit_page(session: Session, principal: Principal, page: int) -> tuple[list[AuditRecord], int]:
+    """One page of the audit records the principal may read, newest first, and how many
+    there are (a manager: their team's and their own actions; an admin: the org's)."""
+    query = audit.visible_audit_query(principal).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    return list(session.scalars(query)), audit.count_visible(session, principal)
 
 
 def flag_history(session: Session, flag: Flag) -> list[AuditRecord]:

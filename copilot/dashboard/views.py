@@ -13,6 +13,7 @@ from copilot.dashboard.present import (
     match_in_context,
 )
 from copilot.dashboard.queries import RepCounts
+from copilot.privacy import mask_text
 from copilot.store.flags import TRANSITIONS
 from copilot.store.models import AuditRecord, Flag, User
 
@@ -29,15 +30,26 @@ class FlagRow:
     context: MatchInContext
     # The review steps the flag's status allows now (none once resolved).
     steps: tuple[str, ...]
+    # Free text a rep or manager typed: personal numbers masked like the flag's text.
+    override_reason: str
+    status_comment: str
+    revealed: bool = False
 
 
-def flag_row(flag: Flag, rep_name: str, *, full_text: bool = False) -> FlagRow:
+def flag_row(
+    flag: Flag, rep_name: str, *, full_text: bool = False, reveal: bool = False
+) -> FlagRow:
+    """What the page shows of a flag: masked, unless ``reveal`` (an admin's audited ask)."""
     allowed = TRANSITIONS.get(flag.status, frozenset())
+    shown = (lambda value: value or "") if reveal else mask_text
     return FlagRow(
         flag=flag,
         rep_name=rep_name,
-        context=match_in_context(flag, None if full_text else CONTEXT_CHARS),
+        context=match_in_context(flag, None if full_text else CONTEXT_CHARS, reveal=reveal),
         steps=tuple(step for step in REVIEW_STEPS if step in allowed),
+        override_reason=shown(flag.override_reason),
+        status_comment=shown(flag.status_comment),
+        revealed=reveal,
     )
 
 

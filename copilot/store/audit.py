@@ -8,6 +8,10 @@ catches what bypasses them (a superuser who drops the trigger, a restored backup
 
 Truncating the newest records leaves a valid shorter chain: keep ``ChainReport.head_hash``
 somewhere else (an export, a ticket) when that must be provable too.
+
+No personal number ever enters a record: :func:`append` replaces each one in ``detail`` by its
+keyed reference (``copilot.privacy``), since a record can never be erased. Who may read which
+records is :func:`visible_audit_query`'s business; the chain is verified whole regardless.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from copilot.principal import Principal
-from copilot.store.models import AuditRecord, Org, utcnow
+from copilot.privacy import pii_key, pseudonymize_json
+from copilot.store.models import ApiKey, AuditRecord, Call, Flag, Org, User, utcnow
+from copilot.store.visibility import visible_calls_query, visible_flags_query
 
 GENESIS_HASH = "0" * 64
 SYSTEM_ROLE = "system"  # actor_role of records written by the service itself (actor_id None)
@@ -110,12 +116,15 @@ def append(
     actor_id: str | None = None,
     actor_role: str | None = None,
     now: datetime | None = None,
+    key: bytes | None = None,
 ) -> AuditRecord:
     """Add one record to the org's chain (flushed; the caller commits with its change).
 
     Name the actor either as a ``Principal`` or as ``actor_id``/``actor_role``; neither
     means the service itself (role ``system``). ``detail`` must be JSON (it is stored as the
-    JSON it was hashed as). Appends to one org's chain wait for each other.
+    JSON it was hashed as); personal numbers in its strings become keyed references
+    (``key``: the HMAC key, default the configured one). Appends to one org's chain wait for
+    each other.
     """
     if not (action and subject_type and subject_id):
         raise ValueError("an audit record needs an action, a subject_type and a subject_id")
@@ -126,6 +135,7 @@ def append(
             raise ValueError(f"actor of org {actor.org_id} cannot write org {org_id}'s log")
         actor_id, actor_role = actor.user_id, actor.role
     stored_detail = json.loads(canonical_json(dict(detail or {})))
+    stored_detail = pseudonymize_json(stored_detail, key if key is not None else pii_key())
     _lock_org_chain(session, org_id)
     record = AuditRecord(
         org_id=org_id,
@@ -179,6 +189,43 @@ def audit_query(
     if subject_id is not None:
         query = query.where(AuditRecord.subject_id == subject_id)
     return query.order_by(AuditRecord.id.desc())
+
+
+def _about_visible(principal: Principal) -> ColumnElement[bool]:
+    """Records a manager may read: their own actions, and those about the flags, calls,
+    users and API keys of their team (what visibility.py lets them see)."""
+    flags = visible_flags_query(principal).with_only_columns(Flag.id)
+    calls = visible_calls_query(principal).with_only_columns(Call.id)
+    users = select(User.id).where(User.org_id == principal.org_id)
+    if principal.team_id is not None:
+        users = users.where(or_(User.team_id == principal.team_id, User.id == principal.user_id))
+    else:
+        users = users.where(User.id == principal.user_id)
+    keys = select(ApiKey.id).where(ApiKey.user_id.in_(users))
+    return or_(
+        AuditRecord.actor_id == principal.user_id,
+        and_(AuditRecord.subject_type == "flag", AuditRecord.subject_id.in_(flags)),
+        and_(AuditRecord.subject_type == "call", AuditRecord.subject_id.in_(calls)),
+        and_(AuditRecord.subject_type == "user", AuditRecord.subject_id.in_(users)),
+        and_(AuditRecord.subject_type == "api_key", AuditRecord.subject_id.in_(keys)),
+    )
+
+
+def visible_audit_query(principal: Principal) -> Select[AuditRecord]:
+    """The records the principal may read, newest first: the whole org's for an admin, a
+    manager's team's (and their own actions) for a manager.
+
+    Verify the chain with :func:`verify_chain` over the whole org: a manager is shown its
+    report, never the records outside their team."""
+    query = select(AuditRecord).where(AuditRecord.org_id == principal.org_id)
+    if principal.role != "admin":
+        query = query.where(_about_visible(principal))
+    return query.order_by(AuditRecord.id.desc())
+
+
+def count_visible(session: Session, principal: Principal) -> int:
+    subquery = visible_audit_query(principal).order_by(None).subquery()
+    return int(session.scalar(select(func.count()).select_from(subquery)) or 0)
 
 
 def recent(session: Session, org_id: str, limit: int = 200) -> list[AuditRecord]:

@@ -2,6 +2,11 @@
 
 Every change of a flag writes its audit record in the same transaction (DESIGN: "every
 flag, override and edit is an append-only record"), so callers must not audit them again.
+
+A flag keeps only a window of the scanned text around its match (:func:`context_window`): a
+compliance scan of a 255 KB message used to store the whole message once per flag. Personal
+numbers in the window are kept (an admin's audited reveal shows them) until retention or an
+erasure request masks them; the audit records get keyed references instead (``audit.append``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from compliance.models import Flag as ScannedFlag
 from copilot.principal import Principal
+from copilot.privacy import find_pii
 from copilot.store import audit
 from copilot.store.errors import Conflict, InvalidInput, NotFound
 from copilot.store.models import Flag, User, utcnow
@@ -30,6 +36,31 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "acknowledged": frozenset({"resolved"}),
     "resolved": frozenset(),
 }
+# A manager's ruling on a flag; each becomes a labelled example of the org (store/labels.py).
+Verdict = Literal["violation", "not_violation"]
+VERDICTS: tuple[str, ...] = get_args(Verdict)
+# Characters of the scanned text kept either side of a flag's match.
+CONTEXT_CHARS = 200
+
+
+def context_window(text: str, start: int, end: int, chars: int = CONTEXT_CHARS) -> tuple[int, int]:
+    """The ``[lo, hi)`` of ``text`` a flag keeps: up to ``chars`` either side of the match.
+
+    A personal number that a cut would split is left out whole: half a phone number is no
+    longer recognised as one, so it could not be masked on display.
+    """
+    start = max(0, min(start, len(text)))
+    end = max(start, min(end, len(text)))
+    lo, hi = max(0, start - chars), min(len(text), end + chars)
+    if lo == 0 and hi == len(text):
+        return lo, hi
+    for span in find_pii(text[max(0, lo - 40) : hi + 40]):
+        span_start, span_end = span.start + max(0, lo - 40), span.end + max(0, lo - 40)
+        if span_start < lo < span_end:
+            lo = min(span_end, start)
+        if span_start < hi < span_end:
+            hi = max(span_start, end)
+    return lo, hi
 
 
 def add_flag(
@@ -51,30 +82,39 @@ def add_flag(
     flag_id: str | None = None,
     actor: Principal | None = None,
     channel: str | None = None,
+    detected_by: str | None = None,
+    confidence: float | None = None,
 ) -> Flag:
     """Store a flag (audited as ``flag.created``; ``actor`` None: raised by the service).
 
-    ``flag_id`` lets the pipeline name the flag in the event it already sent."""
+    ``start``/``end`` index ``text``; the flag keeps a window of it, with offsets rebased
+    into the window. ``flag_id`` lets the pipeline name the flag in the event it already
+    sent."""
     if source not in FLAG_SOURCES:
         raise InvalidInput(f"source must be one of {', '.join(FLAG_SOURCES)}, not {source!r}")
     rep = session.get(User, rep_id)
     if rep is None or rep.org_id != org_id:
         raise InvalidInput(f"user {rep_id!r} is not a member of org {org_id}")
+    lo, hi = context_window(text, start, end)
     flag = Flag(
         org_id=org_id,
         rep_id=rep_id,
         call_id=call_id,
         segment_id=segment_id,
         source=source,
-        text=text,
+        text=text[lo:hi],
+        text_offset=lo,
+        text_chars=len(text),
         rule_id=rule_id,
         category=category,
         severity=severity,
-        start=start,
-        end=end,
+        start=start - lo,
+        end=end - lo,
         match=match,
         suggestion=suggestion,
         status="open",
+        detected_by=detected_by,
+        confidence=confidence,
     )
     if flag_id is not None:
         flag.id = flag_id
@@ -126,6 +166,8 @@ def add_message_flags(
             call_id=call_id,
             actor=principal,
             channel=channel,
+            detected_by=flag.source,
+            confidence=flag.confidence,
         )
         for flag in flags
     ]
@@ -224,3 +266,52 @@ def override_flags(
     """The rep sent the message anyway: every flag → ``overridden`` with the reason.
     All or nothing: one unseen or already-handled flag fails the lot."""
     return [set_flag_status(session, principal, fid, "overridden", reason) for fid in flag_ids]
+
+
+def reveal_flag(
+    session: Session, principal: Principal, flag_id: str, *, channel: str | None = None
+) -> Flag | None:
+    """The visible flag for showing unmasked, with the showing audited as ``flag.revealed``
+    (None when missing or not theirs). Only admins may ask: the role check is the caller's,
+    as for reviews."""
+    flag = get_flag(session, principal, flag_id)
+    if flag is None:
+        return None
+    audit.append(
+        session, flag.org_id, principal, "flag.revealed", "flag", flag.id, {"channel": channel}
+    )
+    return flag
+
+
+def set_flag_verdict(
+    session: Session,
+    principal: Principal,
+    flag_id: str,
+    verdict: Verdict,
+    comment: str | None = None,
+) -> Flag:
+    """Rule on a visible flag: a violation or not (audited as ``flag.verdict``); an open or
+    acknowledged flag is resolved with it. A flag is ruled on once (:class:`Conflict`);
+    role checks are the caller's."""
+    if verdict not in VERDICTS:
+        raise InvalidInput(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+    flag = get_flag(session, principal, flag_id)
+    if flag is None:
+        raise NotFound(f"no flag {flag_id!r}")
+    if flag.verdict is not None:
+        raise Conflict(f"flag {flag_id} was already ruled {flag.verdict}")
+    if "resolved" in TRANSITIONS[flag.status]:
+        set_flag_status(session, principal, flag_id, "resolved", comment)
+    flag.verdict = verdict
+    flag.updated_at = utcnow()
+    session.flush()
+    audit.append(
+        session,
+        flag.org_id,
+        principal,
+        "flag.verdict",
+        "flag",
+        flag.id,
+        {"verdict": verdict, "category": flag.category, "detected_by": flag.detected_by},
+    )
+    return flag

@@ -142,7 +142,8 @@ def test_a_manager_reviews_flags_in_chromium(live: LiveService) -> None:
 
             expect(page.get_by_role("heading", name="合规标记", exact=True)).to_be_visible()
             rows = page.locator("table.flags tbody tr")
-            expect(rows).to_have_count(8)
+            # 9: the guarantee message also makes an absolute claim (效果绝对没问题).
+            expect(rows).to_have_count(9)
             expect(page.locator("table.flags mark").first).to_be_visible()
             expect(page.get_by_text("坚持发送理由：老客户续约")).to_be_visible()
             if _refresh_docs_screenshot():
