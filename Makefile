@@ -2,19 +2,33 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
+# One venv, one stamp per installed set: the demo needs only the base package (no PyTorch,
+# no LLM client), the tests and benchmarks need the extras. `make test` after `make demo`
+# adds the extras to the same venv.
+DEMO_STAMP := $(VENV)/.installed-base
+FULL_STAMP := $(VENV)/.installed-dev-llm-embeddings-train
 
-.PHONY: demo test lint bench install
+.PHONY: demo test lint bench install install-demo
 
-install: $(STAMP)
+install: $(FULL_STAMP)
 
-$(STAMP): pyproject.toml
+install-demo: $(DEMO_STAMP)
+
+$(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,llm,embeddings]'
-	touch $(STAMP)
 
-demo: install
+$(DEMO_STAMP): pyproject.toml | $(PY)
+	$(PIP_INSTALL) -e .
+	touch $@
+
+# The full set includes the base package, so it satisfies the demo's stamp too.
+$(FULL_STAMP): pyproject.toml | $(PY)
+	$(PIP_INSTALL) -e '.[dev,llm,embeddings,train]'
+	touch $@ $(DEMO_STAMP)
+
+demo: install-demo
 	$(VENV)/bin/copilot demo
 
 lint: install

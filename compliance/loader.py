@@ -4,7 +4,7 @@ it can, the rule."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -130,8 +130,18 @@ def _extend(lexicons: dict[str, list[str]], extra: dict[str, list[str]]) -> dict
     return {name: [*words, *extra.get(name, [])] for name, words in lexicons.items()}
 
 
-def load_pack(config: ComplianceConfig) -> RulePack:
-    """Read, validate and compile the configured rule pack with its overrides."""
+@dataclass(frozen=True)
+class OverridesLayer:
+    """Overrides given as data rather than a file (an organisation's own, kept in a
+    database), applied after the overrides file; ``source`` names them in errors."""
+
+    source: str
+    overrides: OverridesFile
+
+
+def load_pack(config: ComplianceConfig, layer: OverridesLayer | None = None) -> RulePack:
+    """Read, validate and compile the configured rule pack with its overrides, then
+    ``layer`` on top (its unknown rule ids and lexicons are refused the same way)."""
     files = rule_files(config.resolved_rules_dir())
     overrides = OverridesFile()
     if config.overrides_path is not None:
@@ -140,17 +150,26 @@ def load_pack(config: ComplianceConfig) -> RulePack:
     parsed = [(path, load_rule_file(path)) for path in files]
 
     known_lexicons = set(shared).union(*(set(rule_file.lexicons) for _, rule_file in parsed))
-    for name in overrides.lexicons:
-        if name not in known_lexicons:
-            raise RulePackError(config.overrides_path or "", f"lexicons: unknown lexicon {name!r}")
-    shared = _extend(shared, overrides.lexicons)
+    extra_words = dict(overrides.lexicons)
+    sources: list[tuple[Path | str, OverridesFile]] = [(config.overrides_path or "", overrides)]
+    if layer is not None:
+        sources.append((layer.source, layer.overrides))
+        for name, words in layer.overrides.lexicons.items():
+            extra_words[name] = [*extra_words.get(name, []), *words]
+    for source, given in sources:
+        for name in given.lexicons:
+            if name not in known_lexicons:
+                raise RulePackError(source, f"lexicons: unknown lexicon {name!r}")
+    shared = _extend(shared, extra_words)
 
     rules: list[Rule] = []
     for path, rule_file in parsed:
-        lexicons = {**shared, **_extend(rule_file.lexicons, overrides.lexicons)}
+        lexicons = {**shared, **_extend(rule_file.lexicons, extra_words)}
         rules.extend(_compile(spec, rule_file.category, lexicons, path) for spec in rule_file.rules)
     if config.overrides_path is not None:
         rules = _apply_overrides(rules, overrides, shared, config.overrides_path)
+    if layer is not None:
+        rules = _apply_overrides(rules, layer.overrides, shared, Path(layer.source))
 
     seen: dict[str, Path] = {}
     for rule in rules:
@@ -159,18 +178,19 @@ def load_pack(config: ComplianceConfig) -> RulePack:
         seen[rule.id] = rule.source
 
     max_off = config.max_discount_off
-    if overrides.max_discount_off is not None:
-        max_off = overrides.max_discount_off
-    if overrides.max_discount is not None:
-        parsed_off = parse_discount_name(overrides.max_discount)
-        if parsed_off is None:
-            raise RulePackError(
-                config.overrides_path or "",
-                f"max_discount: cannot read {overrides.max_discount!r} (write e.g. 八五折 or 15%)",
-            )
-        max_off = parsed_off
-    sources = (*files, *([config.overrides_path] if config.overrides_path else []))
-    return RulePack.build(rules, DetectorSettings(max_discount_off=max_off), sources)
+    for source, given in sources:
+        if given.max_discount_off is not None:
+            max_off = given.max_discount_off
+        if given.max_discount is not None:
+            parsed_off = parse_discount_name(given.max_discount)
+            if parsed_off is None:
+                raise RulePackError(
+                    source,
+                    f"max_discount: cannot read {given.max_discount!r} (write e.g. 八五折 or 15%)",
+                )
+            max_off = parsed_off
+    pack_files = (*files, *([config.overrides_path] if config.overrides_path else []))
+    return RulePack.build(rules, DetectorSettings(max_discount_off=max_off), pack_files)
 
 
 def _apply_overrides(

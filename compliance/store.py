@@ -14,7 +14,7 @@ from pathlib import Path
 
 from compliance.config import ComplianceConfig
 from compliance.errors import RulePackError
-from compliance.loader import SHARED_LEXICONS, load_pack
+from compliance.loader import SHARED_LEXICONS, OverridesLayer, load_pack
 from compliance.pack import RulePack
 
 log = logging.getLogger(__name__)
@@ -27,12 +27,16 @@ class RulePackStore:
     modification times change (at most every ``reload_interval_s``), :meth:`reload` on
     demand. The first load raises :class:`RulePackError`; later failures keep the old pack."""
 
-    def __init__(self, config: ComplianceConfig | None = None) -> None:
+    def __init__(
+        self, config: ComplianceConfig | None = None, layer: OverridesLayer | None = None
+    ) -> None:
+        """``layer``: overrides given as data (an organisation's), applied after the file's."""
         self.config = config or ComplianceConfig()
+        self.layer = layer
         self.last_error: RulePackError | None = None
         self._lock = threading.Lock()
         self._stamp = self._file_stamp()
-        self._pack = load_pack(self.config)
+        self._pack = load_pack(self.config, self.layer)
         self._checked_at = time.monotonic()
 
     @property
@@ -57,7 +61,7 @@ class RulePackStore:
         with self._lock:
             stamp = self._file_stamp()
             try:
-                pack = load_pack(self.config)
+                pack = load_pack(self.config, self.layer)
             except RulePackError as exc:
                 self.last_error = exc
                 self._stamp = stamp  # do not retry the same broken files on every scan

@@ -2,9 +2,40 @@
 
 from __future__ import annotations
 
-import typer
+from typing import Any
 
-from copilot.commands import admin, compliance, insights, kb, service, speech
+import typer
+from typer.core import TyperGroup
+
+from copilot.commands import (
+    admin,
+    compliance,
+    insights,
+    kb,
+    org_content,
+    privacy,
+    service,
+    speech,
+    train,
+)
+from copilot.commands.common import fail, user_message
+
+
+class CopilotGroup(TyperGroup):
+    """Every command runs inside this one ``invoke``: errors a user can fix (a bad setting,
+    a service that is not running) become one ``error:`` line and exit status 1 instead of
+    a traceback, whichever command raised them."""
+
+    # ``Any``: typer's own Context class moved between versions (click's, then a vendored one).
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            message = user_message(exc)
+            if message is None:
+                raise
+            fail(message)
+
 
 app = typer.Typer(
     name="copilot",
@@ -12,7 +43,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=CopilotGroup,
 )
 
-for area in (speech, insights, compliance, service, admin, kb):
+for area in (speech, insights, compliance, service, admin, kb, privacy, org_content, train):
     area.register(app)

@@ -86,6 +86,22 @@ def load_kb(directory: Path) -> KnowledgeBase:
     return kb
 
 
+def read_entries_file(
+    path: Path, tags: TagVocabulary
+) -> tuple[list[KbEntry], dict[str, str], list[KbProblem]]:
+    """The entries of one YAML file kept outside a KB directory (an organisation's own
+    content), checked against ``tags`` like ``validate_kb`` checks a directory: the valid
+    entries, where each was read (``file:line``) and every problem."""
+    problems: list[KbProblem] = []
+    if not path.is_file():
+        return [], {}, [KbProblem(file=str(path), message="no such file")]
+    located = _read_entries(path, str(path), tags, problems)
+    _check_duplicates(located, problems)
+    problems.sort(key=lambda p: (p.file, p.line or 0))
+    sources = {item.entry.id: f"{item.file}:{item.line}" for item in located}
+    return [item.entry for item in located], sources, problems
+
+
 def _read(directory: Path) -> tuple[KnowledgeBase, list[KbProblem]]:
     problems: list[KbProblem] = []
     tags = _read_tags(directory, problems)

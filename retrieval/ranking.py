@@ -35,7 +35,7 @@ from retrieval.embedders.base import Embedder
 from retrieval.errors import RetrievalError
 from retrieval.feedback import FeedbackSignal, NoFeedback
 from retrieval.schema import KbEntry, Kind, ObjectionType, TagVocabulary, searchable_text
-from retrieval.store import ChromaStore
+from retrieval.store import VectorIndex
 
 Mask = npt.NDArray[np.bool_]
 # Below this share of allowed entries, the vector search names the allowed ids to Chroma
@@ -82,7 +82,7 @@ class HybridRanker:
         self,
         entries: Sequence[KbEntry],
         tags: TagVocabulary,
-        store: ChromaStore,
+        store: VectorIndex,
         embedder: Embedder,
         config: RankingConfig | None = None,
         feedback: FeedbackSignal | None = None,

@@ -14,18 +14,19 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, Field
 
 from retrieval.config import RetrievalConfig
-from retrieval.embedders import Embedder, build_embedder
+from retrieval.embedders import Embedder, Vectors, build_embedder
 from retrieval.errors import EmptyKnowledgeBaseWarning, RetrievalError
 from retrieval.feedback import FeedbackSignal
 from retrieval.ingest import IngestReport, Progress, ingest
 from retrieval.loader import KnowledgeBase, load_kb
+from retrieval.overlay import OverlayStore, embed_entries, merge_tags
 from retrieval.ranking import Filters, HybridRanker, QuerySignals, Ranked
-from retrieval.schema import Kind, ObjectionType
+from retrieval.schema import KbEntry, Kind, ObjectionType
 from retrieval.signals import InsightsLike, InsightSource, default_extractor, signals_from
 from retrieval.store import ChromaStore
 from retrieval.text import tail_window
@@ -83,7 +84,10 @@ class Suggester:
         kb: KnowledgeBase | None = None,
     ) -> None:
         """``kb`` replaces reading ``config.kb_dir`` (content built elsewhere, a benchmark's
-        synthetic entries); the other arguments replace what ``config`` would build."""
+        synthetic entries); the other arguments replace what ``config`` would build.
+        ``extractor`` reads objections and competitors when a caller passes no insights: the
+        service and ``copilot suggest`` inject their configured one; without it, the lexicon
+        stand-in (:class:`~retrieval.signals.LexiconExtractor`)."""
         self.config = config or RetrievalConfig()
         self._embedder = embedder
         self._feedback = feedback
@@ -122,6 +126,39 @@ class Suggester:
         return HybridRanker(
             kb.entries, kb.tags, store, embedder, self.config.ranking, self._feedback
         )
+
+    def layered(
+        self,
+        entries: Sequence[KbEntry] = (),
+        *,
+        extra_tags: Mapping[str, Mapping[str, str]] | None = None,
+        extractor: InsightSource | None = None,
+        known_vectors: dict[str, Vectors] | None = None,
+    ) -> Suggester:
+        """A suggester over this one's entries plus ``entries`` (an organisation's own; one
+        with the id of a shipped entry replaces it), with ``extra_tags`` added to the
+        vocabulary (e.g. the competitor tags of the organisation's vendors) and its own
+        ``extractor``. It shares this suggester's index and embedder: only the extra entries
+        are embedded (``known_vectors`` caches them by content hash across rebuilds)."""
+        base = self.ensure_ready()
+        assert self._embedder is not None
+        tags = merge_tags(base.tags, extra_tags or {})
+        mine = {entry.id for entry in entries}
+        combined = [entry for entry in base.entries if entry.id not in mine] + list(entries)
+        vectors = embed_entries(entries, tags, self._embedder, known_vectors)
+        store = OverlayStore(base.store, [entry.id for entry in entries], vectors)
+        kb = KnowledgeBase(directory=self.kb.directory, entries=combined, tags=tags)
+        layered = Suggester(
+            self.config,
+            embedder=self._embedder,
+            feedback=self._feedback,
+            extractor=extractor or self._extractor,
+            kb=kb,
+        )
+        layered._ranker = HybridRanker(
+            combined, tags, store, self._embedder, self.config.ranking, self._feedback
+        )
+        return layered
 
     def close(self) -> None:
         with self._lock:
@@ -186,6 +223,20 @@ class Suggester:
         if self._extractor is None:
             self._extractor = default_extractor(ranker.tags)
         return self._extractor
+
+
+# How sure the objection (or vendor) behind a suggestion must be for all ``k`` cards, for one.
+SURE_FOR_ALL_CARDS = 0.8
+SURE_FOR_ONE_CARD = 0.5
+
+
+def cards_for(confidence: float, k: int) -> int:
+    """How many cards to show for an objection found with ``confidence`` (1.0 for a rule's
+    find): all ``k`` when sure, one when fairly sure, none below — three cards about the
+    wrong objection cost the rep more attention than they save."""
+    if confidence >= SURE_FOR_ALL_CARDS:
+        return k
+    return min(k, 1) if confidence >= SURE_FOR_ONE_CARD else 0
 
 
 def _as_filters(filters: FiltersLike) -> Filters:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -27,8 +31,60 @@ def user_errors(*kinds: type[Exception]) -> Iterator[None]:
     try:
         yield
     except handled as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True)
-        raise typer.Exit(1) from None
+        fail(str(exc))
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``error: message`` on one line of stderr and exit with status 1."""
+    err.print(f"[red]error:[/red] {escape(message)}", markup=True)
+    raise typer.Exit(1) from None
+
+
+def user_message(exc: BaseException) -> str | None:
+    """The one line to show for an error the user can fix (a bad setting, a service that
+    is not running); None for anything else, which keeps its traceback (a bug)."""
+    if isinstance(exc, UserError):
+        return str(exc)
+    if isinstance(exc, ValidationError) and exc.title == "Settings":
+        return settings_message(exc)
+    # Only look for a client library's errors when it was imported: the check must not
+    # slow down every command by importing it.
+    httpx = sys.modules.get("httpx")
+    if httpx is not None and isinstance(exc, httpx.TransportError):
+        url = _origin(exc)
+        detail = str(exc) or type(exc).__name__
+        return f"cannot reach {url}: {detail} (is `copilot serve` running there?)"
+    if httpx is not None and isinstance(exc, httpx.HTTPError):
+        return f"HTTP error: {exc}"
+    websockets = sys.modules.get("websockets")
+    if websockets is not None and isinstance(exc, websockets.exceptions.WebSocketException):
+        return f"WebSocket error: {exc}"
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return f"cannot reach the service: {exc} (is `copilot serve` running there?)"
+    return None
+
+
+def _origin(exc: Any) -> str:
+    """``http://host:port`` of the request an httpx error is about."""
+    try:
+        url = exc.request.url
+    except RuntimeError:  # httpx raises it when the error carries no request
+        return "the service"
+    return f"{url.scheme}://{url.netloc.decode()}"
+
+
+def settings_message(exc: ValidationError) -> str:
+    """``COPILOT_SERVICE__PORT: Input should be a valid integer…`` for every bad setting.
+
+    Inputs are left out on purpose: a rejected value may be a secret."""
+    problems = []
+    for error in exc.errors():
+        parts = [str(part) for part in error["loc"]]
+        # Items of lists (numbers in loc) are not separate variables: name the variable.
+        names = [part for part in parts if not part.isdigit()]
+        variable = "COPILOT_" + "__".join(names).upper() if names else "settings"
+        problems.append(f"{variable}: {error['msg']}")
+    return "invalid configuration: " + "; ".join(problems)
 
 
 @dataclass(frozen=True)

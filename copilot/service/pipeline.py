@@ -28,7 +28,7 @@ from copilot.events import (
 from copilot.insights import InsightExtractor, Insights, merge_insights
 from copilot.spoken_compliance import scan_segment
 from retrieval.feedback import FeedbackSignal
-from retrieval.suggest import SuggestResult
+from retrieval.suggest import SuggestResult, cards_for
 from speech.types import Segment
 
 
@@ -44,6 +44,16 @@ class Suggests(Protocol):
         """The best approved answers for what the customer just said."""
 
 
+def suggestion_count(insights: Insights, k: int) -> int:
+    """Cards to show: by the surest objection or vendor (a named competitor is sure; a
+    learned model's objection carries its confidence); none when there is neither."""
+    sure = max(
+        [o.confidence for o in insights.objections] + [1.0 for _ in insights.competitors[:1]],
+        default=0.0,
+    )
+    return cards_for(sure, k) if sure else 0
+
+
 @dataclass(frozen=True)
 class Engines:
     """The shared, thread-safe engines every call uses (one copy per process)."""
@@ -54,6 +64,8 @@ class Engines:
     suggestions_k: int = 3
     # Writes the summary's text: the template, or an LLM when one is configured.
     write_summary: Callable[[CallSummary], str] = summary_text
+    # Names recognition should spell right beyond the settings' (an org's products, vendors).
+    hotwords: tuple[str, ...] = ()
 
 
 @dataclass
@@ -116,9 +128,10 @@ class CallPipeline:
         if not types or types <= self._early.get(segment.id, frozenset()):
             return []
         self._early[segment.id] = types | self._early.get(segment.id, frozenset())
-        result = self.engines.suggester.suggest(
-            segment.text, insights, k=self.engines.suggestions_k, feedback=self.feedback
-        )
+        k = suggestion_count(insights, self.engines.suggestions_k)
+        if not k:
+            return []
+        result = self.engines.suggester.suggest(segment.text, insights, k=k, feedback=self.feedback)
         if not result.suggestions:
             return []
         return [
@@ -151,10 +164,11 @@ class CallPipeline:
                     **self.stamper.header(),  # type: ignore[arg-type]
                 )
             )
-        if insights.objections or insights.competitors:
+        k = suggestion_count(insights, self.engines.suggestions_k)
+        if k:
             started = time.perf_counter()
             result = self.engines.suggester.suggest(
-                segment.text, insights, k=self.engines.suggestions_k, feedback=self.feedback
+                segment.text, insights, k=k, feedback=self.feedback
             )
             times.suggest_s = time.perf_counter() - started
             if result.suggestions:

@@ -52,6 +52,20 @@ def find_org(session: Session, id_or_name: str) -> Org:
     return named[0]
 
 
+# Policy keys an organisation may set (``orgs.policy``), read through these accessors.
+MAX_UPLOAD_MINUTES = "max_upload_minutes"
+
+
+def max_upload_minutes(session: Session, org_id: str, default: float) -> float:
+    """How long a recording the org lets its users upload for analysis; ``default`` (the
+    service setting) when the org sets no valid limit of its own."""
+    org = session.get(Org, org_id)
+    value = org.policy.get(MAX_UPLOAD_MINUTES) if org is not None else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return default
+
+
 def create_team(session: Session, org_id: str, name: str, *, team_id: str | None = None) -> Team:
     if session.get(Org, org_id) is None:
         raise NotFound(f"no org {org_id!r}")
@@ -78,6 +92,10 @@ def find_team(session: Session, org_id: str, id_or_name: str) -> Team:
     if len(named) > 1:
         raise InvalidInput(f"several teams are named {id_or_name!r}: give the id")
     return named[0]
+
+
+def list_teams(session: Session, org_id: str) -> list[Team]:
+    return list(session.scalars(select(Team).where(Team.org_id == org_id).order_by(Team.name)))
 
 
 # --- users ----------------------------------------------------------------------------
@@ -153,6 +171,47 @@ def list_users(session: Session, org_id: str, *, team_id: str | None = None) -> 
     if team_id is not None:
         query = query.where(User.team_id == team_id)
     return list(session.scalars(query.order_by(User.created_at, User.id)))
+
+
+def set_user_active(
+    session: Session, user: User, active: bool, *, actor: Principal | None = None
+) -> bool:
+    """Enable or disable a user; True when that changed something. A disabled user's keys
+    stop authenticating at once (``authenticate_api_key`` checks ``active``) and work
+    again when the user is enabled: disabling is reversible, revoking a key is not."""
+    if user.active == active:
+        return False
+    user.active = active
+    session.flush()
+    action = "user.enabled" if active else "user.disabled"
+    audit.append(session, user.org_id, actor, action, "user", user.id, {"email": user.email})
+    return True
+
+
+def move_user_to_team(
+    session: Session, user: User, team_id: str | None, *, actor: Principal | None = None
+) -> bool:
+    """Put a user in another team of their org (None: no team); True when it changed. A
+    manager then sees the calls of the new team only."""
+    if team_id is not None:
+        team = session.get(Team, team_id)
+        if team is None or team.org_id != user.org_id:
+            raise InvalidInput(f"team {team_id!r} is not a team of org {user.org_id}")
+    if user.team_id == team_id:
+        return False
+    previous = user.team_id
+    user.team_id = team_id
+    session.flush()
+    audit.append(
+        session,
+        user.org_id,
+        actor,
+        "user.team_changed",
+        "user",
+        user.id,
+        {"from_team_id": previous, "to_team_id": team_id},
+    )
+    return True
 
 
 # --- API keys -------------------------------------------------------------------------
@@ -302,6 +361,10 @@ __all__ = [
     "get_org",
     "get_user",
     "list_api_keys",
+    "list_teams",
     "list_users",
+    "max_upload_minutes",
+    "move_user_to_team",
     "revoke_api_key",
+    "set_user_active",
 ]

@@ -46,7 +46,9 @@ def test_scan_jsonl_echoes_ids_and_survives_bad_lines(tmp_path: Path) -> None:
     ]
     path.write_bytes(b"\n".join(lines) + b"\n")
     result = runner.invoke(_app(), ["scan", "--jsonl", str(path)])
-    assert result.exit_code == 0, result.output
+    # Bad lines make the exit status 1 (as extract and suggest), after every line was output.
+    assert result.exit_code == 1, result.output
+    assert "3 line(s)" in result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r.get("id") for r in records] == ["a", None, None, "d", 5]
     assert records[0]["compliant"] is False and records[4]["compliant"] is True
