@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.timing import percentile, pin_to_one_core
+from copilot.insights import RuleExtractor
 from knowledge_base import CONTENT_DIR
 from retrieval import Filters, HybridRanker, RetrievalConfig, Suggester
 from retrieval.config import ChromaConfig, EmbedderConfig, SentenceTransformerOptions
@@ -100,7 +101,8 @@ def build(kb: KnowledgeBase, where: Path, embedder: Embedder) -> tuple[Suggester
     report = ingest(kb.entries, kb.tags, store, embedder)
     ingest_s = time.perf_counter() - started
     assert report.added == len(kb.entries)
-    suggester = Suggester(config, embedder=embedder, kb=kb)
+    # The rule extractor, injected as the service does (alone, the library uses its lexicon).
+    suggester = Suggester(config, embedder=embedder, kb=kb, extractor=RuleExtractor())
     started = time.perf_counter()
     suggester.ensure_ready()
     ready_s = time.perf_counter() - started

@@ -15,35 +15,13 @@ from compliance import Scanner
 from copilot.insights import InsightExtractor, Insights, merge_insights
 from copilot.insights.models import Budget
 from copilot.spoken_compliance import SpokenFlag, scan_segment
+from copilot.taxonomy import TAXONOMY
 from speech.types import Segment, Speaker, Transcript
 
-OBJECTION_LABELS = {
-    "price": "价格异议",
-    "competitor": "竞品对比",
-    "timing": "时机未到",
-    "authority": "决策权",
-    "need": "需求不足",
-    "trust": "信任不足",
-    "risk": "风险顾虑",
-}
-PAIN_LABELS = {
-    "efficiency": "效率低",
-    "integration": "系统对接",
-    "data": "数据问题",
-    "delivery": "交付周期",
-    "quality": "产品质量",
-    "service": "售后服务",
-    "cost": "成本",
-}
-COMPLIANCE_LABELS = {
-    "guarantee": "无法兑现的承诺",
-    "absolute_claim": "极限词",
-    "unauthorized_discount": "越权折扣",
-    "kickback": "商业贿赂",
-    "disparagement": "诋毁竞品",
-    "privacy": "隐私与保密",
-    "off_channel_payment": "非对公收款",
-}
+# The summary names taxonomy ids as the dashboard and the side panel do.
+OBJECTION_LABELS = TAXONOMY.groups()["objection"]
+PAIN_LABELS = TAXONOMY.groups()["pain_point"]
+COMPLIANCE_LABELS = TAXONOMY.groups()["compliance"]
 
 
 class CallSummary(Insights):
@@ -153,7 +131,7 @@ def summary_text(summary: CallSummary) -> str:
     if summary.competitors:
         lines.append(f"竞品：{_joined(c.name for c in summary.competitors)}")
     for commitment in summary.commitments:
-        who = "我方" if commitment.who == "rep" else "客户"
+        who = TAXONOMY.label("speaker", commitment.who)
         due = f"（{commitment.due}）" if commitment.due else ""
         lines.append(f"待办：{who}{commitment.what}{due}")
     if summary.compliance_flags:

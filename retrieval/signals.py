@@ -1,15 +1,16 @@
 """What the ranker needs to know about a customer utterance: the objection types raised and
 the competitors named.
 
-The suggester takes them from an ``Insights`` record (``copilot.insights``) when the caller
-has one — the live pipeline extracts insights anyway — and otherwise runs an extractor. The
-shapes here are structural protocols, so this library does not import the service's models;
-any object with ``objections[].type`` and ``competitors[].name`` will do.
+The suggester takes them from an ``Insights`` record when the caller has one — the live
+pipeline extracts insights anyway — and otherwise runs the extractor it was given: the
+service and the command line inject their configured one (``copilot.insights``). Alone, the
+library falls back to :class:`LexiconExtractor`. The shapes here are structural protocols,
+so this library does not import the service's models; any object with ``objections[].type``
+and ``competitors[].name`` will do.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
@@ -18,8 +19,6 @@ from retrieval.embedders.hashed import ConceptLexicon, ConceptMatcher
 from retrieval.ranking import QuerySignals
 from retrieval.schema import OBJECTION_TYPES, ObjectionType, TagVocabulary
 from retrieval.text import normalize
-
-logger = logging.getLogger(__name__)
 
 
 class ObjectionLike(Protocol):
@@ -77,7 +76,7 @@ class LexiconInsights:
 
 
 class LexiconExtractor:
-    """A rough stand-in for the insight extractor when ``copilot`` is not installed: the
+    """A rough stand-in for the insight extractor when none is injected: the
     objection concepts of the embedder's lexicon, and competitor names from the tag labels.
     It has no negation handling («不是价格的问题» still reads as price)."""
 
@@ -96,12 +95,7 @@ class LexiconExtractor:
 
 
 def default_extractor(tags: TagVocabulary) -> InsightSource:
-    """The project's rule-based insight extractor — the one objection detector, measured on
-    the devset — imported lazily so that ``retrieval`` imports and works without the
-    service package; without it, the lexicon stand-in."""
-    try:
-        from copilot.insights import RuleExtractor
-    except ImportError:
-        logger.warning("copilot.insights is not importable: objections come from the lexicon")
-        return LexiconExtractor(tags)
-    return RuleExtractor()
+    """The extractor of a suggester given none: the lexicon stand-in. The service's rule
+    extractor (negation, competitor aliases, configured competitor lists) is injected by
+    whoever composes the two, never imported from here."""
+    return LexiconExtractor(tags)

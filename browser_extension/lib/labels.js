@@ -1,45 +1,20 @@
-// Chinese labels for the ids of shared/CONTRACT.md, and small formatters.
+// Chinese labels for the ids of shared/CONTRACT.md, and small formatters. The taxonomy
+// tables come from copilot/taxonomy.yaml (through the generated taxonomy.js), the same labels
+// the dashboard shows; edit them there, not here.
 
-export const SPEAKERS = { rep: "我方", customer: "客户", unknown: "未知" };
+import { TAXONOMY } from "./taxonomy.js";
 
-export const OBJECTIONS = {
-  price: "价格异议",
-  competitor: "竞品对比",
-  timing: "时机未到",
-  authority: "决策权",
-  need: "需求不足",
-  trust: "信任不足",
-  risk: "风险顾虑",
-};
+export const SPEAKERS = TAXONOMY.speaker;
+export const OBJECTIONS = TAXONOMY.objection;
+export const PAIN_POINTS = TAXONOMY.pain_point;
+export const COMPLIANCE = TAXONOMY.compliance;
+export const SEVERITY = TAXONOMY.severity;
+export const SUGGESTION_KINDS = TAXONOMY.suggestion_kind;
+export const PERIODS = TAXONOMY.period;
+// Commitments name only rep or customer, read as the speakers are.
+export const WHO = TAXONOMY.speaker;
 
-export const PAIN_POINTS = {
-  efficiency: "效率",
-  integration: "系统对接",
-  data: "数据",
-  delivery: "交付",
-  quality: "质量",
-  service: "服务",
-  cost: "成本",
-};
-
-export const COMPLIANCE = {
-  guarantee: "违规承诺",
-  absolute_claim: "极限用语",
-  unauthorized_discount: "越权折扣",
-  kickback: "商业贿赂",
-  disparagement: "诋毁竞品",
-  privacy: "隐私泄露",
-  off_channel_payment: "私下收款",
-};
-
-export const SEVERITY = { high: "严重", medium: "需修改", low: "提示" };
-
-export const SUGGESTION_KINDS = { script: "话术", case: "案例", battlecard: "竞品卡", faq: "问答" };
-
-export const PERIODS = { year: "每年", month: "每月", one_time: "一次性" };
-
-export const WHO = { rep: "我方", customer: "客户" };
-
+// States of the extension's own views (CRM delivery, call status), not CONTRACT taxonomies.
 export const DELIVERY = {
   pending: "排队中",
   sending: "发送中",

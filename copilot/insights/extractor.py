@@ -1,16 +1,16 @@
-"""The ``InsightExtractor`` interface and its rule-based default.
+"""The rule-based insight extractor, the default backend.
 
 Rules always run, offline, in well under a millisecond or two per utterance; an LLM backend
 (``copilot.insights.llm``) can refine their result. Backends are looked up by the settings
-value in :data:`BACKENDS`.
+value in :data:`copilot.insights.backends.BACKENDS`.
 """
 
 from __future__ import annotations
 
-import abc
 import logging
-from collections.abc import Callable
+from collections.abc import Sequence
 
+from copilot.insights.base import InsightExtractor
 from copilot.insights.budget import BudgetExtractor
 from copilot.insights.commitments import CommitmentExtractor
 from copilot.insights.competitors import CompetitorHit, CompetitorMatcher
@@ -20,6 +20,7 @@ from copilot.insights.decision import DecisionChainExtractor
 from copilot.insights.lexicon import (
     BudgetLexicon,
     CommitmentLexicon,
+    CompetitorEntry,
     CompetitorList,
     DecisionLexicon,
     NegationLexicon,
@@ -30,21 +31,20 @@ from copilot.insights.lexicon import (
     compile_patterns,
     load,
 )
-from copilot.insights.models import Competitor, Evidence, Insights, Speaker
+from copilot.insights.models import (
+    Competitor,
+    Evidence,
+    Insights,
+    Speaker,
+    System,
+    SystemRole,
+)
+from copilot.insights.systems import ROLE_STRENGTH, RoleReader, SystemHit, SystemMatcher
 from copilot.insights.text import Segmenter, normalize
+from copilot.insights.vendors import builtin, systems_of
 from copilot.insights.words import warm_up
 
 logger = logging.getLogger(__name__)
-
-
-class InsightExtractor(abc.ABC):
-    """Turns one utterance into :class:`Insights`."""
-
-    @abc.abstractmethod
-    def extract(
-        self, text: str, speaker: Speaker = "customer", utterance_id: str | None = None
-    ) -> Insights:
-        """Insights in ``text`` said by ``speaker``; evidence carries ``utterance_id``."""
 
 
 class RuleExtractor(InsightExtractor):
@@ -52,13 +52,24 @@ class RuleExtractor(InsightExtractor):
     commitments. Customers' words give everything; a rep's words give only the rep's
     commitments (a rep's 「赵总您好」 names no decision maker, their 「预算多少？」 no budget)."""
 
-    def __init__(self, config: InsightConfig | None = None) -> None:
+    def __init__(
+        self,
+        config: InsightConfig | None = None,
+        extra_competitors: Sequence[CompetitorEntry] = (),
+    ) -> None:
+        """``extra_competitors`` (an organisation's own vendors) are recognised besides the
+        configured list; one with a listed name replaces that entry."""
         self.config = config or InsightConfig()
         negation = bundled("negation", NegationLexicon)
         objections = bundled("objections", ObjectionLexicon)
-        self._competitors = CompetitorMatcher(
-            load(self.config.competitors_path, CompetitorList).competitors
+        listed = load(self.config.competitors_path, CompetitorList).competitors
+        by_name = {entry.name: entry for entry in (*listed, *extra_competitors)}
+        self._competitors = CompetitorMatcher(tuple(by_name.values()))
+        catalogue = builtin()
+        self._systems = SystemMatcher(
+            systems_of(catalogue, listed, extra_competitors), catalogue.context
         )
+        self._roles = RoleReader(catalogue.roles)
         self._platform_context = compile_patterns(objections.competitor.platform_context)
         self._platform_before = compile_optional(objections.competitor.platform_before)
         self._platform_after = compile_optional(objections.competitor.platform_after)
@@ -86,7 +97,8 @@ class RuleExtractor(InsightExtractor):
         commitments = self._commitments.extract(segmenter, speaker, utterance_id)
         if speaker == "rep":
             return Insights(commitments=commitments)
-        hits = self._competitor_hits(segmenter)
+        systems = self._systems.find(segmenter)
+        hits = self._competitor_hits(segmenter, systems.unconfirmed)
         pains = self._pains.extract(segmenter, utterance_id)
         budget = self._budget.extract(segmenter, utterance_id, [(h.start, h.end) for h in hits])
         return Insights(
@@ -107,13 +119,71 @@ class RuleExtractor(InsightExtractor):
                 for hit in hits
             ],
             commitments=commitments,
+            systems=self._named_systems(segmenter, systems.hits, hits, utterance_id),
         )
 
-    def _competitor_hits(self, segmenter: Segmenter) -> list[CompetitorHit]:
+    def _named_systems(
+        self,
+        segmenter: Segmenter,
+        hits: list[SystemHit],
+        competitors: list[CompetitorHit],
+        utterance_id: str | None,
+    ) -> list[System]:
+        """Every catalogue system named, with its role; a reported competitor is always among
+        them (as ``competitor`` unless the customer runs or connects it)."""
+        found: dict[str, System] = {}
+
+        def add(system: System) -> None:
+            known = found.get(system.name)
+            if known is None:
+                found[system.name] = system
+            elif ROLE_STRENGTH[system.role] > ROLE_STRENGTH[known.role]:
+                known.role = system.role
+
+        for hit in hits:
+            listed = any(c.start < hit.end and hit.start < c.end for c in competitors)
+            add(
+                self._system(segmenter, hit, self._roles.role(segmenter, hit, listed), utterance_id)
+            )
+        for competitor in competitors:
+            if not any(c.start < competitor.end and competitor.start < c.end for c in hits):
+                add(
+                    System(
+                        name=competitor.name,
+                        role="competitor",
+                        heard=competitor.heard if competitor.heard != competitor.name else None,
+                        evidence=Evidence(
+                            utterance_id=utterance_id,
+                            text=segmenter.sentence_text(competitor.start),
+                        ),
+                    )
+                )
+        return list(found.values())
+
+    @staticmethod
+    def _system(
+        segmenter: Segmenter, hit: SystemHit, role: SystemRole, utterance_id: str | None
+    ) -> System:
+        entry = hit.system
+        return System(
+            name=entry.name,
+            role=role,
+            vendor=entry.vendor,
+            category=entry.category,
+            heard=hit.heard if hit.heard != entry.name else None,
+            evidence=Evidence(utterance_id=utterance_id, text=segmenter.sentence_text(hit.start)),
+        )
+
+    def _competitor_hits(
+        self, segmenter: Segmenter, ordinary: list[SystemHit]
+    ) -> list[CompetitorHit]:
         """Named competitors; an ERP or office platform only where it is talked about as a
-        competitor (报价, CRM), not as a system to connect (跟用友U8对不上)."""
+        competitor (报价, CRM), not as a system to connect (跟用友U8对不上); never a name the
+        catalogue found to be an ordinary word here (画个红圈)."""
         hits = []
         for hit in self._competitors.find(segmenter.text):
+            if any(o.start == hit.start and o.end == hit.end for o in ordinary):
+                continue
             if hit.kind == "platform" and not self._platform_compared(segmenter, hit):
                 continue
             hits.append(hit)
@@ -135,19 +205,4 @@ class RuleExtractor(InsightExtractor):
         )
 
 
-def _llm_backend(config: InsightConfig) -> InsightExtractor:
-    from copilot.insights.llm import LLMExtractor  # needs the optional `llm` extra
-
-    return LLMExtractor(config, RuleExtractor(config))
-
-
-BACKENDS: dict[str, Callable[[InsightConfig], InsightExtractor]] = {
-    "rules": RuleExtractor,
-    "llm": _llm_backend,
-}
-
-
-def build_extractor(config: InsightConfig | None = None) -> InsightExtractor:
-    """The extractor the configuration asks for."""
-    config = config or InsightConfig()
-    return BACKENDS[config.backend](config)
+__all__ = ["InsightExtractor", "RuleExtractor"]

@@ -16,10 +16,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from copilot.insights.base import InsightExtractor
 from copilot.insights.config import InsightConfig, LLMConfig
 from copilot.insights.draft import InsightsDraft
 from copilot.insights.errors import BackendMissingError, PromptError
-from copilot.insights.extractor import InsightExtractor, RuleExtractor
+from copilot.insights.extractor import RuleExtractor
 from copilot.insights.models import (
     Budget,
     Commitment,
@@ -164,4 +165,5 @@ def refined(
             if (e := quoted(c.evidence))
         ],
         commitments=commitments,
+        systems=baseline.systems,  # named systems stay the rules' (the draft has none)
     )

@@ -43,7 +43,7 @@ def test_high_severity_is_held_with_the_rewrite_and_replace_works(
     dialog.wait_for(timeout=10_000)
     assert sent(page, "plain") == [], "held: nothing was sent"
     assert dialog.locator("li.flag").count() == 2
-    assert "违规承诺" in dialog.text_content() and "越权折扣" in dialog.text_content()
+    assert "无法兑现的承诺" in dialog.text_content() and "越权折扣" in dialog.text_content()
     assert dialog.locator(".rewrite").text_content() == REWRITE
     page.screenshot(path=str(ARTIFACTS / "message-check-held.png"))
 
@@ -122,7 +122,7 @@ def test_medium_severity_warns_but_sends(browser: Browser, checked_site: str) ->
     page.wait_for_function("() => document.querySelectorAll('#plain-log p.sent').length === 1")
     warning = page.locator("copilot-message-check .box.warn")
     warning.wait_for(timeout=5_000)
-    assert "极限用语" in warning.text_content()
+    assert "极限词" in warning.text_content()
     page.screenshot(path=str(ARTIFACTS / "message-check-medium-warning.png"))
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from copilot.insights import RuleExtractor
 from copilot.settings import get_settings
 from retrieval import RetrievalConfig, Suggester
 from retrieval.config import ChromaConfig
@@ -47,8 +48,9 @@ def config(tmp_path: Path) -> RetrievalConfig:
 
 @pytest.fixture(scope="session")
 def suggester(tmp_path_factory: pytest.TempPathFactory) -> Suggester:
-    """One suggester over the real KB for the whole run, as the service would hold."""
-    built = Suggester(config_at(tmp_path_factory.mktemp("chroma")))
+    """One suggester over the real KB for the whole run, as the service would hold: with
+    the rule extractor injected (alone, the library falls back to its lexicon)."""
+    built = Suggester(config_at(tmp_path_factory.mktemp("chroma")), extractor=RuleExtractor())
     built.ensure_ready()
     return built
 
