@@ -1,11 +1,12 @@
 """Text preparation for matching: one normalised string, its map back to the input, and the
 clause and sentence boundaries that context windows must not cross.
 
-Normalisation makes rules simpler to write and harder to dodge: full-width forms become
-ASCII (``７折`` → ``7折``, ``，`` → ``,``), ASCII letters lower-case, and spaces and
-zero-width characters disappear (``转 我 个 人 微 信``, ``138 0013 8000``, ASR output with
-stray spaces). Every output character keeps the index of its input character, so flags
-point into the text the caller gave us.
+Normalisation (:mod:`compliance.normalize`) makes rules simpler to write and harder to
+dodge: full-width forms become ASCII (``７折`` → ``7折``, ``，`` → ``,``), Latin letters
+lower-case, traditional characters simplified, spaces, emoji and in-word punctuation
+disappear (``转 我 个 人 微 信``, ``保-证``), vx/zfb become 微信/支付宝. Every output
+character keeps the index of its input character, so flags point into the text the caller
+gave us.
 """
 
 from __future__ import annotations
@@ -15,17 +16,10 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Literal
 
-Scope = Literal["clause", "sentence", "text"]
+from compliance.normalize import Normalized
+from compliance.normalize import normalize as canonical
 
-_DROPPED = " \t\r\f\v\u00a0\u3000\u200b\u200c\u200d\u2060\ufeff"
-_FOLD: dict[str, str] = {chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
-_FOLD.update({chr(code): chr(code).lower() for code in range(ord("A"), ord("Z") + 1)})
-_FOLD.update({chr(ord("Ａ") + i): chr(ord("a") + i) for i in range(26)})  # full-width capitals
-_FOLD.update({ch: "" for ch in _DROPPED})
-# Most characters of a Chinese message need no change: substituting only the few that do is
-# several times faster than str.translate over every character.
-_TO_FOLD = re.compile("[" + re.escape("".join(_FOLD)) + "]")
-_TO_DROP = re.compile("[" + re.escape(_DROPPED) + "]+")
+Scope = Literal["clause", "sentence", "text"]
 
 # Sentences end at these; clauses also at commas, colons and brackets. Context such as
 # 「（写在 SLA 里）」 belongs to its sentence, a negation such as 「不能」 only to its clause.
@@ -37,18 +31,10 @@ MAX_REACH = 120
 
 
 def normalize(text: str) -> tuple[str, list[int] | None]:
-    """The normalised text and, when characters were dropped, each output character's index
-    in ``text`` (None means the identity)."""
-    normal = _TO_FOLD.sub(lambda m: _FOLD[m.group()], text)
-    if len(normal) == len(text):
-        return normal, None
-    origin: list[int] = []
-    kept_from = 0
-    for dropped in _TO_DROP.finditer(text):
-        origin.extend(range(kept_from, dropped.start()))
-        kept_from = dropped.end()
-    origin.extend(range(kept_from, len(text)))
-    return normal, origin
+    """The canonical text (:func:`compliance.normalize.normalize`) and each output
+    character's index in ``text`` (None means the identity)."""
+    normal = canonical(text)
+    return normal.text, normal.origin
 
 
 @dataclass(frozen=True)
@@ -57,7 +43,7 @@ class Document:
 
     original: str
     text: str
-    origin: list[int] | None
+    normalized: Normalized
     sentence_ends: list[int]
     clause_ends: list[int]
     # Rules ask for the same bounds many times per message (every condition of every hit).
@@ -67,11 +53,12 @@ class Document:
 
     @classmethod
     def of(cls, original: str) -> Document:
-        text, origin = normalize(original)
+        normal = canonical(original)
+        text = normal.text
         return cls(
             original=original,
             text=text,
-            origin=origin,
+            normalized=normal,
             sentence_ends=[m.start() for m in _SENTENCE_END.finditer(text)],
             clause_ends=[m.start() for m in _CLAUSE_END.finditer(text)],
         )
@@ -106,9 +93,4 @@ class Document:
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of the normalised text back onto the original text."""
-        if self.origin is None:
-            return start, end
-        if start >= end:
-            position = self.origin[start] if start < len(self.origin) else len(self.original)
-            return position, position
-        return self.origin[start], self.origin[end - 1] + 1
+        return self.normalized.to_original(start, end)

@@ -46,16 +46,37 @@ _TENTHS_OF_LIST = re.compile(
     r"|(?P<num2>[一二两三四五六七八九\d])成价)"
 )
 _LIST_PRICE = "原价|标价|定价|官方价|刊例价|市场价|报价|总价|官网价|正价|原来|原本|本来|平时|正常"
-_DEAL_VERB = "给您|给你|算您|算你|收您|收你|只要|只收|就收|降到|做到|让到|算"
+# The price actually asked: 一口价六十万, 成交价七十万, 原价十二万现价八万.
+_DEAL_PRICE = "一口价|成交价|到手价|现价|折后价|优惠价|活动价|签约价|最终价"
+# 算 alone, but not the 算 of 预算/计算/核算 (报价120万，您预算90万 is no concession).
+_DEAL_VERB = (
+    rf"给您|给你|算您|算你|收您|收你|只要|只收|就收|降到|做到|让到|(?<![预计核估打结换清])算"
+    rf"|(?:{_DEAL_PRICE})(?:是|为|只要|就)?"
+)
+# 给您签七十万, 给您按五十万: a verb between the concession and the amount.
+_DEAL_LINK = "(?:签|按|做|做到|算|收|是|只要|就|到)?"
+# 按五十万给您, 以六十万成交: the amount inside the concession.
+_DEAL_BY = "(?:就按|只按|按|以)"
+_DEAL_BY_TAIL = "(?:给您|给你|算|收|成交|卖|签|拿|的价格|的价)"
+_DEAL = (
+    rf"(?:(?:{_DEAL_VERB}){_DEAL_LINK}(?P<deal>{_AMOUNT})"
+    rf"|{_DEAL_BY}(?P<deal_by>{_AMOUNT}){_DEAL_BY_TAIL})"
+)
 _FROM_TO = re.compile(
     rf"(?:(?:{_LIST_PRICE})(?:是|为)?(?P<list>{_AMOUNT})|(?P<list2>{_AMOUNT})的(?:{_LIST_PRICE}))"
-    rf"[^。!?;\n]{{0,12}}?(?:{_DEAL_VERB})(?P<deal>{_AMOUNT})"
+    rf"[^。!?;\n]{{0,12}}?{_DEAL}"
 )
 # The same, deal first: 价格降到六万八，原价是十二万.
 _TO_FROM = re.compile(
     rf"(?:{_DEAL_VERB})(?P<deal>{_AMOUNT})[^。!?;\n]{{0,12}}?"
     rf"(?:原价|标价|定价|官方价|刊例价|市场价|原来|本来|原本)(?:是|为)?(?P<list>{_AMOUNT})"
 )
+# A price, then the deal price without a list-price word: 标准版八十八万，今天一口价五十万.
+_PRICE_THEN_DEAL = re.compile(
+    rf"(?P<list>{_AMOUNT})[^。!?;\n]{{0,10}}?(?:{_DEAL_PRICE})(?:是|为|只要|就)?(?P<deal>{_AMOUNT})"
+)
+# …unless that first amount is what the customer can spend: 您预算八十八万，我们一口价五十万.
+_BUDGET = re.compile(r"预算|budget|手上|只有|能出|承受|能接受|最多|顶多|最高")
 
 # 五十个账号我按三十个的钱收您: paying for fewer seats than delivered.
 _SEATS = re.compile(
@@ -122,10 +143,16 @@ def _tenths_of_list(match: re.Match[str], _: str) -> float | None:
 def _from_to(match: re.Match[str], _: str) -> float | None:
     groups = match.groupdict()
     list_price = _amount(groups.get("list") or groups.get("list2") or "")
-    deal = _amount(match["deal"])
+    deal = _amount(groups.get("deal") or groups.get("deal_by") or "")
     if not list_price or deal is None or not 0 < deal < list_price:
         return None
     return 1 - deal / list_price
+
+
+def _price_then_deal(match: re.Match[str], text: str) -> float | None:
+    if _BUDGET.search(text, max(0, match.start() - 8), match.start("list")):
+        return None
+    return _from_to(match, text)
 
 
 ValueOf = Callable[[re.Match[str], str], float | None]
@@ -151,6 +178,7 @@ _LIST_WORDS = (
 _PATTERN_NEEDS: tuple[tuple[re.Pattern[str], ValueOf, tuple[str, ...]], ...] = (
     (_FROM_TO, _from_to, _LIST_WORDS),
     (_TO_FROM, _from_to, _LIST_WORDS),
+    (_PRICE_THEN_DEAL, _price_then_deal, tuple(_DEAL_PRICE.split("|"))),
     (_SEATS, _from_to, ("个的",)),
     (_ZHE, _zhe, ("折",)),
     (_PCT_NOUN, lambda m, _: percent_off(m["num"]), ("%", "百分之")),
