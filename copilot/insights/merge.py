@@ -10,7 +10,8 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import TypeVar
 
 from copilot.insights.extractor import InsightExtractor
-from copilot.insights.models import Budget, DecisionMaker, Insights, Speaker
+from copilot.insights.models import Budget, DecisionMaker, Insights, Speaker, System
+from copilot.insights.systems import ROLE_STRENGTH
 
 Item = TypeVar("Item")
 
@@ -35,7 +36,21 @@ def merge_insights(records: Iterable[Insights]) -> Insights:
         commitments=_unique(
             [c for r in records for c in r.commitments], lambda c: (c.who, c.what, c.due)
         ),
+        systems=merge_systems([s for r in records for s in r.systems]),
     )
+
+
+def merge_systems(systems: Iterable[System]) -> list[System]:
+    """One entry per system, in the order first named, with the first evidence and the
+    strongest role said of it (competitor > integration > incumbent > mentioned)."""
+    merged: dict[str, System] = {}
+    for system in systems:
+        known = merged.get(system.name)
+        if known is None:
+            merged[system.name] = system.model_copy()
+        elif ROLE_STRENGTH[system.role] > ROLE_STRENGTH[known.role]:
+            known.role = system.role
+    return list(merged.values())
 
 
 def extract_call(

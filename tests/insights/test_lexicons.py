@@ -24,6 +24,7 @@ from copilot.insights.lexicon import (
     load,
 )
 from copilot.insights.prompts import load_prompt
+from copilot.insights.vendors import VendorCatalogue
 
 SCHEMAS: dict[str, type[LexiconSchema]] = {
     "budget": BudgetLexicon,
@@ -32,6 +33,7 @@ SCHEMAS: dict[str, type[LexiconSchema]] = {
     "negation": NegationLexicon,
     "objections": ObjectionLexicon,
     "pain_points": PainLexicon,
+    "vendors": VendorCatalogue,
 }
 
 

@@ -1,0 +1,475 @@
+"""Named systems in customer speech (``Insights.systems``): which catalogue entry, and the
+part it plays — ``incumbent`` (run now), ``integration`` (must connect), ``competitor``
+(weighed against us) or just ``mentioned``.
+
+Matching, cheapest first: every spelling as written (Aho-Corasick over the lower-cased text
+with spaces dropped, so 「Power BI」 and 「powerbi」 meet); then names with Chinese in them by
+folded pinyin (金叠 -> 金蝶, 拥有U8 -> 用友U8), also one syllable off (金蝶云星光); then
+English names read out as Chinese syllables (赞迪斯克 -> Zendesk, see ``transliteration``).
+A misheard name of two Chinese characters, any name heard one syllable off or read out, and
+an exact name that is also an ordinary word (浪潮, 石墨, Tower), counts only with software
+context nearby (系统, 在用, 对接, words of its category such as 招聘 for an HR system, …);
+a misheard one that is itself a common word (拥有, 支持) never does, and an ambiguous name
+right after a surname is a person (李致远), so everyday speech stays quiet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import ahocorasick
+
+from copilot.insights.competitors import syllables
+from copilot.insights.lexicon import compile_words
+from copilot.insights.models import SystemRole
+from copilot.insights.text import Segmenter
+from copilot.insights.transliteration import ReadingIndex, consonants, heard_key
+from copilot.insights.vendors import CatalogueEntry, ContextCues, RoleCues, squash
+from copilot.insights.words import cuts_word, frequency
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# A spelling written out is dropped only inside a common word (八百客户, 钉钉子); a misheard
+# one already when the pair is any dictionary word (销售议价).
+_LITERAL_BOUNDARY_FREQ = 200
+_PARTICLES_AFTER = "上里中内的了呢吗吧啊呀"
+_SOUNDALIKE_BOUNDARY_FREQ = 10
+# A read-out name (赞迪斯克) spans 2 to 6 characters and holds no common word (系统, 时候).
+_READING_CHARS = (2, 6)
+_PLACE_WORD_FREQ = 100
+_NAME_WORD_FREQ = 100
+_READING_INNER_FREQ = 150
+_READING_WORD_FREQ = 20
+# Folded pinyin initials, longest first, to tell whether two syllables are close.
+_PINYIN_INITIALS = ("z", "c", "s", "b", "p", "m", "f", "d", "t", "l", "g", "k", "h", "j", "q",
+                    "x", "r", "y", "w")  # fmt: skip
+# Role strength: a call keeps the strongest role said of a system.
+ROLE_STRENGTH: dict[SystemRole, int] = {
+    "competitor": 3,
+    "integration": 2,
+    "incumbent": 1,
+    "mentioned": 0,
+}
+
+
+@dataclass(frozen=True)
+class SystemHit:
+    system: CatalogueEntry
+    start: int
+    end: int
+    heard: str
+    # Needs software context nearby to count (an ambiguous word, a misheard short name).
+    needs_context: bool = False
+    heard_wrong: bool = False
+    # Only words of its own kind confirm it (招聘 for 魔卡 -> Moka): a read-out name of two
+    # consonants sounds like too many ordinary words for 系统 or 用 to be enough.
+    narrow: bool = False
+
+
+class Found(NamedTuple):
+    hits: list[SystemHit]
+    # Ambiguous or misheard names without software context: ordinary words (画个红圈).
+    unconfirmed: list[SystemHit]
+
+
+@dataclass(frozen=True)
+class _Spelling:
+    key: str
+    system: CatalogueEntry
+    sound: tuple[str, ...]
+    cjk: int  # Chinese characters in the spelling
+
+
+class _View:
+    """The text lower-cased with whitespace dropped, and where each character came from."""
+
+    def __init__(self, text: str) -> None:
+        kept = [(i, ch.lower() if ch.isascii() else ch) for i, ch in enumerate(text)]
+        kept = [(i, ch) for i, ch in kept if not ch.isspace()]
+        self.positions = [i for i, _ in kept]
+        self.text = "".join(ch for _, ch in kept)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original (start, end) of view[start:end]."""
+        return self.positions[start], self.positions[end - 1] + 1
+
+
+class SystemMatcher:
+    def __init__(self, systems: Sequence[CatalogueEntry], cues: ContextCues) -> None:
+        self._cues = cues
+        self._automaton = ahocorasick.Automaton()
+        self._by_sound: dict[str, list[_Spelling]] = {}
+        # Sounds with one syllable wild (纷享*客) -> names of three or more characters.
+        self._one_off: dict[tuple[str, ...], list[_Spelling]] = {}
+        for system in systems:
+            for spelling in system.spellings:
+                key = squash(spelling)
+                if not key or key in self._automaton:
+                    continue
+                sound = tuple(syllables(key))
+                item = _Spelling(key, system, sound, len(_CJK.findall(key)))
+                self._automaton.add_word(key, item)
+                if item.cjk >= 2 and _CJK.match(key):
+                    self._by_sound.setdefault(sound[0], []).append(item)
+                if item.cjk == len(key) >= 3:
+                    for k in range(len(sound)):
+                        wild = (*sound[:k], "*", *sound[k + 1 :])
+                        self._one_off.setdefault(wild, []).append(item)
+        self._automaton.make_automaton()
+        for bucket in self._by_sound.values():
+            bucket.sort(key=lambda item: len(item.sound), reverse=True)
+        self._one_off_lengths = sorted({len(wild) for wild in self._one_off})
+        self._readings = ReadingIndex(
+            (
+                (spelling, system)
+                for system in systems
+                for spelling in system.spellings
+                # English brands only: a Chinese maker's romanisation (Yonyou) is said in
+                # Chinese, and its pinyin is matched already.
+                if spelling.isascii() and system.name.isascii()
+            ),
+            cues.spoken_tails,
+        )
+        self._not_in_names = frozenset(cues.not_in_names)
+        self._transliteration_chars = frozenset(cues.transliteration_chars)
+        self._surnames = frozenset(cues.surnames)
+        self._place_before = re.compile(f"(?:{compile_words(list(cues.place_before)).pattern})$")
+        self._place_after = compile_words(list(cues.place_after)) if cues.place_after else None
+        self._nearby = compile_words(list(cues.nearby))
+        before = compile_words(list(cues.before))
+        self._false_friends = (
+            compile_words(list(cues.false_friends)) if cues.false_friends else None
+        )
+        # A verb right before the name, perhaps with 的是/了 (用的是丁丁), not 用户有赞.
+        self._verb_before = re.compile(f"(?:{before.pattern})(?:的是|的|了|是|着)?$")
+        self._own_context = {
+            system.name: compile_words(words)
+            for system in systems
+            if (words := [*system.context, *cues.by_category.get(system.category, ())])
+        }
+
+    def find(self, segmenter: Segmenter) -> Found:
+        """Systems named in the text, in order, at most once each; and the ordinary words
+        that only look like one (for the competitor rules to skip too)."""
+        text = segmenter.text
+        view = _View(text)
+        if not view.text:
+            return Found([], [])
+        literal = self._literal(text, view)
+        heard = self._soundalikes(text, view) + self._one_syllable_off(text, view)
+        # A read-out name never overrides a Chinese name, written or heard: it fills gaps.
+        heard += [
+            hit
+            for hit in self._readings_in(text, view)
+            if not any(_overlap(hit, h) for h in (*literal, *heard))
+        ]
+        candidates = [
+            hit
+            for hit in literal + heard
+            if not self._cuts_false_friend(text, hit) and not self._is_person(text, hit)
+        ]
+        # Context first, so that a word without it (是魔 for 石墨) does not hide a name next to it.
+        sure = [hit for hit in candidates if not hit.needs_context]
+        confirmed, unconfirmed = [], []
+        for hit in candidates:
+            if not hit.needs_context or self._has_context(segmenter, hit, sure):
+                confirmed.append(hit)
+            else:
+                unconfirmed.append(hit)
+        # Longest wins where spellings overlap (金蝶云星空 over 金蝶, 金叠云星空 over 云星空), a
+        # spelling as written over a misheard one of the same length, a sure one over one
+        # that needed context.
+        confirmed.sort(key=lambda h: (h.start - h.end, h.heard_wrong, h.needs_context, h.start))
+        kept: list[SystemHit] = []
+        for candidate in confirmed:
+            if not any(_overlap(candidate, h) for h in kept):
+                kept.append(candidate)
+        unconfirmed = [hit for hit in unconfirmed if not any(_overlap(hit, h) for h in kept)]
+        seen: set[str] = set()
+        ordered = []
+        for hit in sorted(kept, key=lambda h: h.start):
+            if hit.system.name not in seen:
+                seen.add(hit.system.name)
+                ordered.append(hit)
+        return Found(ordered, unconfirmed)
+
+    def _cuts_false_friend(self, text: str, hit: SystemHit) -> bool:
+        if self._false_friends is None:
+            return False
+        low = max(0, hit.start - 3)
+        for match in self._false_friends.finditer(text, low, min(len(text), hit.end + 3)):
+            inside = hit.start <= match.start() and match.end() <= hit.end
+            if not inside and match.start() < hit.end and hit.start < match.end():
+                return True
+        return False
+
+    def _literal(self, text: str, view: _View) -> list[SystemHit]:
+        found: list[tuple[int, int, _Spelling]] = []
+        for last, item in self._automaton.iter(view.text):
+            start, end = view.span(last - len(item.key) + 1, last + 1)
+            if item.key[0].isascii() and item.key[0].isalnum() and _alnum_at(text, start - 1):
+                continue
+            if item.key[-1].isascii() and item.key[-1].isalnum() and _alnum_at(text, end):
+                continue
+            if _CJK.match(item.key[0]) and _cuts_word(text, start, end, _LITERAL_BOUNDARY_FREQ):
+                continue
+            found.append((start, end, item))
+        return [
+            SystemHit(
+                item.system,
+                start,
+                end,
+                text[start:end],
+                item.key in item.system.ambiguous or _spaced_lowercase(text[start:end]),
+                narrow=item.system.category in self._cues.narrow_categories,
+            )
+            for start, end, item in found
+        ]
+
+    def _soundalikes(self, text: str, view: _View) -> list[SystemHit]:
+        if not self._by_sound or not _CJK.search(view.text):
+            return []
+        sounds = syllables(view.text)
+        hits: list[SystemHit] = []
+        for at, first in enumerate(sounds):
+            for item in self._by_sound.get(first, ()):
+                last = at + len(item.sound)
+                if tuple(sounds[at:last]) != item.sound:
+                    continue
+                heard_key = view.text[at:last]
+                if heard_key == item.key or not all(
+                    _CJK.match(h) for h, k in zip(heard_key, item.key, strict=True) if _CJK.match(k)
+                ):
+                    continue
+                start, end = view.span(at, last)
+                if self._everyday(text, start, end, heard_key):
+                    continue
+                # A short name heard wrong needs context, unless its own spelling carries it
+                # (红全CRM); so does one of a name that is also a word (万一公司 for 网易公司),
+                # and one heard wrong in most of its characters (有保障 for 友报账).
+                wrong = sum(h != k for h, k in zip(heard_key, item.key, strict=True))
+                carried = bool(self._nearby.search(item.key))
+                needs = item.key in item.system.ambiguous or (
+                    not carried
+                    and (item.cjk <= 2 or bool(item.system.ambiguous) or wrong * 2 > item.cjk)
+                )
+                narrow = item.system.category in self._cues.narrow_categories
+                hits.append(
+                    SystemHit(item.system, start, end, text[start:end], needs, True, narrow)
+                )
+        return hits
+
+    def _one_syllable_off(self, text: str, view: _View) -> list[SystemHit]:
+        """Names of three or more Chinese characters heard with one syllable close but not
+        equal (金蝶云星光: guang for kong is too far; 纷享消课 would pass on 课 for 客)."""
+        if not self._one_off or not _CJK.search(view.text):
+            return []
+        sounds = syllables(view.text)
+        hits: list[SystemHit] = []
+        for at in range(len(sounds)):
+            for length in self._one_off_lengths:
+                window = tuple(sounds[at : at + length])
+                if len(window) < length:
+                    break
+                for k in range(length):
+                    wild = (*window[:k], "*", *window[k + 1 :])
+                    for item in self._one_off.get(wild, ()):
+                        heard = view.text[at : at + length]
+                        if window == item.sound or not _close(window[k], item.sound[k]):
+                            continue
+                        wrong = sum(h != n for h, n in zip(heard, item.key, strict=True))
+                        if wrong * 2 > length:
+                            continue  # 一起定 is no 亿企赢: a name is mostly heard right
+                        if not all(_CJK.match(ch) for ch in heard):
+                            continue
+                        start, end = view.span(at, at + length)
+                        if self._everyday(text, start, end, heard):
+                            continue
+                        hits.append(SystemHit(item.system, start, end, text[start:end], True, True))
+        return hits
+
+    def _readings_in(self, text: str, view: _View) -> list[SystemHit]:
+        """English names read out as Chinese syllables (沃克戴 -> Workday, 凡恩BI -> FineBI)."""
+        if not self._readings or not _CJK.search(view.text):
+            return []
+        low, high = _READING_CHARS
+        chars = view.text
+        hits: list[SystemHit] = []
+        for at, first in enumerate(chars):
+            if not _CJK.match(first) or first in self._not_in_names:
+                continue
+            for end in range(at + low, min(len(chars), at + high) + 1):
+                last = chars[end - 1]
+                if not _CJK.match(last) or last in self._not_in_names:
+                    break
+                heard = chars[at:end]
+                key = heard_key(heard)
+                for reading, exact in self._readings.lookup(key):
+                    tail_end = end + len(reading.tail)
+                    if reading.tail and chars[end:tail_end] != reading.tail:
+                        continue
+                    if not reading.tail and _alnum_at(chars, end):
+                        continue
+                    if not consonants(reading.key) <= len(heard) + 1 <= consonants(reading.key) + 3:
+                        continue
+                    start, stop = view.span(at, tail_end)
+                    if self._common_inside(heard) or self._everyday(
+                        text, start, view.span(at, end)[1], heard
+                    ):
+                        continue
+                    styled_chars = sum(ch in self._transliteration_chars for ch in heard)
+                    if styled_chars * 2 <= len(heard):
+                        continue  # 宕机, 您算: not written the way names are transliterated
+                    styled = styled_chars == len(heard)
+                    sure = bool(reading.tail) or (
+                        exact and consonants(key) >= 3 and len(heard) >= 3 and styled
+                    )
+                    narrow = consonants(reading.key) <= 2 and not reading.tail
+                    hits.append(
+                        SystemHit(
+                            reading.item, start, stop, text[start:stop], not sure, True, narrow
+                        )
+                    )
+        return hits
+
+    def _common_inside(self, heard: str) -> bool:
+        """A word inside: common (单子), or any dictionary word not written with
+        transliteration characters (纸质); 塞尔 or 拉克 are how names are spelt."""
+        for i in range(len(heard) - 1):
+            pair = heard[i : i + 2]
+            styled = all(ch in self._transliteration_chars for ch in pair)
+            if frequency(pair) >= (_READING_INNER_FREQ if styled else _READING_WORD_FREQ):
+                return True
+        return False
+
+    def _is_person(self, text: str, hit: SystemHit) -> bool:
+        """A two-character (or ambiguous) Chinese name right after a surname that starts no
+        word, with either: someone's given name (叫李致远, 刘卫宁), not the vendor; 浙江用友
+        is still 用友 (江 ends 浙江)."""
+        if hit.start == 0 or not _CJK.match(hit.heard[0]):
+            return False
+        if not hit.needs_context and len(hit.heard) != 2:
+            return False
+        surname = text[hit.start - 1]
+        if surname not in self._surnames or frequency(surname + hit.heard[0]) >= _NAME_WORD_FREQ:
+            return False
+        return hit.start < 2 or frequency(text[hit.start - 2 : hit.start]) < _NAME_WORD_FREQ
+
+    def _everyday(self, text: str, start: int, end: int, heard: str) -> bool:
+        """Whether misheard words are more likely ordinary speech: a common word on its own
+        (拥有, 支持; 拥有U8 still counts), or cutting through one (销售议价)."""
+        if all(_CJK.match(c) for c in heard) and frequency(heard) >= self._cues.max_word_frequency:
+            return True
+        # 用费书: the 用 is the verb before the name, not the start of 用费.
+        verb = bool(self._verb_before.search(text, max(0, start - 3), start))
+        return _cuts_word(text, start, end, _SOUNDALIKE_BOUNDARY_FREQ, left=not verb)
+
+    def _placed(self, text: str, hit: SystemHit, low: int) -> bool:
+        """在微盟上, 都在丁丁里: where work is kept; not 在华为上班 (上班 is a word)."""
+        if self._place_after is None:
+            return False
+        if not self._place_before.search(text, max(low, hit.start - 3), hit.start):
+            return False
+        after = self._place_after.match(text, hit.end)
+        if after is None:
+            return False
+        return frequency(text[after.end() - 1 : after.end() + 1]) < _PLACE_WORD_FREQ
+
+    def _has_context(
+        self, segmenter: Segmenter, hit: SystemHit, confirmed: Sequence[SystemHit]
+    ) -> bool:
+        """Software words near the name, a verb such as 用/上了 just before it, or another
+        system named for sure in the same sentence."""
+        text = segmenter.text
+        sentence = segmenter.sentence(hit.start)
+        low = max(sentence.start, hit.start - self._cues.window)
+        high = min(sentence.end, hit.end + self._cues.window)
+        around = text[low : hit.start] + "|" + text[hit.end : high]
+        own = self._own_context.get(hit.system.name)
+        if own is not None and own.search(around):
+            return True
+        if hit.narrow:
+            return False
+        if self._nearby.search(around):
+            return True
+        if self._verb_before.search(text, max(sentence.start, hit.start - 6), hit.start):
+            return True
+        if self._placed(text, hit, sentence.start):
+            return True
+        # Another system named for sure in the sentence; for a name heard wrong, one of the
+        # same kind (用友和金叠, not Salesforce near 难另).
+        return any(
+            not _overlap(other, hit)
+            and sentence.start <= other.start < sentence.end
+            and (not hit.heard_wrong or other.system.category == hit.system.category)
+            for other in confirmed
+        )
+
+
+class RoleReader:
+    """The role of a named system from the words of its clause."""
+
+    def __init__(self, cues: RoleCues) -> None:
+        self._integration = compile_words(list(cues.integration))
+        self._competitor = compile_words(list(cues.competitor))
+        self._before = compile_words(list(cues.incumbent_before))
+        self._after = compile_words(list(cues.incumbent_after))
+        self._denied = compile_words(list(cues.not_incumbent_before))
+
+    def role(self, segmenter: Segmenter, hit: SystemHit, listed: bool) -> SystemRole:
+        """``listed``: the competitor rules report this system as a rival being considered."""
+        text = segmenter.text
+        clause = segmenter.clause(hit.start)
+        rest = text[clause.start : hit.start] + "|" + text[hit.end : clause.end]
+        if self._integration.search(rest):
+            return "integration"
+        if self._incumbent(text, clause.start, clause.end, hit):
+            return "incumbent"
+        if listed or hit.system.rival or self._competitor.search(rest):
+            return "competitor"
+        return "mentioned"
+
+    def _incumbent(self, text: str, low: int, high: int, hit: SystemHit) -> bool:
+        before = text[max(low, hit.start - 8) : hit.start]
+        after = text[hit.end : min(high, hit.end + 8)]
+        if self._denied.search(text[low : hit.start]) or self._denied.search(after):
+            return False
+        return bool(self._before.search(before) or self._after.search(after))
+
+
+def _cuts_word(text: str, start: int, end: int, min_frequency: int, left: bool = True) -> bool:
+    """:func:`cuts_word`, except that a particle after the name (飞书上, 钉钉里) cuts nothing."""
+    right = text[end - 1 : end + 1]
+    if len(right) == 2 and text[end] not in _PARTICLES_AFTER:
+        if frequency(right) >= min_frequency:
+            return True
+    # Only the left side now: cuts_word on the text cut right after the name.
+    return left and cuts_word(text[:end], start, end, min_frequency, rebind_left=True)
+
+
+def _alnum_at(text: str, index: int) -> bool:
+    return 0 <= index < len(text) and text[index].isascii() and text[index].isalnum()
+
+
+def _overlap(a: SystemHit, b: SystemHit) -> bool:
+    return a is not b and a.start < b.end and b.start < a.end
+
+
+def _spaced_lowercase(heard: str) -> bool:
+    """「sales force」: English words written apart in lower case are ordinary words until
+    context says otherwise; 「Sales Force」 or 「salesforce」 is the name."""
+    return " " in heard and heard.isascii() and heard == heard.lower()
+
+
+def _split(syllable: str) -> tuple[str, str]:
+    initial = next((i for i in _PINYIN_INITIALS if syllable.startswith(i)), "")
+    return initial, syllable[len(initial) :]
+
+
+def _close(heard: str, name: str) -> bool:
+    """Two folded syllables one consonant or one vowel apart (课/客 are equal already; 星光
+    and 星空 are not close: both parts differ)."""
+    (hi, hf), (ni, nf) = _split(heard), _split(name)
+    return hi == ni or hf == nf

@@ -1,0 +1,212 @@
+"""``Insights.systems``: every named system with its role, names misheard by recognition
+found, everyday words that only sound like a name left alone, and one entry per call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from copilot.insights import Insights, RuleExtractor, extract_call
+from copilot.insights.backends import build_extractor
+from copilot.insights.merge import merge_systems
+from copilot.insights.models import Evidence, System
+from copilot.store.org_content import OrgContent, Vendor
+
+Extract = Callable[[str], Insights]
+SENTENCES = yaml.safe_load(
+    (Path(__file__).parent / "data" / "system_mentions.yaml").read_text(encoding="utf-8")
+)
+
+
+def names(insights: Insights) -> set[str]:
+    return {s.name for s in insights.systems}
+
+
+def roles(insights: Insights) -> dict[str, str]:
+    return {s.name: s.role for s in insights.systems}
+
+
+def test_hand_written_sentences_recall_and_lookalikes(customer: Extract) -> None:
+    mentions, lookalikes = SENTENCES["mentions"], SENTENCES["lookalikes"]
+    assert len(mentions) >= 120 and len(lookalikes) >= 60
+    wanted = [(row["text"], name) for row in mentions for name in row["systems"]]
+    missed = [(text, name) for text, name in wanted if name not in names(customer(text))]
+    extra = [(row["text"], names(customer(row["text"])) - set(row["systems"])) for row in mentions]
+    fired = [(text, names(customer(text))) for text in lookalikes if names(customer(text))]
+    assert len(missed) / len(wanted) <= 0.03, missed
+    assert [e for e in extra if e[1]] == []
+    assert len(fired) / len(lookalikes) <= 0.03, fired
+
+
+@pytest.mark.parametrize(
+    ("said", "name", "heard"),
+    [
+        ("我们公司用丁丁打卡。", "钉钉", "丁丁"),
+        ("我们用的是订订。", "钉钉", "订订"),
+        ("我们上了金叠的系统，用了三年。", "金蝶", "金叠"),
+        ("金碟的软件我们用了很久了。", "金蝶", "金碟"),
+        ("我们在用拥有8的系统，能不能打通？", "用友U8", "拥有8"),
+        ("用有U8里的客户数据要同步过来。", "用友U8", "用有U8"),
+        ("我们用费书开会。", "飞书", "费书"),
+        ("我们内部用飞输的系统。", "飞书", "飞输"),
+        ("鸿圈的系统太老了。", "红圈", "鸿圈"),
+        ("红全CRM我们试过。", "红圈", "红全CRM"),
+        ("分享销客那边说可以免费送半年。", "纷享销客", "分享销客"),
+        ("我们的ERP是金叠云星空。", "金蝶云星空", "金叠云星空"),
+    ],
+)
+def test_misheard_names(customer: Extract, said: str, name: str, heard: str) -> None:
+    (system,) = customer(said).systems
+    assert (system.name, system.heard) == (name, heard)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "他拥有八套房子。",  # 拥有 the verb, not 用友
+        "我们拥有自己的ERP。",  # even with system context: a common word misheard is a word
+        "丁丁今天没来上班。",  # a name, no software context
+        "这是非书面的约定。",  # 非书 cuts 书面
+        "钉钉子的时候小心点。",
+        "系统要支持导出。",  # 支持 sounds like 智齿
+        "画个红圈标出来。",
+        "我们用友商的产品对比过。",
+        "改革的浪潮来了。",
+        "今年是数字化的元年。",
+    ],
+)
+def test_everyday_words_are_no_system(customer: Extract, said: str) -> None:
+    assert customer(said).systems == []
+
+
+def test_an_ordinary_red_circle_is_no_competitor_either(customer: Extract) -> None:
+    assert customer("画个红圈标出来。").competitors == []
+    assert [c.name for c in customer("我们现在用红圈，用得还可以。").competitors] == ["红圈"]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("我们现在用的是金蝶。", {"金蝶": "incumbent"}),
+        ("要跟用友U8对接。", {"用友U8": "integration"}),
+        ("现在的系统跟我们的用友U8对不上。", {"用友U8": "integration"}),
+        ("销售易给的方案比你们完整多了。", {"销售易": "competitor"}),
+        ("我们也在看Power BI。", {"Power BI": "competitor"}),
+        ("金蝶也给我们报了一个CRM方案。", {"金蝶": "competitor"}),
+        ("探马SCRM也来找过我们。", {"探马": "competitor"}),  # a rival by default
+        ("我们以前用金蝶，后来不用了。", {"金蝶": "mentioned"}),
+        # Where the work is done, or what a part of the company runs, is run now.
+        ("报销在易快报里提。", {"易快报": "incumbent"}),
+        ("总部是SAP，分公司用的金蝶。", {"SAP": "incumbent", "金蝶": "incumbent"}),
+    ],
+)
+def test_roles(customer: Extract, said: str, expected: dict[str, str]) -> None:
+    assert roles(customer(said)) == expected
+
+
+def test_every_competitor_is_a_system(customer: Extract) -> None:
+    insights = customer("Salesfroce我们也看过，纷享消客的报价低一些。")
+    assert {c.name for c in insights.competitors} <= names(insights)
+    assert set(roles(insights).values()) == {"competitor"}
+
+
+def test_evidence_is_the_sentence(customer: Extract) -> None:
+    (system,) = customer("你好。我们现在用的是金蝶。").systems
+    assert system.evidence == Evidence(utterance_id="u1", text="我们现在用的是金蝶")
+    assert (system.vendor, system.category) == (None, "erp")
+    (u8,) = customer("要跟用友U8对接。").systems
+    assert u8.vendor == "用友"
+
+
+def test_the_rep_names_no_system(extractor: RuleExtractor) -> None:
+    assert extractor.extract("您现在用的是金蝶吗？", speaker="rep").systems == []
+
+
+def test_a_call_has_one_entry_per_system_with_its_strongest_role(
+    extractor: RuleExtractor,
+) -> None:
+    insights = extract_call(
+        extractor,
+        [
+            ("customer", "我们现在用的是金蝶。"),
+            ("rep", "好的。"),
+            ("customer", "以后要跟金蝶对接。"),
+            ("customer", "钉钉我们也在用。"),
+        ],
+    )
+    systems = {s.name: s for s in insights.systems}
+    assert list(systems) == ["金蝶", "钉钉"]
+    assert systems["金蝶"].role == "integration"
+    assert systems["金蝶"].evidence.utterance_id == "t1"  # the first evidence
+
+
+def test_merge_order_of_roles() -> None:
+    said = Evidence(text="x")
+    merged = merge_systems(
+        [
+            System(name="A", role="mentioned", evidence=said),
+            System(name="A", role="incumbent", evidence=Evidence(text="y")),
+            System(name="A", role="competitor", evidence=Evidence(text="z")),
+            System(name="A", role="integration", evidence=Evidence(text="w")),
+        ]
+    )
+    assert [(s.name, s.role, s.evidence.text) for s in merged] == [("A", "competitor", "x")]
+
+
+def test_old_records_read_without_systems() -> None:
+    assert Insights.model_validate({"competitors": []}).systems == []
+    assert not Insights(systems=[System(name="金蝶", evidence=Evidence(text="x"))]).is_empty()
+
+
+def test_an_orgs_own_vendors_are_systems_for_that_org() -> None:
+    content = OrgContent(
+        vendors=(
+            Vendor(name="云之道", aliases=("YZD CRM",)),
+            Vendor(name="金蝶", aliases=("金蝶新CRM",), kind="crm"),
+        )
+    )
+    org = build_extractor(extra_competitors=content.competitors())
+    found = org.extract("我们在用YZD CRM，金蝶新CRM也来谈过。").systems
+    assert [(s.name, s.role) for s in found] == [("云之道", "incumbent"), ("金蝶", "competitor")]
+    other = build_extractor()
+    assert [s.name for s in other.extract("我们在用YZD CRM。").systems] == []
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("我们客服用的是赞德斯克。", "Zendesk"),  # English names read out as Chinese syllables
+        ("数据看板是泰布罗做的。", "Tableau"),
+        ("我们财务系统是奥拉克的。", "Oracle"),  # a final l is not said
+        ("海外团队在用哈布斯波特管线索。", "HubSpot"),
+        ("老板说塞尔斯福斯太贵。", "Salesforce"),
+        ("我们的ERP是金蝶云星坑。", "金蝶云星空"),  # one syllable off, with context
+    ],
+)
+def test_names_read_out_or_one_syllable_off(customer: Extract, said: str, name: str) -> None:
+    assert name in names(customer(said))
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "叫李明道的同事下周来对接。",  # a surname before the name: a person
+        "我们部门的刘卫宁很能干。",
+        "我用华为手机拍的照片。",  # a maker's name needs words of software
+        "这事已经板上钉钉了。",  # idioms holding a name
+        "祝您客如云来，生意兴隆。",
+        "系统要是宕机了怎么办？",  # sounds like Teams, but not written like a name
+        "我们的 sales force 现在只有十个人。",  # English words apart, in lower case
+        "十五万的报价，我给您算八万五。",
+    ],
+)
+def test_everyday_words_that_sound_like_names(customer: Extract, said: str) -> None:
+    assert names(customer(said)) == set()
+
+
+def test_a_product_carries_its_maker(customer: Extract) -> None:
+    (system,) = customer("我们开会用华为WeLink。").systems
+    assert (system.name, system.vendor) == ("华为WeLink", "华为")
