@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 Category = Literal[
     "guarantee",
@@ -16,6 +16,8 @@ Category = Literal[
     "off_channel_payment",
 ]
 Severity = Literal["high", "medium", "low"]
+# Where a flag came from: a rule (exact span, the default) or a learned model (its clause).
+FlagSource = Literal["rule", "model"]
 
 CATEGORIES: tuple[Category, ...] = get_args(Category)
 # Order used to pick the strongest of overlapping flags and to sort output.
@@ -36,6 +38,18 @@ class Flag(BaseModel):
     end: int = Field(ge=0)
     match: str
     suggestion: str
+    source: FlagSource = "rule"
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+
+    @model_serializer(mode="wrap")
+    def _contract_shape(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A rule's flag serialises to exactly the CONTRACT shape; only a model's flag adds
+        ``source`` and ``confidence`` (a reader that does not know them sees a flag)."""
+        data: dict[str, Any] = handler(self)
+        if self.source == "rule":
+            data.pop("source", None)
+            data.pop("confidence", None)
+        return data
 
     def __str__(self) -> str:
         where = f"{self.start}-{self.end}"

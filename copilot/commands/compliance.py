@@ -16,6 +16,7 @@ from compliance.loader import load_pack
 from compliance.pack import RulePack
 from compliance.selftest import run_examples
 from copilot.commands.common import UserError, err, out, print_json_line, read_jsonl, user_errors
+from copilot.commands.insights import RulesOnlyOpt, learned_models
 from copilot.settings import get_settings
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
@@ -32,10 +33,13 @@ def _config(rules_dir: Path | None, overrides: Path | None) -> ComplianceConfig:
 
 
 @lru_cache(maxsize=4)
-def _scanner(config_json: str) -> Scanner:
+def _scanner(config_json: str, rules_only: bool = False) -> Scanner:
     # One compiled pack per configuration for the life of the process (tests call the
-    # command many times).
-    return Scanner(ComplianceConfig.model_validate_json(config_json))
+    # command many times). The shipped rep model beside the rules, as the service runs it.
+    from copilot.learning import assisted_scanner
+
+    rules = Scanner(ComplianceConfig.model_validate_json(config_json))
+    return rules if rules_only else assisted_scanner(rules, learned_models().rep)
 
 
 RulesDirOpt = Annotated[
@@ -54,14 +58,18 @@ def scan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the CONTRACT JSON.")] = False,
     rules_dir: RulesDirOpt = None,
     overrides: OverridesOpt = None,
+    rules_only: RulesOnlyOpt = False,
 ) -> None:
-    """Check a message for promises the company cannot keep (compliance rules)."""
+    """Check a message for promises the company cannot keep (compliance rules, and the
+    learned model for wording they miss)."""
     with user_errors(RulePackError):
         if (text is None) == (jsonl is None):
             raise UserError("give either TEXT or --jsonl FILE")
-        scanner = _scanner(_config(rules_dir, overrides).model_dump_json())
+        scanner = _scanner(_config(rules_dir, overrides).model_dump_json(), rules_only)
         if jsonl is not None:
-            _scan_jsonl(scanner, jsonl)
+            failed = _scan_jsonl(scanner, jsonl)
+            if failed:
+                raise UserError(f"{failed} line(s) of {jsonl} could not be read; see their 'error'")
             return
         assert text is not None
         result = scanner.scan(text)
@@ -71,12 +79,16 @@ def scan(
         _show(text, result)
 
 
-def _scan_jsonl(scanner: Scanner, path: Path) -> None:
+def _scan_jsonl(scanner: Scanner, path: Path) -> int:
+    """Print one record per input line; return how many lines were bad (as ``extract``)."""
+    failed = 0
     for item in read_jsonl(path):
         if item.error is not None or item.text is None:
+            failed += 1
             print_json_line({"id": item.id, "error": item.error or "missing text"})
             continue
         print_json_line({"id": item.id, **scanner.scan(item.text).model_dump(mode="json")})
+    return failed
 
 
 def _show(text: str, result: ScanResult) -> None:
@@ -87,8 +99,9 @@ def _show(text: str, result: ScanResult) -> None:
     out.print(f"{verdict} {len(result.flags)} flag(s)")
     for flag in result.flags:
         style = _SEVERITY_STYLE[flag.severity]
+        confidence = f" (model, {flag.confidence:.2f})" if flag.source == "model" else ""
         out.print(
-            f"  [{style}]{flag.severity:<6}[/{style}] {flag.rule_id}  "
+            f"  [{style}]{flag.severity:<6}[/{style}] {flag.rule_id}{confidence}  "
             f"{flag.start}-{flag.end} 「{text[flag.start : flag.end]}」"
         )
         out.print(f"         → {flag.suggestion}", markup=False)

@@ -3,11 +3,13 @@ commitments from what a customer said (CONTRACT.md ``Insights``)."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
+from rich.markup import escape
 
 from copilot.commands.common import UserError, err, out, print_json_line, read_jsonl, user_errors
 from copilot.insights import InsightConfig, InsightExtractor, build_extractor
@@ -15,15 +17,47 @@ from copilot.insights.errors import InsightError
 from copilot.insights.models import Speaker
 from copilot.settings import get_settings
 
+if TYPE_CHECKING:  # the models load only when a command uses them
+    from copilot.learning import Models
+
 SPEAKERS = ("customer", "rep", "unknown")
+
+# Shared by extract, scan and analyze: the service's combination unless asked otherwise.
+RulesOnlyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--rules-only", help="Rules alone, without the learned model (as before it, to compare)."
+    ),
+]
 
 
 def insight_config() -> InsightConfig:
     return get_settings().insights
 
 
-def insight_extractor(config: InsightConfig) -> InsightExtractor:
-    return build_extractor(config)
+def learned_models() -> Models:
+    """The shipped models; a side whose artefact is missing or damaged is one warning line
+    on stderr (printed here rather than logged, so it shows once, in the command's words)."""
+    from copilot.learning import bundled_models
+
+    runtime_log = logging.getLogger("copilot.learning.runtime")
+    muted, runtime_log.disabled = runtime_log.disabled, True
+    try:
+        models = bundled_models()
+    finally:
+        runtime_log.disabled = muted
+    for problem in models.problems:
+        err.print(f"[yellow]warning:[/yellow] {escape(problem)}")
+    return models
+
+
+def insight_extractor(config: InsightConfig, rules_only: bool = False) -> InsightExtractor:
+    """The configured extractor with the shipped customer model beside it, as the service
+    runs it (the rules alone when ``rules_only`` or when the artefact is missing)."""
+    from copilot.learning import assisted_extractor
+
+    rules = build_extractor(config)
+    return rules if rules_only else assisted_extractor(rules, learned_models().customer)
 
 
 def extract(
@@ -39,6 +73,7 @@ def extract(
     speaker: Annotated[
         str, typer.Option(help="Who said it: customer, rep (commitments only) or unknown.")
     ] = "customer",
+    rules_only: RulesOnlyOpt = False,
 ) -> None:
     """Extract insights from one utterance, or from every line of a JSONL file."""
     with user_errors(InsightError, OSError):
@@ -47,7 +82,7 @@ def extract(
         if (text is None) == (jsonl is None):
             raise UserError("give either TEXT or --jsonl FILE")
         config = insight_config()
-        extractor = insight_extractor(config)
+        extractor = insight_extractor(config, rules_only)
         who = cast(Speaker, speaker)
         if jsonl is not None:
             failed = _extract_lines(extractor, jsonl, who)

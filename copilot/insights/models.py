@@ -2,7 +2,8 @@
 
 Fields beyond CONTRACT are additive only (budget ``kind``/``scope``/``total_amount``/
 ``estimate_*``, decision-chain ``kind``/``order``, competitor ``heard``, call-level
-``budget_history``), so a consumer written against CONTRACT.md keeps working.
+``budget_history``, system ``vendor``/``category``/``heard``), so a consumer written against
+CONTRACT.md keeps working.
 """
 
 from __future__ import annotations
@@ -11,24 +12,22 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+# The objection types are the retrieval library's (it ranks by them and cannot import this
+# package); defined once there, imported here for the insight modules.
+from retrieval.schema import ObjectionType
+
 Speaker = Literal["rep", "customer", "unknown"]
 Period = Literal["year", "month", "one_time"]
-ObjectionType = Literal["price", "competitor", "timing", "authority", "need", "trust", "risk"]
 PainCategory = Literal[
     "efficiency", "integration", "data", "delivery", "quality", "service", "cost"
 ]
 BudgetKind = Literal["exact", "approximate", "range", "ceiling", "floor"]
 MentionKind = Literal["person", "role", "body"]
+# What a named system is to the customer: run now, must connect, weighed against us, or named.
+SystemRole = Literal["competitor", "incumbent", "integration", "mentioned"]
+# Where an item came from: the rules (exact, the default) or the learned model (recall).
+Source = Literal["rule", "model"]
 
-OBJECTION_TYPES: tuple[ObjectionType, ...] = (
-    "price",
-    "competitor",
-    "timing",
-    "authority",
-    "need",
-    "trust",
-    "risk",
-)
 PAIN_CATEGORIES: tuple[PainCategory, ...] = (
     "efficiency",
     "integration",
@@ -106,6 +105,8 @@ class DecisionMaker(BaseModel):
     kind: MentionKind = "person"
     # Position in a stated approval sequence (先…然后…最后…), from 1; None when no order was said.
     order: int | None = None
+    source: Source = "rule"
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
 
     def __str__(self) -> str:
         role = f"（{self.role}）" if self.role and self.role != self.name else ""
@@ -117,6 +118,8 @@ class PainPoint(BaseModel):
     category: PainCategory
     text: str
     evidence: Evidence
+    source: Source = "rule"
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
 
     def __str__(self) -> str:
         return f"{self.category}: {self.text}"
@@ -126,6 +129,8 @@ class Objection(BaseModel):
     type: ObjectionType
     text: str
     evidence: Evidence
+    source: Source = "rule"
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
 
     def __str__(self) -> str:
         return f"{self.type}: {self.text}"
@@ -139,6 +144,23 @@ class Competitor(BaseModel):
 
     def __str__(self) -> str:
         return self.name if not self.heard else f"{self.name}（听到「{self.heard}」）"
+
+
+class System(BaseModel):
+    """A software product or vendor the customer named, by its catalogue name."""
+
+    name: str
+    role: SystemRole = "mentioned"
+    evidence: Evidence
+    # Additive details: the maker of a product (用友U8 -> 用友), its catalogue category, and
+    # the words heard when they differ from the name (金叠).
+    vendor: str | None = None
+    category: str | None = None
+    heard: str | None = None
+
+    def __str__(self) -> str:
+        heard = f"（听到「{self.heard}」）" if self.heard else ""
+        return f"{self.name}{heard} [{self.role}]"
 
 
 class Commitment(BaseModel):
@@ -159,6 +181,8 @@ class Insights(BaseModel):
     objections: list[Objection] = Field(default_factory=list)
     competitors: list[Competitor] = Field(default_factory=list)
     commitments: list[Commitment] = Field(default_factory=list)
+    # CONTRACT version 2: every named system, one entry each (a competitor is in both lists).
+    systems: list[System] = Field(default_factory=list)
     # Call level only: budgets stated earlier in the call, oldest first (the newest is `budget`).
     budget_history: list[Budget] = Field(default_factory=list)
 
@@ -170,6 +194,7 @@ class Insights(BaseModel):
                 self.objections,
                 self.competitors,
                 self.commitments,
+                self.systems,
             )
         )
 
@@ -183,6 +208,7 @@ class Insights(BaseModel):
             ("异议", list(self.objections)),
             ("竞品", list(self.competitors)),
             ("承诺", list(self.commitments)),
+            ("系统", list(self.systems)),
         ]
         for title, items in sections:
             for item in items:

@@ -1,0 +1,119 @@
+"""Scores on a labelled split, the same for rules alone and rules + model.
+
+Customer side: objection precision/recall (micro, over types), main-type accuracy (first
+predicted objection = first gold one, over utterances with an objection), pain-point F1,
+decision-maker recall and precision (an utterance naming one vs the chain being non-empty).
+Rep side, as :mod:`compliance.evaluation`: recall and precision of blocking flags per
+message, category accuracy (flagged categories contain the gold ones) over messages caught.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from compliance import Scanner
+from copilot.insights.base import InsightExtractor
+from copilot.learning.corpus import DECISION_MAKER, Example
+
+
+@dataclass
+class Counts:
+    true_positive: int = 0
+    predicted: int = 0
+    gold: int = 0
+
+    def add(self, predicted: set[str], gold: set[str]) -> None:
+        self.true_positive += len(predicted & gold)
+        self.predicted += len(predicted)
+        self.gold += len(gold)
+
+    @property
+    def precision(self) -> float:
+        return self.true_positive / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_positive / self.gold if self.gold else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass
+class CustomerScores:
+    total: int = 0
+    objections: Counts = field(default_factory=Counts)
+    main_right: int = 0
+    main_total: int = 0
+    pains: Counts = field(default_factory=Counts)
+    decision: Counts = field(default_factory=Counts)
+
+    def rows(self) -> list[tuple[str, float]]:
+        return [
+            ("objection precision", self.objections.precision),
+            ("objection recall", self.objections.recall),
+            ("main type accuracy", self.main_right / self.main_total if self.main_total else 1.0),
+            ("pain-point F1", self.pains.f1),
+            ("decision-maker recall", self.decision.recall),
+            ("decision-maker precision", self.decision.precision),
+        ]
+
+
+@dataclass
+class RepScores:
+    total: int = 0
+    violating: int = 0
+    flagged: int = 0
+    caught: int = 0
+    category_right: int = 0
+    categories: Counts = field(default_factory=Counts)
+
+    def rows(self) -> list[tuple[str, float]]:
+        return [
+            ("compliance recall", self.caught / self.violating if self.violating else 1.0),
+            ("compliance precision", self.caught / self.flagged if self.flagged else 1.0),
+            ("category accuracy", self.category_right / self.caught if self.caught else 1.0),
+            ("category precision", self.categories.precision),
+            ("category recall", self.categories.recall),
+        ]
+
+
+def _gold(example: Example, prefix: str) -> list[str]:
+    return [label.split(":", 1)[1] for label in example.labels if label.startswith(prefix)]
+
+
+def score_customer(extractor: InsightExtractor, examples: Sequence[Example]) -> CustomerScores:
+    scores = CustomerScores()
+    for example in examples:
+        insights = extractor.extract(example.text, utterance_id=example.id)
+        scores.total += 1
+        gold_objections = _gold(example, "objection:")
+        scores.objections.add({o.type for o in insights.objections}, set(gold_objections))
+        if gold_objections:
+            scores.main_total += 1
+            first = insights.objections[0].type if insights.objections else None
+            scores.main_right += first == gold_objections[0]
+        scores.pains.add({p.category for p in insights.pain_points}, set(_gold(example, "pain:")))
+        said = {DECISION_MAKER} if insights.decision_chain else set()
+        scores.decision.add(said, {DECISION_MAKER} & set(example.labels))
+    return scores
+
+
+def score_rep(scanner: Scanner, examples: Sequence[Example]) -> RepScores:
+    scores = RepScores()
+    for example in examples:
+        result = scanner.scan(example.text)
+        gold = set(example.labels)
+        flagged = not result.compliant
+        scores.total += 1
+        scores.violating += bool(gold)
+        scores.flagged += flagged
+        found: set[str] = {f.category for f in result.flags if f.severity != "low"}
+        scores.categories.add(found, gold)
+        if gold and flagged:
+            scores.caught += 1
+            scores.category_right += gold <= found
+    return scores

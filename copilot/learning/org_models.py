@@ -1,0 +1,217 @@
+"""An organisation's own model: the shipped corpus plus what its people labelled.
+
+Trained with ``copilot train --org ORG`` (or automatically by the service after enough new
+labels), kept under ``<root>/<org id>/``::
+
+    CURRENT                  the name of the version in use (one line)
+    <version>/org.json       manifest: org, labels it owns per side, counts, when
+    <version>/<side>.json    artefacts as copilot/learning/artefact.py writes them
+    <version>/<side>.npz
+
+A version is written whole into a temporary folder, renamed into place, and only then named
+in ``CURRENT`` (written to a temporary file and renamed over it): two trainings of one org
+at once each publish a complete version and the last rename wins; a reader sees the old
+version or the new one, never half of one.
+
+At run time :class:`OrgPredictor` lets the org's model decide only the labels the org taught
+(those its people ruled on: added, removed, a flag's category): every other label is the
+shipped model's, so the org's corrections never move what it did not touch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from copilot.learning.artefact import ArtefactError, save
+from copilot.learning.corpus import SIDES, Example, Side, load_side
+from copilot.learning.model import LabelHit, LinearModel, Prediction, Predictor
+from copilot.learning.runtime import Models, bundled_models
+from copilot.learning.train import train
+
+logger = logging.getLogger(__name__)
+
+POINTER = "CURRENT"
+MANIFEST = "org.json"
+# Each org example counts this many times against ~5,000 shipped ones per side: 30
+# corrections of a new phrasing must outweigh the shipped examples that taught the opposite.
+ORG_WEIGHT = 10
+
+
+@dataclass(frozen=True)
+class OrgModels:
+    """One org's trained version: a model per side it has examples of, and the labels the
+    org's model decides on that side."""
+
+    org_id: str
+    version: str
+    customer: LinearModel | None = None
+    rep: LinearModel | None = None
+    owned: dict[str, frozenset[str]] = field(default_factory=dict)
+    labels_seen: int = 0
+
+    def side(self, side: Side) -> LinearModel | None:
+        return self.customer if side == "customer" else self.rep
+
+
+class OrgPredictor:
+    """The shipped model, with the org's model deciding the labels it ``owns`` (both its
+    probability and whether it is a hit): a correction "this is not X" can then take back
+    what the shipped model said, which taking the more confident of the two could not."""
+
+    def __init__(self, base: Predictor, org: Predictor, owned: frozenset[str]) -> None:
+        self.base = base
+        self.org = org
+        self.owned = owned
+        self.labels = base.labels
+
+    def predict(self, text: str) -> Prediction:
+        base = self.base.predict(text)
+        org = self.org.predict(text)
+        probabilities = {
+            label: org.probabilities.get(label, 0.0) if label in self.owned else p
+            for label, p in base.probabilities.items()
+        }
+        hits: list[LabelHit] = [h for h in base.hits if h.label not in self.owned]
+        hits += [h for h in org.hits if h.label in self.owned]
+        return Prediction(probabilities, hits)
+
+
+def org_dir(root: Path, org_id: str) -> Path:
+    if not org_id or "/" in org_id or org_id.startswith("."):
+        raise ValueError(f"not an org id: {org_id!r}")
+    return root / org_id
+
+
+def current_version(root: Path, org_id: str) -> str | None:
+    """The org's version in use, or None (no model); one small file read."""
+    try:
+        name = (org_dir(root, org_id) / POINTER).read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return name or None
+
+
+def owned_labels(examples: Sequence[Example], base: Predictor | None) -> frozenset[str]:
+    """What the org taught: every label its examples have, and every label the shipped
+    model finds in them (confirmed or denied by the org, either way the org's call)."""
+    owned = {label for example in examples for label in example.labels}
+    if base is not None:
+        for example in examples:
+            owned.update(hit.label for hit in base.predict(example.text).hits)
+    return frozenset(owned)
+
+
+def train_org(
+    org_id: str,
+    examples: Mapping[Side, Sequence[Example]],
+    root: Path,
+    corpus: Path,
+    *,
+    taught: Mapping[Side, Iterable[str]] | None = None,
+    weight: int = ORG_WEIGHT,
+    base: Models | None = None,
+    labels_seen: int | None = None,
+) -> str:
+    """Train the org's model on each side it has examples of (shipped corpus + its examples
+    counted ``weight`` times), publish it as the org's current version; its name.
+
+    ``taught``: per side, the labels the org's people ruled on, which its model will decide
+    (default: :func:`owned_labels` of the examples)."""
+    sides = [side for side in SIDES if examples.get(side)]
+    if not sides:
+        raise ValueError(f"org {org_id} has no labelled examples to train on")
+    home = org_dir(root, org_id)
+    home.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    version = f"{stamp}-{uuid.uuid4().hex[:8]}"
+    staging = home / f".tmp-{version}"
+    staging.mkdir()
+    try:
+        owned: dict[str, list[str]] = {}
+        for side in sides:
+            own = list(examples[side])
+            shipped = load_side(corpus, side)
+            weighted = [replace(e, id=f"{e.id}#{k}") for k in range(weight) for e in own]
+            artefact = train([*shipped, *weighted], side)
+            artefact.header["name"] = side
+            artefact.header["org_id"] = org_id
+            save(staging, side, artefact)
+            if taught is not None:
+                owned[side] = sorted(set(taught.get(side, ())))
+            else:
+                models = base if base is not None else bundled_models()
+                shipped_model = models.customer if side == "customer" else models.rep
+                owned[side] = sorted(owned_labels(own, shipped_model))
+        manifest = {
+            "org_id": org_id,
+            "version": version,
+            "sides": sides,
+            "owned": owned,
+            "examples": {side: len(examples[side]) for side in sides},
+            "labels_seen": labels_seen if labels_seen is not None else 0,
+            "weight": weight,
+            "trained_at": datetime.now(UTC).isoformat(),
+        }
+        (staging / MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        staging.rename(home / version)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _publish(home, version)
+    return version
+
+
+def _publish(home: Path, version: str) -> None:
+    """Point ``CURRENT`` at ``version`` (temp file + rename: atomic), then drop versions
+    older than it. Staging folders of trainings still running are left alone."""
+    temporary = home / f".{POINTER}.{uuid.uuid4().hex}"
+    temporary.write_text(version + "\n", encoding="utf-8")
+    os.replace(temporary, home / POINTER)
+    current = current_version(home.parent, home.name)
+    for old in home.iterdir():
+        if old.is_dir() and not old.name.startswith(".") and current and old.name < current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def load_org_models(root: Path, org_id: str) -> OrgModels | None:
+    """The org's current version, or None when it has none or it cannot be read (logged:
+    the org then runs on the shipped model)."""
+    for _ in range(2):  # a version replaced between reading CURRENT and loading it: again
+        version = current_version(root, org_id)
+        if version is None:
+            return None
+        directory = org_dir(root, org_id) / version
+        try:
+            manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+            models = {side: LinearModel.load(directory, side) for side in manifest["sides"]}
+        except (OSError, ValueError, KeyError, ArtefactError) as exc:
+            logger.warning("org %s: model version %s not loaded: %s", org_id, version, exc)
+            continue
+        return OrgModels(
+            org_id=org_id,
+            version=version,
+            customer=models.get("customer"),
+            rep=models.get("rep"),
+            owned={side: frozenset(labels) for side, labels in manifest["owned"].items()},
+            labels_seen=int(manifest.get("labels_seen", 0)),
+        )
+    return None
+
+
+def layered(base: Predictor, org: OrgModels, side: Side) -> Predictor:
+    """The predictor an org's engines use on one side: the shipped model with the org's on
+    the labels it owns; the shipped model alone when the org has no model of that side."""
+    model = org.side(side)
+    if model is None:
+        return base
+    return OrgPredictor(base, model, org.owned.get(side, frozenset()))

@@ -1,0 +1,180 @@
+"""Rules first, the model adds what they missed, with its confidence and clause."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from compliance import Scanner
+from copilot.insights import RuleExtractor
+from copilot.learning import (
+    LabelHit,
+    LayeredPredictor,
+    ModelAssistedExtractor,
+    ModelAssistedScanner,
+    Prediction,
+    bundled_models,
+)
+from copilot.learning.combine import UNNAMED_DECISION_MAKER
+from copilot.service.pipeline import suggestion_count
+from retrieval.suggest import cards_for
+
+
+@dataclass
+class FixedPredictor:
+    """Says the same hits for every text: the combination logic without a trained model."""
+
+    hits: list[LabelHit]
+    probabilities: dict[str, float] = field(default_factory=dict)
+    labels: tuple[str, ...] = ()
+
+    def predict(self, text: str) -> Prediction:
+        return Prediction(self.probabilities, self.hits)
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleExtractor:
+    return RuleExtractor()
+
+
+def test_the_model_adds_what_the_rules_missed_with_its_clause(rules: RuleExtractor) -> None:
+    text = "这事儿我先说一下，大家觉得呢，现在弄这个，是不是有点早。"
+    clause = "是不是有点早"
+    assert not rules.extract(text).objections
+    model = FixedPredictor(
+        [
+            LabelHit("objection:timing", 0.71, clause, text.index(clause), len(text) - 1),
+            LabelHit("pain:efficiency", 0.6, "现在弄这个", 17, 22),
+            LabelHit("decision_maker", 0.8, "大家觉得呢", 10, 15),
+        ],
+        {"objection:timing": 0.71},
+    )
+    insights = ModelAssistedExtractor(rules, model).extract(text, utterance_id="u7")
+    (objection,) = insights.objections
+    assert (objection.type, objection.source, objection.confidence) == ("timing", "model", 0.71)
+    assert objection.evidence.text == clause and objection.evidence.utterance_id == "u7"
+    assert insights.pain_points[0].source == "model"
+    assert insights.decision_chain[0].name == UNNAMED_DECISION_MAKER
+
+
+def test_a_rule_find_is_kept_as_it_is(rules: RuleExtractor) -> None:
+    text = "价格太贵了，超出预算。"
+    said = rules.extract(text)
+    model = FixedPredictor([LabelHit("objection:price", 0.95, "价格太贵了", 0, 5)])
+    insights = ModelAssistedExtractor(rules, model).extract(text)
+    assert [(o.type, o.source, o.confidence) for o in insights.objections] == [
+        (o.type, "rule", 1.0) for o in said.objections
+    ]
+
+
+def test_rep_words_get_no_customer_insights_from_the_model(rules: RuleExtractor) -> None:
+    model = FixedPredictor([LabelHit("objection:price", 0.99, "贵", 0, 1)])
+    assert not ModelAssistedExtractor(rules, model).extract("贵", speaker="rep").objections
+
+
+def test_the_main_objection_is_the_surest(rules: RuleExtractor) -> None:
+    text = "这个我说了不算，得老板定。价格也太贵了。"
+    found = [o.type for o in rules.extract(text).objections]
+    assert found == ["authority", "price"]
+    probabilities = {"objection:authority": 0.2, "objection:price": 0.9}
+    model = FixedPredictor([], probabilities)
+    insights = ModelAssistedExtractor(rules, model).extract(text)
+    assert insights.objections[0].type == "price"
+
+
+def test_a_model_only_flag_covers_its_clause_at_medium_unless_sure() -> None:
+    text = "您好，这个项目结束以后，咱们再找个时间聚一聚。"
+    clause = "咱们再找个时间聚一聚"
+    start = text.index(clause)
+    scanner = Scanner()
+    assert scanner.scan(text).compliant
+    unsure = FixedPredictor([LabelHit("kickback", 0.6, clause, start, start + len(clause))])
+    result = ModelAssistedScanner(scanner, unsure).scan(text)
+    (flag,) = result.flags
+    assert not result.compliant
+    assert (flag.category, flag.severity, flag.source, flag.confidence) == (
+        "kickback",
+        "medium",
+        "model",
+        0.6,
+    )
+    assert (flag.start, flag.end, flag.match) == (start, start + len(clause), clause)
+    sure = FixedPredictor([LabelHit("kickback", 0.95, clause, start, start + len(clause))])
+    assert ModelAssistedScanner(scanner, sure).scan(text).flags[0].severity == "high"
+
+
+def test_rule_flags_keep_their_spans_and_severity() -> None:
+    scanner = Scanner()
+    text = "我们保证三十天内一定上线"
+    model = FixedPredictor([LabelHit("guarantee", 0.99, text, 0, len(text))])
+    assert ModelAssistedScanner(scanner, model).scan(text).flags == scanner.scan(text).flags
+
+
+def test_an_org_model_adds_to_the_shipped_one() -> None:
+    base = FixedPredictor([LabelHit("kickback", 0.5, "a", 0, 1)], {"kickback": 0.5})
+    org = FixedPredictor([LabelHit("kickback", 0.8, "b", 1, 2)], {"kickback": 0.8})
+    prediction = LayeredPredictor(base, org).predict("ab")
+    assert prediction.hit("kickback") == LabelHit("kickback", 0.8, "b", 1, 2)
+
+
+def test_the_bundled_models_catch_unseen_wording(rules: RuleExtractor) -> None:
+    models = bundled_models()
+    assert models.customer is not None and models.rep is not None
+    insights = ModelAssistedExtractor(rules, models.customer).extract(
+        "这事儿我拍不了板，得等我们大老板回来再说。"
+    )
+    assert insights.objections[0].type == "authority"
+    text = "那个，合同签了以后，给您的那份辛苦费我单独包个信封送过去。"
+    flags = ModelAssistedScanner(Scanner(), models.rep).scan(text).flags
+    assert "kickback" in {flag.category for flag in flags}
+
+
+def test_fewer_cards_when_not_sure(rules: RuleExtractor) -> None:
+    assert [cards_for(c, 3) for c in (1.0, 0.85, 0.6, 0.4)] == [3, 3, 1, 0]
+    unsure = FixedPredictor([LabelHit("objection:need", 0.45, "嗯", 0, 1)])
+    insights = ModelAssistedExtractor(rules, unsure).extract("嗯，好的。")
+    assert insights.objections and suggestion_count(insights, 3) == 0
+    assert suggestion_count(rules.extract("价格太贵了"), 3) == 3
+
+
+def test_the_service_engines_get_the_models_once() -> None:
+    from copilot.learning.runtime import Models
+    from copilot.service.org_engines import with_learned_models
+    from copilot.service.pipeline import Engines
+
+    models = bundled_models()
+    engines = Engines(extractor=RuleExtractor(), scanner=Scanner(), suggester=None)  # type: ignore[arg-type]
+    assisted = with_learned_models(engines, models)
+    assert isinstance(assisted.extractor, ModelAssistedExtractor)
+    assert isinstance(assisted.scanner, ModelAssistedScanner)
+    again = with_learned_models(assisted, models)
+    assert again.extractor is assisted.extractor and again.scanner is assisted.scanner
+    assert with_learned_models(engines, Models()).scanner is engines.scanner
+
+
+def test_a_rule_an_org_switched_off_is_not_brought_back_by_the_model() -> None:
+    from compliance import RulePackStore
+    from compliance.loader import OverridesLayer
+    from compliance.schema import OverridesFile
+    from copilot.learning import scanner_like
+
+    text = "我保证上线不延期。"
+    model = FixedPredictor([LabelHit("guarantee", 0.97, text, 0, len(text))])
+    shared = ModelAssistedScanner(Scanner(), model)
+    layer = OverridesLayer("org", OverridesFile(disable=["guarantee.delivery"]))
+    org = scanner_like(shared, Scanner(store=RulePackStore(None, layer)))
+    assert org.scan(text).flags == []
+    other = "这个方案下周能给您。"
+    assert [f.rule_id for f in org.scan(other).flags] == ["model.guarantee"]
+
+
+def test_a_discount_the_rules_can_read_is_theirs_to_judge() -> None:
+    text = "这单我给您打个九五折。"
+    model = FixedPredictor([LabelHit("unauthorized_discount", 0.97, text[:-1], 0, len(text) - 1)])
+    scanner = Scanner()
+    assert scanner.scan(text).compliant  # within the default authority
+    assert ModelAssistedScanner(scanner, model).scan(text).compliant
+    vague = "价格这块我私下再给您让一让。"
+    hit = FixedPredictor([LabelHit("unauthorized_discount", 0.97, vague[:-1], 0, len(vague) - 1)])
+    assert not ModelAssistedScanner(scanner, hit).scan(vague).compliant

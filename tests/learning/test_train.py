@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from copilot.cli import app
+from copilot.learning.artefact import load
+
+from .conftest import SMALL_CORPUS
+
+
+def test_training_twice_gives_the_same_bytes(small_models_dir: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["train", "--corpus", str(SMALL_CORPUS), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("customer.json", "customer.npz", "rep.json", "rep.npz"):
+        assert (tmp_path / name).read_bytes() == (small_models_dir / name).read_bytes(), name
+
+
+def test_the_header_says_what_the_model_is(small_models_dir: Path) -> None:
+    artefact = load(small_models_dir, "rep")
+    header = artefact.header
+    assert header["labels"][0] == "guarantee" and len(header["labels"]) == 7
+    assert header["examples"] == 150 and len(header["corpus_hash"]) == 16
+    assert set(header["thresholds"]) == set(header["labels"])
+    assert artefact.coef.shape == (len(artefact.vocabulary), 7)
+
+
+def test_train_refuses_a_corpus_with_a_bad_line_and_writes_nothing(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    for side in ("customer", "rep"):
+        (corpus / side).mkdir(parents=True)
+        (corpus / side / "a.jsonl").write_text(
+            (SMALL_CORPUS / side / "small.jsonl").read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    with (corpus / "rep" / "a.jsonl").open("a", encoding="utf-8") as file:
+        file.write('{"id": "x", "text": "hi"}\n')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["train", "--corpus", str(corpus), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "a.jsonl:151: missing key 'categories'" in result.output
+    assert not out.exists()
