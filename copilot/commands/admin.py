@@ -82,12 +82,31 @@ def orgs_policy(
             help="Largest discount a rep may offer, as a fraction off (0.1 = 九折).",
         ),
     ] = None,
+    max_upload_minutes: Annotated[
+        int | None,
+        typer.Option("--max-upload-minutes", min=1, help="Longest recording the org may upload."),
+    ] = None,
+    retention_days: Annotated[
+        int | None,
+        typer.Option(
+            "--retention-days",
+            min=1,
+            help="Days transcripts and message texts are kept (copilot purge deletes older).",
+        ),
+    ] = None,
 ) -> None:
-    """Show or change an organisation's compliance policy (applied by the service at once)."""
+    """Show or change an organisation's policy: discount authority, upload length,
+    retention (applied by the service at once)."""
+    changes = {
+        "max_discount_off": max_discount_off,
+        "max_upload_minutes": max_upload_minutes,
+        "retention_days": retention_days,
+    }
     with user_errors(StoreError, SQLAlchemyError), _transaction() as session:
         row = repo.find_org(session, org)
-        if max_discount_off is not None:
-            row.policy = {**row.policy, "max_discount_off": max_discount_off}
+        changed = {name: value for name, value in changes.items() if value is not None}
+        if changed:
+            row.policy = {**row.policy, **changed}
     print(json.dumps(row.policy, ensure_ascii=False))
 
 

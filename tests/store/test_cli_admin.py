@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -80,3 +81,19 @@ def test_mistakes_are_one_line_errors(cli_db: str) -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == 1, args
         assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_an_orgs_policy_is_set_from_the_command_line(cli_db: str) -> None:
+    run("db", "upgrade")
+    run("orgs", "create", "华东公司")
+    run("orgs", "policy", "华东公司", "--max-discount-off", "0.2")
+    answer = run(
+        "orgs", "policy", "华东公司", "--max-upload-minutes", "90", "--retention-days", "180"
+    )
+    assert json.loads(answer) == {
+        "max_discount_off": 0.2,
+        "max_upload_minutes": 90,
+        "retention_days": 180,
+    }
+    refused = runner.invoke(app, ["orgs", "policy", "华东公司", "--retention-days", "0"])
+    assert refused.exit_code != 0
