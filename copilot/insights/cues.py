@@ -77,6 +77,17 @@ class PainPointExtractor:
         ]
 
 
+@dataclass(frozen=True)
+class JudgedObjections:
+    """The objections found, and the types whose cues the rules saw but dismissed as
+    look-alikes (a stance calling the topic settled, praise of a system given up): a learned
+    model should not add those back. A competitor's pitch dropped from a competitor objection's
+    sentence is not among them: there it is part of a real objection."""
+
+    objections: list[Objection]
+    dismissed: frozenset[ObjectionType]
+
+
 class ObjectionExtractor:
     def __init__(self, lexicon: ObjectionLexicon, negation: Negation) -> None:
         self._cues = CueMatcher(lexicon.types, negation)
@@ -112,17 +123,31 @@ class ObjectionExtractor:
         complains: bool = False,
         has_budget: bool = False,
     ) -> list[Objection]:
-        """``complains``: the utterance has pain points, so a competitor the customer already
+        return self.judge(segmenter, utterance_id, competitors, complains, has_budget).objections
+
+    def judge(
+        self,
+        segmenter: Segmenter,
+        utterance_id: str | None,
+        competitors: Sequence[CompetitorHit],
+        complains: bool = False,
+        has_budget: bool = False,
+    ) -> JudgedObjections:
+        """:meth:`extract`, with the types dismissed as look-alikes.
+
+        ``complains``: the utterance has pain points, so a competitor the customer already
         uses is a system they are unhappy with, not a reason to stay. Weak topic evidence is
         only used when the utterance says nothing else (no pains, no budget); yielding cues
         only when it states no budget, whose approval route (大概六十万吧？要钱总同意才行) or
         sufficiency (预算六十万，够用了) is no objection."""
         found = self._cues.find(segmenter)
+        dismissed: set[ObjectionType] = set()
         for past in self._past_sentences(segmenter, competitors):
             # Praise of a system given up (挺好用的，后来停了) is no contentment with today's.
             need = found.get("need")
             if need is not None and past.start <= need.start < past.end:
                 del found["need"]
+                dismissed.add("need")
         if not has_budget:
             self._add_yielding(segmenter, found)
         competing = self._competitor_cue(segmenter, competitors, "need" in found, complains)
@@ -135,8 +160,10 @@ class ObjectionExtractor:
             weak = self._weak_cue(segmenter)
             if weak is not None:
                 found[weak.label] = weak
-        found = {k: c for k, c in found.items() if not self._is_settled(segmenter, c)}
-        return [
+        settled = {k for k, c in found.items() if self._is_settled(segmenter, c)}
+        dismissed |= settled
+        found = {k: c for k, c in found.items() if k not in settled}
+        objections = [
             Objection(
                 type=cue.label,
                 text=segmenter.clause_text(cue.start),
@@ -146,6 +173,7 @@ class ObjectionExtractor:
             )
             for cue in sorted(found.values(), key=lambda c: c.start)
         ]
+        return JudgedObjections(objections, frozenset(dismissed - set(found)))
 
     def _add_yielding(
         self, segmenter: Segmenter, found: dict[ObjectionType, Cue[ObjectionType]]

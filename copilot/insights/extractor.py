@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from copilot.insights.base import InsightExtractor
 from copilot.insights.budget import BudgetExtractor
@@ -35,6 +36,7 @@ from copilot.insights.models import (
     Competitor,
     Evidence,
     Insights,
+    ObjectionType,
     Speaker,
     System,
     SystemRole,
@@ -45,6 +47,15 @@ from copilot.insights.vendors import builtin, systems_of
 from copilot.insights.words import warm_up
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RuleJudgement:
+    """What the rules found, and the objection types whose cues they saw but dismissed as
+    look-alikes (see :class:`~copilot.insights.cues.JudgedObjections`)."""
+
+    insights: Insights
+    dismissed_objections: frozenset[ObjectionType] = frozenset()
 
 
 class RuleExtractor(InsightExtractor):
@@ -87,27 +98,34 @@ class RuleExtractor(InsightExtractor):
     def extract(
         self, text: str, speaker: Speaker = "customer", utterance_id: str | None = None
     ) -> Insights:
+        return self.judge(text, speaker, utterance_id).insights
+
+    def judge(
+        self, text: str, speaker: Speaker = "customer", utterance_id: str | None = None
+    ) -> RuleJudgement:
+        """:meth:`extract`, with the objection types the rules dismissed as look-alikes."""
         if len(text) > self.config.max_chars:
             # Callers choose max_chars; the command line tells its user, a service need not.
             logger.info("utterance of %d characters cut to %d", len(text), self.config.max_chars)
             text = text[: self.config.max_chars]
         segmenter = Segmenter(normalize(text))
         if not segmenter.text:
-            return Insights()
+            return RuleJudgement(Insights())
         commitments = self._commitments.extract(segmenter, speaker, utterance_id)
         if speaker == "rep":
-            return Insights(commitments=commitments)
+            return RuleJudgement(Insights(commitments=commitments))
         systems = self._systems.find(segmenter)
         hits = self._competitor_hits(segmenter, systems.unconfirmed)
         pains = self._pains.extract(segmenter, utterance_id)
         budget = self._budget.extract(segmenter, utterance_id, [(h.start, h.end) for h in hits])
-        return Insights(
+        judged = self._objections.judge(
+            segmenter, utterance_id, hits, complains=bool(pains), has_budget=budget is not None
+        )
+        insights = Insights(
             budget=budget,
             decision_chain=self._decision.extract(segmenter, utterance_id),
             pain_points=pains,
-            objections=self._objections.extract(
-                segmenter, utterance_id, hits, complains=bool(pains), has_budget=budget is not None
-            ),
+            objections=judged.objections,
             competitors=[
                 Competitor(
                     name=hit.name,
@@ -121,6 +139,7 @@ class RuleExtractor(InsightExtractor):
             commitments=commitments,
             systems=self._named_systems(segmenter, systems.hits, hits, utterance_id),
         )
+        return RuleJudgement(insights, judged.dismissed)
 
     def _named_systems(
         self,
@@ -205,4 +224,4 @@ class RuleExtractor(InsightExtractor):
         )
 
 
-__all__ = ["InsightExtractor", "RuleExtractor"]
+__all__ = ["InsightExtractor", "RuleExtractor", "RuleJudgement"]

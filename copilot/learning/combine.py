@@ -19,9 +19,11 @@ from typing import Literal, cast
 
 from compliance import Flag, Scanner, ScanResult
 from compliance.detectors.discount import find_discounts
+from compliance.detectors.pii import find_bank_cards, find_id_cards, find_mobile_numbers
 from compliance.models import SEVERITY_RANK, Category, Severity
 from compliance.normalize import normalize
 from copilot.insights.base import InsightExtractor
+from copilot.insights.extractor import RuleExtractor
 from copilot.insights.models import (
     DecisionMaker,
     Evidence,
@@ -43,6 +45,10 @@ UNNAMED_DECISION_MAKER = "决策人（未具名）"
 MainBy = Literal["rules", "confidence"]
 # How much more a rule's objection counts than the model's probability when picking the main one.
 RULE_BONUS = 0.3
+# How sure the model must be to add an objection type whose cues the rules saw and dismissed
+# as a look-alike (a settled stance, an information question, a system given up); chosen on
+# the dev split: 0.8 kept recall and main-type accuracy, 0.9 lost a little of both.
+OVERRULE = 0.8
 
 
 def _layered(base: Predictor, org: Predictor | None) -> Predictor:
@@ -75,13 +81,20 @@ class ModelAssistedExtractor(InsightExtractor):
     def extract(
         self, text: str, speaker: Speaker = "customer", utterance_id: str | None = None
     ) -> Insights:
-        insights = self.rules.extract(text, speaker, utterance_id)
+        dismissed: frozenset[str] = frozenset()
+        if isinstance(self.rules, RuleExtractor):
+            judgement = self.rules.judge(text, speaker, utterance_id)
+            insights, dismissed = judgement.insights, judgement.dismissed_objections
+        else:
+            insights = self.rules.extract(text, speaker, utterance_id)
         if speaker == "rep" or not text.strip():
             return insights
         # The model reads no further than the rules do (their max_chars, when they have one).
         config = getattr(self.rules, "config", None)
         said = text[: getattr(config, "max_chars", len(text))]
-        found = add_predictions(insights, self.model.predict(said), utterance_id, self.main_by)
+        found = add_predictions(
+            insights, self.model.predict(said), utterance_id, self.main_by, dismissed
+        )
         if self.adjudicator is not None:
             found = adjudicate_insights(self.adjudicator, text, found)
         return found
@@ -92,8 +105,11 @@ def add_predictions(
     prediction: Prediction,
     utterance_id: str | None,
     main_by: MainBy = "confidence",
+    dismissed: frozenset[str] = frozenset(),
 ) -> Insights:
-    """``insights`` with the model's hits the rules missed added (a new object)."""
+    """``insights`` with the model's hits the rules missed added (a new object). An objection
+    type in ``dismissed`` (the rules saw its cue and judged it a look-alike) is added only
+    when the model is at least :data:`OVERRULE` sure."""
     objections = list(insights.objections)
     pains = list(insights.pain_points)
     people = list(insights.decision_chain)
@@ -103,6 +119,8 @@ def add_predictions(
         evidence = Evidence(utterance_id=utterance_id, text=hit.evidence)
         kind, _, name = hit.label.partition(":")
         if kind == "objection" and name not in have_objections:
+            if name in dismissed and hit.confidence < OVERRULE:
+                continue
             objections.append(
                 Objection(
                     type=cast(ObjectionType, name),
@@ -244,10 +262,17 @@ class ModelAssistedScanner(Scanner):
 def _rules_decide(category: str, clause: str) -> bool:
     """Whether the rules' arithmetic owns this verdict: a discount the discount detector can
     read is checked against the authority (the org's policy), so a model must not call it
-    unauthorized where the rules found it allowed."""
-    if category != "unauthorized_discount":
-        return False
-    return next(find_discounts(normalize(clause).text), None) is not None
+    unauthorized where the rules found it allowed; a phone, ID or card number the PII
+    detectors can read (checksums) is theirs to judge, a rep's own number being compliant."""
+    if category == "unauthorized_discount":
+        return next(find_discounts(normalize(clause).text), None) is not None
+    if category == "privacy":
+        text = normalize(clause).text
+        return any(
+            next(find(text, 0, len(text)), None) is not None
+            for find in (find_mobile_numbers, find_id_cards, find_bank_cards)
+        )
+    return False
 
 
 def assisted_extractor(

@@ -16,7 +16,7 @@ from copilot.learning import (
     Prediction,
     bundled_models,
 )
-from copilot.learning.combine import UNNAMED_DECISION_MAKER
+from copilot.learning.combine import OVERRULE, UNNAMED_DECISION_MAKER
 from copilot.service.pipeline import suggestion_count
 from retrieval.suggest import cards_for
 
@@ -178,3 +178,53 @@ def test_a_discount_the_rules_can_read_is_theirs_to_judge() -> None:
     vague = "价格这块我私下再给您让一让。"
     hit = FixedPredictor([LabelHit("unauthorized_discount", 0.97, vague[:-1], 0, len(vague) - 1)])
     assert not ModelAssistedScanner(scanner, hit).scan(vague).compliant
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "clause"),
+    [
+        ("价格方面我们已经很满意了", "objection:price", "价格方面我们已经很满意了"),
+        ("以前用过销售易，挺好用的，后来停了", "objection:need", "挺好用的"),
+    ],
+)
+def test_a_look_alike_the_rules_dismissed_needs_a_sure_model(
+    rules: RuleExtractor, text: str, label: str, clause: str
+) -> None:
+    type_ = label.partition(":")[2]
+    assert type_ in rules.judge(text).dismissed_objections
+    start = text.index(clause)
+
+    def found(confidence: float) -> list[str]:
+        hit = LabelHit(label, confidence, clause, start, start + len(clause))
+        model = FixedPredictor([hit], {label: confidence})
+        return [o.type for o in ModelAssistedExtractor(rules, model).extract(text).objections]
+
+    assert found(OVERRULE - 0.1) == []
+    assert found(OVERRULE) == [type_]
+
+
+def test_an_objection_the_rules_never_saw_is_still_added_by_an_unsure_model(
+    rules: RuleExtractor,
+) -> None:
+    text = "价格方面我们已经很满意了"
+    hit = LabelHit("objection:timing", 0.5, text, 0, len(text))
+    model = FixedPredictor([hit], {"objection:timing": 0.5})
+    objections = ModelAssistedExtractor(rules, model).extract(text).objections
+    assert [o.type for o in objections] == ["timing"]
+
+
+@pytest.mark.parametrize(
+    ("text", "clause", "flagged"),
+    [
+        ("我的手机号是13812345678，微信同号", "我的手机号是13812345678", False),
+        ("附件是其他客户的名单，供您参考", "附件是其他客户的名单", True),
+    ],
+)
+def test_a_number_the_pii_detectors_read_is_theirs_to_judge(
+    text: str, clause: str, flagged: bool
+) -> None:
+    scanner = Scanner()
+    assert scanner.scan(text).compliant
+    model = FixedPredictor([LabelHit("privacy", 0.95, clause, 0, len(clause))])
+    flags = ModelAssistedScanner(scanner, model).scan(text).flags
+    assert [f.category for f in flags] == (["privacy"] if flagged else [])
