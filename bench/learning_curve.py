@@ -20,7 +20,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.compliance import MESSAGE_CHARS, build_messages, speed_table
+from bench.compliance import MESSAGE_CHARS, build_messages, speed_table, time_scans
 from bench.timing import percentile, pin_to_one_core
 from compliance import Scanner
 from copilot.insights import RuleExtractor
@@ -109,21 +109,11 @@ def latency(console: Console, customer: list[Example], rep: list[Example]) -> No
 def model_table(model: LinearModel, compliant: list[str], violating: list[str]) -> Table:
     """The rep model alone on the typical 500-character messages: what it adds per scan."""
     messages = build_messages(compliant, violating, 3000, 0.3, seed=7)
-    for message in messages[:200]:
-        model.predict(message)
-    timings = []
-    started = time.perf_counter()
-    for message in messages:
-        begin = time.perf_counter_ns()
-        model.predict(message)
-        timings.append((time.perf_counter_ns() - begin) / 1e6)
-    per_second = len(messages) / (time.perf_counter() - started)
+    p50, p99, per_second = time_scans(model.predict, messages)
     table = Table(title=f"rep model alone, {MESSAGE_CHARS}-char typical messages")
     for column in ("p50 ms", "p99 ms", "msgs/s"):
         table.add_column(column, justify="right")
-    table.add_row(
-        f"{percentile(timings, 50):.3f}", f"{percentile(timings, 99):.3f}", f"{per_second:,.0f}"
-    )
+    table.add_row(f"{p50:.3f}", f"{p99:.3f}", f"{per_second:,.0f}")
     return table
 
 

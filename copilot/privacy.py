@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -162,26 +163,26 @@ def pseudonymize(text: str, key: bytes) -> str:
     return _replace(text, spans, lambda span: pii_ref(span.kind, span.value(text), key))
 
 
+def map_json_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """``value`` (text or JSON) with ``change`` applied to every string inside (keys left
+    alone)."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {k: map_json_strings(v, change) for k, v in value.items()}
+    if isinstance(value, list):
+        return [map_json_strings(v, change) for v in value]
+    return value
+
+
 def pseudonymize_json(value: Any, key: bytes) -> Any:
     """Every string inside a JSON value (keys left alone) pseudonymised."""
-    if isinstance(value, str):
-        return pseudonymize(value, key)
-    if isinstance(value, dict):
-        return {k: pseudonymize_json(v, key) for k, v in value.items()}
-    if isinstance(value, list):
-        return [pseudonymize_json(v, key) for v in value]
-    return value
+    return map_json_strings(value, lambda text: pseudonymize(text, key))
 
 
 def mask_json(value: Any) -> Any:
     """Every string inside a JSON value masked."""
-    if isinstance(value, str):
-        return mask_text(value)
-    if isinstance(value, dict):
-        return {k: mask_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_json(v) for v in value]
-    return value
+    return map_json_strings(value, mask_text)
 
 
 def refs_for(value: str, key: bytes) -> list[str]:

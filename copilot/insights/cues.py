@@ -115,16 +115,6 @@ class ObjectionExtractor:
         self._conditional = re.compile(settled.conditional)
         self._asking = re.compile(settled.asking)
 
-    def extract(
-        self,
-        segmenter: Segmenter,
-        utterance_id: str | None,
-        competitors: Sequence[CompetitorHit],
-        complains: bool = False,
-        has_budget: bool = False,
-    ) -> list[Objection]:
-        return self.judge(segmenter, utterance_id, competitors, complains, has_budget).objections
-
     def judge(
         self,
         segmenter: Segmenter,
@@ -133,7 +123,7 @@ class ObjectionExtractor:
         complains: bool = False,
         has_budget: bool = False,
     ) -> JudgedObjections:
-        """:meth:`extract`, with the types dismissed as look-alikes.
+        """The objections in the utterance, with the types dismissed as look-alikes.
 
         ``complains``: the utterance has pain points, so a competitor the customer already
         uses is a system they are unhappy with, not a reason to stay. Weak topic evidence is

@@ -13,33 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from compliance import Scanner
+from copilot.insights import scoring
 from copilot.insights.base import InsightExtractor
 from copilot.learning.corpus import DECISION_MAKER, Example
 
 
-@dataclass
-class Counts:
-    true_positive: int = 0
-    predicted: int = 0
-    gold: int = 0
+class Counts(scoring.Counts):
+    """The insight scoring's counts, filled one example's label sets at a time."""
 
     def add(self, predicted: set[str], gold: set[str]) -> None:
         self.true_positive += len(predicted & gold)
         self.predicted += len(predicted)
         self.gold += len(gold)
-
-    @property
-    def precision(self) -> float:
-        return self.true_positive / self.predicted if self.predicted else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.true_positive / self.gold if self.gold else 1.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
 
 @dataclass

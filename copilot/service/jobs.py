@@ -147,12 +147,8 @@ def analyze_into_store(state: ServiceState, call_id: str, source: SegmentSource 
         stored = load_progress(session, call_id)
     stamper = EventStamper(call_id, first_seq=last_seq + 1)
     recorder = SqlCallRecorder(state.sessions, org_id, rep_id)
-    pipeline = CallPipeline(
-        state.engines_for(org_id),
-        stamper,
-        feedback=state.feedback_for(org_id),
-        scanner=state.scanner_for(org_id),
-    )
+    # One read of the org (its engines carry its scanner), not one per engine.
+    pipeline = CallPipeline(state.engines_for(org_id), stamper, feedback=state.feedback_for(org_id))
     # Restored in both cases: an upload resumed after a crash continues after the
     # segments it had stored (recognition is deterministic, so their ids repeat).
     pipeline.restore(*stored)

@@ -103,8 +103,6 @@ class CallPipeline:
     _early: dict[str, frozenset[str]] = field(default_factory=dict)
     # Reps' used/dismissed reactions of this call's organisation, for ranking.
     feedback: FeedbackSignal | None = None
-    # The organisation's compliance policy, when it differs from the default scanner's.
-    scanner: Scanner | None = None
     # Flags get their storage id here, so the event and the stored row share it.
     flag_id: Callable[[], str] = lambda: uuid.uuid4().hex
 
@@ -149,7 +147,7 @@ class CallPipeline:
         insights = segment_insights(self.engines.extractor, segment)
         times.extract_s = time.perf_counter() - started
         started = time.perf_counter()
-        spoken = scan_segment(self.scanner or self.engines.scanner, segment)
+        spoken = scan_segment(self.engines.scanner, segment)
         times.scan_s = time.perf_counter() - started
         self.segments.append(segment)
         self.records.append(insights)

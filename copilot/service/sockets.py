@@ -352,7 +352,7 @@ async def _make_live_call(
         offset_s=previous["duration_s"],
     )
     stamper = EventStamper(call_id, first_seq=previous["last_seq"] + 1)
-    pipeline = CallPipeline(engines, stamper, feedback=feedback, scanner=engines.scanner)
+    pipeline = CallPipeline(engines, stamper, feedback=feedback)
     if resumed:
         pipeline.restore(segments, records, flags)
     recorder = SqlCallRecorder(state.sessions, principal.org_id, principal.user_id)

@@ -10,7 +10,6 @@ the same transaction as ``label.added``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -102,13 +101,7 @@ def org_examples(session: Session, org_id: str, side: str) -> tuple[list[Example
     return list(latest.values()), taught
 
 
-def count_labels(session: Session, org_id: str, since: datetime | None = None) -> int:
-    """How many labels the org has (given after ``since``, when given)."""
+def count_labels(session: Session, org_id: str) -> int:
+    """How many labels the org has."""
     query = select(func.count()).select_from(OrgLabel).where(OrgLabel.org_id == org_id)
-    if since is not None:
-        query = query.where(OrgLabel.created_at > since)
     return int(session.scalar(query) or 0)
-
-
-def orgs_with_labels(session: Session) -> list[str]:
-    return list(session.scalars(select(OrgLabel.org_id).distinct().order_by(OrgLabel.org_id)))

@@ -23,7 +23,15 @@ from sqlalchemy import Text, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from copilot.principal import Principal
-from copilot.privacy import find_pii, mask_json, mask_text, mask_value, pii_key, pii_ref
+from copilot.privacy import (
+    find_pii,
+    map_json_strings,
+    mask_json,
+    mask_text,
+    mask_value,
+    pii_key,
+    pii_ref,
+)
 from copilot.store import audit
 from copilot.store.errors import InvalidInput
 from copilot.store.models import (
@@ -162,17 +170,15 @@ def cutoff_for(days: int, now: datetime | None = None) -> datetime:
 
 def _mask_number(value: Any, digits: str) -> Any:
     """``value`` (text or JSON) with the personal number ``digits`` masked wherever it is."""
-    if isinstance(value, str):
-        spans = [s for s in find_pii(value) if _digits_of(s.value(value)) == digits]
+
+    def mask(text: str) -> str:
+        spans = [s for s in find_pii(text) if _digits_of(s.value(text)) == digits]
         for span in spans:
-            masked = mask_value(span.kind, span.value(value))
-            value = value[: span.start] + masked + value[span.end :]  # same length: spans hold
-        return value
-    if isinstance(value, dict):
-        return {k: _mask_number(v, digits) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask_number(v, digits) for v in value]
-    return value
+            masked = mask_value(span.kind, span.value(text))
+            text = text[: span.start] + masked + text[span.end :]  # same length: spans hold
+        return text
+
+    return map_json_strings(value, mask)
 
 
 def _digits_of(value: str) -> str:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -18,6 +16,7 @@ from copilot.insights import InsightConfig, build_extractor
 from copilot.insights.config import LLMConfig
 from copilot.learning import ModelAssistedExtractor, ModelAssistedScanner, bundled_models
 from copilot.learning.adjudicate import Candidate, LLMAdjudicator
+from tests.insights.recorded_server import ChatServer
 
 # The shipped model alone flags this as kickback (no rule does); a rule flags the second.
 MODEL_ONLY = "给您家孩子报个夏令营，费用我们这边出。"
@@ -28,45 +27,18 @@ MODEL_OBJECTION = "老板那边可能不会批这么多钱"
 Decide = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 
-class CannedChatServer:
+class CannedChatServer(ChatServer):
     """``POST /v1/chat/completions`` answered with ``decide(candidates)`` as the message's
     JSON content; ``mode`` ``error`` answers 500, ``garbage`` a non-JSON body, ``slow``
     sleeps past the client's timeout first."""
 
     def __init__(self, decide: Decide, mode: str = "ok") -> None:
+        super().__init__()
         self.decide = decide
         self.mode = mode
-        self.requests: list[dict[str, Any]] = []
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"path": self.path, **request})
-                status, body = server.answer(request)
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def answer(self, request: dict[str, Any]) -> tuple[int, bytes]:
+    def answer(self, path: str, request: dict[str, Any]) -> tuple[int, bytes]:
+        self.requests.append({"path": path, **request})
         if self.mode == "error":
             return 500, b'{"error": {"message": "overloaded"}}'
         if self.mode == "garbage":
@@ -91,14 +63,6 @@ class CannedChatServer:
             ],
         }
         return 200, json.dumps(completion, ensure_ascii=False).encode()
-
-    def __enter__(self) -> CannedChatServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def reject(label: str) -> Decide:
