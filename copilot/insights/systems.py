@@ -246,6 +246,9 @@ class SystemMatcher:
                 start, end = view.span(at, last)
                 if self._everyday(text, start, end, heard_key):
                     continue
+                # A software word is never a name heard wrong (选型 is no 绚星).
+                if self._nearby.fullmatch(heard_key):
+                    continue
                 # A short name heard wrong needs context, unless its own spelling carries it
                 # (红全CRM); so does one of a name that is also a word (万一公司 for 网易公司),
                 # and one heard wrong in most of its characters (有保障 for 友报账).
@@ -390,6 +393,10 @@ class SystemMatcher:
         own = self._own_context.get(hit.system.name)
         if own is not None and own.search(around):
             return True
+        # A product code right after the name (兰陵EKP, 志远A8, 金碟K三): names of software,
+        # not of places or people, take a Latin model number.
+        if _CJK.search(hit.heard) and _product_code_at(text, hit.end):
+            return True
         if hit.narrow:
             return False
         if self._nearby.search(around):
@@ -447,6 +454,14 @@ def _cuts_word(text: str, start: int, end: int, min_frequency: int, left: bool =
             return True
     # Only the left side now: cuts_word on the text cut right after the name.
     return left and cuts_word(text[:end], start, end, min_frequency, rebind_left=True)
+
+
+_PRODUCT_CODE = re.compile(r"\s?[A-Z]{1,4}[0-9一二三四五六七八九十]{0,3}(?![A-Za-z])")
+
+
+def _product_code_at(text: str, index: int) -> bool:
+    """A short upper-case code, maybe with a number, at ``index`` (EKP, A8, K3, K三)."""
+    return _PRODUCT_CODE.match(text, index) is not None
 
 
 def _alnum_at(text: str, index: int) -> bool:

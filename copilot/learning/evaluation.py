@@ -42,6 +42,8 @@ class CustomerScores:
             ("objection recall", self.objections.recall),
             ("main type accuracy", self.main_right / self.main_total if self.main_total else 1.0),
             ("pain-point F1", self.pains.f1),
+            ("pain-point precision", self.pains.precision),
+            ("pain-point recall", self.pains.recall),
             ("decision-maker recall", self.decision.recall),
             ("decision-maker precision", self.decision.precision),
         ]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import uuid
@@ -40,9 +41,18 @@ logger = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
 MANIFEST = "org.json"
-# Each org example counts this many times against ~5,000 shipped ones per side: 30
-# corrections of a new phrasing must outweigh the shipped examples that taught the opposite.
-ORG_WEIGHT = 10
+# Each org example counts this many times per 5,000 shipped ones of its side (35 times
+# against 7,000): 30 corrections of a new phrasing must outweigh the shipped examples that
+# taught the opposite, however much the shipped corpus grows. With the corpus at 7,000 rep
+# lines, 10 per 5,000 taught the rigged-games family to 0.80 recall, 25 to 0.87
+# (tests/service/test_org_learning.py).
+ORG_WEIGHT = 25
+ORG_WEIGHT_PER = 5_000
+
+
+def org_weight(shipped: int, per_5000: int = ORG_WEIGHT) -> int:
+    """How many times an org example counts beside ``shipped`` corpus examples."""
+    return max(1, math.ceil(per_5000 * shipped / ORG_WEIGHT_PER))
 
 
 @dataclass(frozen=True)
@@ -121,7 +131,8 @@ def train_org(
     labels_seen: int | None = None,
 ) -> str:
     """Train the org's model on each side it has examples of (shipped corpus + its examples
-    counted ``weight`` times), publish it as the org's current version; its name.
+    counted ``weight`` times per 5,000 shipped examples: :func:`org_weight`), publish it
+    as the org's current version; its name.
 
     ``taught``: per side, the labels the org's people ruled on, which its model will decide
     (default: :func:`owned_labels` of the examples)."""
@@ -139,7 +150,8 @@ def train_org(
         for side in sides:
             own = list(examples[side])
             shipped = load_side(corpus, side)
-            weighted = [replace(e, id=f"{e.id}#{k}") for k in range(weight) for e in own]
+            times = org_weight(len(shipped), weight)
+            weighted = [replace(e, id=f"{e.id}#{k}") for k in range(times) for e in own]
             artefact = train([*shipped, *weighted], side)
             artefact.header["name"] = side
             artefact.header["org_id"] = org_id
