@@ -153,7 +153,12 @@ class DecisionChainExtractor:
     def _pairs(self, text: str, first: _Mention, second: _Mention) -> bool:
         if first.kind == "person" or second.kind != "person":
             return False
-        return bool(self._pair_gap.match(text[first.end : second.start]))
+        gap = text[first.end : second.start]
+        # A body is someone's department only when attached (设备科的张主任); after a comma
+        # it is a second decider (要上院长办公会，林院长还…).
+        if first.kind == "body" and gap.strip() not in ("", "的"):
+            return False
+        return bool(self._pair_gap.match(gap))
 
 
 @lru_cache(maxsize=4096)

@@ -35,6 +35,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 # one already when the pair is any dictionary word (销售议价).
 _LITERAL_BOUNDARY_FREQ = 200
 _PARTICLES_AFTER = "上里中内的了呢吗吧啊呀"
+_QUESTION_PARTICLES = "吗呢吧啊呀嘛"
 _SOUNDALIKE_BOUNDARY_FREQ = 10
 # A read-out name (赞迪斯克) spans 2 to 6 characters and holds no common word (系统, 时候).
 _READING_CHARS = (2, 6)
@@ -246,8 +247,9 @@ class SystemMatcher:
                 start, end = view.span(at, last)
                 if self._everyday(text, start, end, heard_key):
                     continue
-                # A software word is never a name heard wrong (选型 is no 绚星).
-                if self._nearby.fullmatch(heard_key):
+                # A software word is never a name heard wrong (选型 is no 绚星), nor is a
+                # question ending in its particle (价格还能再谈吗 is no 探马).
+                if self._nearby.fullmatch(heard_key) or heard_key[-1] in _QUESTION_PARTICLES:
                     continue
                 # A short name heard wrong needs context, unless its own spelling carries it
                 # (红全CRM); so does one of a name that is also a word (万一公司 for 网易公司),

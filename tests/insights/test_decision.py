@@ -33,6 +33,10 @@ def chain(insights: Insights) -> list[tuple[str, str | None]]:
         ("最终拍板的是我们董事会。", [("董事会", None)]),
         ("这要分管副院长签字。", [("分管副院长", "分管副院长")]),
         ("得过法务那关。", [("法务", None)]),
+        # A body after a comma is a second decider, not the next person's department.
+        ("要上院长办公会，林院长还特别看重风险。", [("院长办公会", None), ("林院长", None)]),
+        ("要冯所长点头，大一点的开支还得开合伙人会议。", [("冯所长", None), ("合伙人", "合伙人")]),
+        ("超过十万的合同还要报投资方备案。", [("投资方", None)]),
     ],
 )
 def test_people_roles_and_bodies(customer: Extract, said: str, expected: list[object]) -> None:

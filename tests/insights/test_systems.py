@@ -56,6 +56,9 @@ def test_hand_written_sentences_recall_and_lookalikes(customer: Extract) -> None
         ("红全CRM我们试过。", "红圈", "红全CRM"),
         ("分享销客那边说可以免费送半年。", "纷享销客", "分享销客"),
         ("我们的ERP是金叠云星空。", "金蝶云星空", "金叠云星空"),
+        # A product code right after a misheard name is its context.
+        ("兰陵EKP 我们集团统一用的", "蓝凌", "兰陵"),
+        ("志远A8 对 就是那个协同的", "致远", "志远"),
     ],
 )
 def test_misheard_names(customer: Extract, said: str, name: str, heard: str) -> None:
@@ -76,6 +79,8 @@ def test_misheard_names(customer: Extract, said: str, name: str, heard: str) -> 
         "我们用友商的产品对比过。",
         "改革的浪潮来了。",
         "今年是数字化的元年。",
+        "CRM选型的事情下周再说。",  # 选型 is a software word, not 绚星
+        "我们这边二十个账号，价格还能再谈吗？",  # 谈吗 ends a question, it is no 探马
     ],
 )
 def test_everyday_words_are_no_system(customer: Extract, said: str) -> None:
