@@ -1,0 +1,62 @@
+"""A telephone line, simulated: what a call sounds like after the phone network.
+
+Nothing in ``../shared/real/`` was recorded on a telephone, so the telephone versions of the
+benchmark calls are made here, and every figure measured on them is a simulation:
+
+- band-limited to 300–3,400 Hz and resampled to 8 kHz (narrow-band telephony),
+- speech peaks driven into clipping (a hot microphone, an AGC overshooting),
+- line noise at a fixed signal-to-noise ratio,
+- G.711 μ-law companding (8-bit), written as a μ-law WAV so the product's own decoder reads
+  it the way it reads a call-centre export.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+
+RATE = 8_000
+SNR_DB = 20.0
+# Peaks above this share of full scale are cut off (a clipping line).
+CLIP_AT = 0.35
+
+
+def narrow_band(samples: np.ndarray, rate: int) -> np.ndarray:
+    """``samples`` (channels × n, float32 at ``rate``) as an 8 kHz, 300–3,400 Hz signal."""
+    from scipy.signal import butter, resample_poly, sosfiltfilt
+
+    resampled = resample_poly(samples, RATE, rate, axis=-1)
+    sos = butter(4, [300, 3400], btype="band", fs=RATE, output="sos")
+    return np.asarray(sosfiltfilt(sos, resampled, axis=-1), dtype=np.float32)
+
+
+def degrade(samples: np.ndarray, rate: int, seed: int = 0) -> np.ndarray:
+    """Narrow band, clipped, noisy: the signal before μ-law coding (8 kHz, float32)."""
+    line = narrow_band(samples, rate)
+    peak = float(np.abs(line).max()) or 1.0
+    line = np.clip(line / peak, -CLIP_AT, CLIP_AT) / CLIP_AT * 0.9
+    speech_power = float(np.mean(line[np.abs(line) > 0.02] ** 2)) if line.any() else 0.0
+    noise = np.random.default_rng(seed).normal(size=line.shape)
+    line = line + noise * np.sqrt(speech_power / 10 ** (SNR_DB / 10))
+    return np.clip(line, -1.0, 1.0).astype(np.float32)
+
+
+def write_mulaw(path: Path, samples: np.ndarray) -> None:
+    """Write ``samples`` (channels × n, 8 kHz float32) as a G.711 μ-law WAV."""
+    channels = samples.shape[0]
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+    with av.open(str(path), "w", format="wav") as container:
+        stream = container.add_stream("pcm_mulaw", rate=RATE)
+        stream.layout = "stereo" if channels == 2 else "mono"  # type: ignore[attr-defined]
+        frame = av.AudioFrame.from_ndarray(
+            pcm.T.reshape(1, -1).copy(),
+            format="s16",
+            layout=stream.layout.name,  # type: ignore[attr-defined]
+        )
+        frame.rate = RATE
+        for packet in stream.encode(frame):  # type: ignore[attr-defined]
+            container.mux(packet)
+        for packet in stream.encode(None):  # type: ignore[attr-defined]
+            container.mux(packet)
