@@ -17,6 +17,7 @@ from copilot.commands import (
     service,
     speech,
     train,
+    vocab,
 )
 from copilot.commands.common import fail, user_message
 
@@ -46,5 +47,16 @@ app = typer.Typer(
     cls=CopilotGroup,
 )
 
-for area in (speech, insights, compliance, service, admin, kb, privacy, org_content, train):
+for area in (
+    speech,
+    insights,
+    compliance,
+    service,
+    admin,
+    kb,
+    privacy,
+    org_content,
+    train,
+    vocab,
+):
     area.register(app)

@@ -45,6 +45,7 @@ Action = Literal[
     "flags.reveal",
     "flags.verdict",
     "labels.correct_insight",
+    "transcripts.correct",
     "audit.read",
     "dashboard.use",
 ]
@@ -69,6 +70,7 @@ PERMISSIONS: dict[Action, dict[Role, Scope]] = {
     "flags.reveal": {"admin": "org"},
     "flags.verdict": {"manager": "team", "admin": "org"},
     "labels.correct_insight": {"rep": "own", "manager": "team", "admin": "org"},
+    "transcripts.correct": {"manager": "team", "admin": "org"},
     "audit.read": {"manager": "team", "admin": "org"},
     "dashboard.use": {"manager": "team", "admin": "org"},
 }

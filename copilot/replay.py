@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from copilot.events import EventStamper, TranscriptFinal, TranscriptPartial
+from copilot.roles import TextRoleResolver
 from speech.audio import SAMPLE_RATE, DecodedAudio, PcmFormat, to_pcm_s16le
 from speech.engine import SpeechEngine
 from speech.types import SpeechEvent
@@ -52,7 +53,9 @@ def replay(
     """Stream ``audio`` through a new live call at ``speed`` × real time."""
     if speed <= 0:
         raise ValueError("speed must be positive")
-    call = engine.new_call(PcmFormat(SAMPLE_RATE, audio.channels), hotwords=hotwords)
+    call = engine.new_call(
+        PcmFormat(SAMPLE_RATE, audio.channels), hotwords=hotwords, roles=TextRoleResolver()
+    )
     stamper = EventStamper(call_id)
     pcm = to_pcm_s16le(audio.samples)
     frame_samples = SAMPLE_RATE * frame_ms // 1000

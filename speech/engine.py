@@ -9,6 +9,8 @@ import numpy as np
 
 from speech.audio import SAMPLE_RATE, DecodedAudio, PcmFormat, open_audio
 from speech.config import SpeechConfig
+from speech.correction import Corrector, Lexicon, Term, call_terms
+from speech.diarize_labels import RoleResolver
 from speech.streaming import CallTranscriber, UtteranceDecoder
 from speech.transcriber import Transcriber, load_transcriber
 from speech.types import FinalSegment, Speaker, Transcript
@@ -20,24 +22,52 @@ _FILE_CHUNK_S = 1.0
 class SpeechEngine:
     """Owns the recogniser (one copy of the weights) and makes per-call transcribers."""
 
-    def __init__(self, cfg: SpeechConfig, transcriber: Transcriber | None = None) -> None:
+    def __init__(
+        self,
+        cfg: SpeechConfig,
+        transcriber: Transcriber | None = None,
+        *,
+        lexicon: Lexicon | None = None,
+    ) -> None:
+        """``lexicon``: what every call's text is corrected towards (default: the shipped
+        sales vocabulary); a call adds its own terms."""
         self.config = cfg
         self.transcriber = transcriber or load_transcriber(cfg.model)
+        self._lexicon = lexicon
+        self._corrector: Corrector | None = None
+
+    def corrector(
+        self, terms: Sequence[Term] = (), hotwords: Sequence[str] = ()
+    ) -> Corrector | None:
+        """The corrector of one call: the engine's lexicon plus the call's terms, and its
+        hotwords as words of the call; None when the configuration turns correction off."""
+        if not self.config.correction:
+            return None
+        if self._corrector is None:  # a race builds two equal ones: harmless
+            self._corrector = Corrector(self._lexicon)
+        return self._corrector.with_terms([*call_terms(words=hotwords), *terms])
 
     def new_call(
         self,
         fmt: PcmFormat,
         *,
         hotwords: Sequence[str] = (),
+        terms: Sequence[Term] = (),
         emit_partials: bool = True,
         speakers: Sequence[Speaker] | None = None,
         first_segment: int = 1,
         offset_s: float = 0.0,
+        roles: RoleResolver | None = None,
     ) -> CallTranscriber:
         """A transcriber for one live call. ``speakers`` maps channels to parties (default:
         the configured channel map, or ``unknown`` for mono); ``first_segment`` and
-        ``offset_s`` continue an interrupted call."""
-        decoder = UtteranceDecoder(self.transcriber, self.config.decode, hotwords)
+        ``offset_s`` continue an interrupted call; ``roles`` labels the two voices of a mono
+        call ``unknown`` speaker as rep and customer (docs/diarization.md). ``terms`` (the
+        customer's and contacts' names, products) and ``hotwords`` are what its text is
+        corrected towards (docs/speech-correction.md)."""
+        decoder = UtteranceDecoder(
+            self.transcriber, self.config.decode, hotwords, self.corrector(terms, hotwords)
+        )
         return CallTranscriber(
             fmt,
             decoder,
@@ -46,6 +76,7 @@ class SpeechEngine:
             speakers=speakers,
             first_segment=first_segment,
             offset_s=offset_s,
+            roles=roles,
         )
 
     def transcribe_file(
@@ -53,8 +84,10 @@ class SpeechEngine:
         path: str | Path,
         *,
         hotwords: Sequence[str] = (),
+        terms: Sequence[Term] = (),
         progress: Progress | None = None,
         max_duration_s: float | None = None,
+        roles: RoleResolver | None = None,
     ) -> Transcript:
         """Decode and recognise a recording a second at a time, as a live call is fed, so
         memory stays flat however long the file. ``max_duration_s``: refuse a file that
@@ -66,11 +99,19 @@ class SpeechEngine:
                 audio.channels,
                 audio.declared_duration or 0.0,
                 hotwords,
+                terms,
                 progress,
+                roles,
             )
 
     def transcribe_audio(
-        self, audio: DecodedAudio, *, hotwords: Sequence[str] = (), progress: Progress | None = None
+        self,
+        audio: DecodedAudio,
+        *,
+        hotwords: Sequence[str] = (),
+        terms: Sequence[Term] = (),
+        progress: Progress | None = None,
+        roles: RoleResolver | None = None,
     ) -> Transcript:
         """The live path run as fast as the CPU allows, without partials: a file and a live
         call of the same audio give the same segments."""
@@ -79,7 +120,9 @@ class SpeechEngine:
             audio.samples[:, offset : offset + chunk]
             for offset in range(0, audio.samples.shape[1], chunk)
         )
-        return self._transcribe(pieces, audio.channels, audio.duration, hotwords, progress)
+        return self._transcribe(
+            pieces, audio.channels, audio.duration, hotwords, terms, progress, roles
+        )
 
     def _transcribe(
         self,
@@ -87,10 +130,16 @@ class SpeechEngine:
         channels: int,
         expected_s: float,
         hotwords: Sequence[str],
+        terms: Sequence[Term],
         progress: Progress | None,
+        roles: RoleResolver | None = None,
     ) -> Transcript:
         call = self.new_call(
-            PcmFormat(SAMPLE_RATE, channels), hotwords=hotwords, emit_partials=False
+            PcmFormat(SAMPLE_RATE, channels),
+            hotwords=hotwords,
+            terms=terms,
+            emit_partials=False,
+            roles=roles,
         )
         finals: list[FinalSegment] = []
         samples = 0
@@ -102,4 +151,6 @@ class SpeechEngine:
                 progress(samples / SAMPLE_RATE, expected_s)
         finals.extend(e for e in call.finish() if isinstance(e, FinalSegment))
         segments = sorted((f.segment for f in finals), key=lambda s: (s.start, s.end))
+        if call.voices is not None:  # a whole file: every segment with the whole call's evidence
+            segments = call.voices.relabel(segments)
         return Transcript(duration=round(samples / SAMPLE_RATE, 3), segments=segments)

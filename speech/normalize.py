@@ -83,11 +83,32 @@ def is_hallucination(text: str) -> bool:
     return bare in exact or any(fragment in bare for fragment in contains)
 
 
+_DIGIT_NAMES = "零一二三四五六七八九"
+# Digits read one by one: a phone number (138-0855-3316, 13740052246), a code with a leading
+# zero (0712), a year (2018年); anything else is a quantity (60万 -> 六十万).
+_NUMBER = re.compile(r"\d+(?:[-\s]\d+)+|\d+(?:\.\d+)?")
+
+
+def _said(number: str, year: bool) -> str:
+    digits = [c for c in number if c.isdigit()]
+    one_by_one = (
+        not number.replace(".", "").isdigit()
+        or (len(digits) >= 5 and "." not in number)
+        or (number.startswith("0") and len(number) > 1 and "." not in number)
+        or (year and len(digits) == 4)
+    )
+    if one_by_one:
+        return "".join(_DIGIT_NAMES[int(c)] for c in digits)
+    return str(cn2an.an2cn(number))
+
+
 def normalize_for_scoring(text: str) -> str:
     """Canonical form for character error rate: simplified, no punctuation, numerals in
-    Chinese (so 「60万」 and 「六十万」 count as the same words), Latin lower-cased."""
-    text = to_simplified(text)
-    text = re.sub(r"\d+(?:\.\d+)?", lambda m: str(cn2an.an2cn(m.group(0))), text)
+    Chinese (so 「60万」 and 「六十万」 count as the same words, and a phone number, a code or a
+    year is read digit by digit as people say it: 138-0855 is 一三八零八五五), the telephone
+    幺 as 一, Latin lower-cased."""
+    text = to_simplified(text).replace("幺", "一")
+    text = _NUMBER.sub(lambda m: _said(m.group(0), text.startswith("年", m.end())), text)
     return _bare(text).lower()
 
 

@@ -8,56 +8,103 @@ memory stays flat however long the call.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from speech.audio import SAMPLE_RATE, PcmFormat, PcmFrameDecoder
 from speech.config import DecodeConfig, EndpointConfig, SpeechConfig
+from speech.correction import Corrector
+from speech.diarize_labels import MonoSpeakers, RoleResolver
 from speech.endpointing import Endpointer, PartialDue, SegmentDropped, SegmentEnded, Span
 from speech.normalize import is_hallucination, normalize_text
-from speech.transcriber import RecognitionRequest, Transcriber
+from speech.prompt import RecentFinals, build_prompt, compression_ratio
+from speech.transcriber import Recognition, RecognitionRequest, Transcriber
 from speech.types import FinalSegment, PartialSegment, Segment, Speaker, SpeechEvent
 from speech.vad import StreamingVad
-
-
-def build_prompt(initial_prompt: str, hotwords: Iterable[str]) -> str:
-    """Whisper's prompt: a simplified-Chinese sentence and the names it should spell right."""
-    words = list(dict.fromkeys(w.strip() for w in hotwords if w and w.strip()))
-    if not words:
-        return initial_prompt
-    return f"{initial_prompt}可能提到：{'、'.join(words)}。"
 
 
 class UtteranceDecoder:
     """Turns a slice of audio into clean simplified-Chinese text, or ``None`` if no words."""
 
     def __init__(
-        self, transcriber: Transcriber, cfg: DecodeConfig, hotwords: Sequence[str] = ()
+        self,
+        transcriber: Transcriber,
+        cfg: DecodeConfig,
+        hotwords: Sequence[str] = (),
+        corrector: Corrector | None = None,
     ) -> None:
         self._transcriber = transcriber
         self._cfg = cfg
         self._prompt = build_prompt(cfg.initial_prompt, [*cfg.hotwords, *hotwords])
+        # One decoder per call, shared by its channels: both parties' finals go in.
+        self.recent = RecentFinals(cfg.context_chars)
+        self._corrector = corrector
+
+    def correct(self, text: str, *, final: bool) -> tuple[str, str | None]:
+        """(text with the call's terms spelled right, the recogniser's text or ``None`` when
+        nothing changed). Partials get the cheap exact-sound pass only."""
+        if self._corrector is None:
+            return text, None
+        result = self._corrector.correct(text, partial=not final)
+        return (result.text, result.raw_text) if result.changed else (text, None)
+
+    def prompt(self, *, final: bool) -> str:
+        """Partials keep the cheap static prompt; finals add the call's recent finals."""
+        return self._prompt + self.recent.text() if final else self._prompt
 
     def decode(self, audio: np.ndarray, *, final: bool) -> str | None:
         cfg = self._cfg
         request = RecognitionRequest(
             language=cfg.language,
-            prompt=self._prompt,
+            prompt=self.prompt(final=final),
             # Partials are replaced within a second: greedy decoding is enough for them.
             beam_size=cfg.beam_size if final else 1,
             window_padding_s=cfg.window_padding_s,
         )
-        result = self._transcriber.recognize(audio, request)
+        result = self._recognize(audio, request, final=final)
         if (
             result.no_speech_prob > cfg.no_speech_threshold
             and result.avg_logprob < cfg.log_prob_threshold
         ):
             return None
         text = normalize_text(result.text)
-        return None if is_hallucination(text) else text
+        if is_hallucination(text):
+            return None
+        if final and result.avg_logprob >= cfg.context_min_logprob:
+            self.recent.add(text)
+        return text
+
+    def _recognize(
+        self, audio: np.ndarray, request: RecognitionRequest, *, final: bool
+    ) -> Recognition:
+        """Whisper's temperature fallback, for finals when configured: sample again while
+        the text looks like a loop or the model was unsure; keep the most confident try."""
+        result = self._transcriber.recognize(audio, request)
+        tries = [result]
+        for temperature in self._cfg.fallback_temperatures if final else ():
+            if self._acceptable(result):
+                return result
+            result = self._transcriber.recognize(
+                audio, dataclasses.replace(request, temperature=temperature)
+            )
+            tries.append(result)
+        if self._acceptable(result):
+            return result
+        return max(tries, key=lambda r: r.avg_logprob)
+
+    def _acceptable(self, result: Recognition) -> bool:
+        """Not a loop, and confident unless it is silence (Whisper's fallback test)."""
+        cfg = self._cfg
+        if compression_ratio(result.text) > cfg.compression_ratio_threshold:
+            return False
+        return (
+            result.avg_logprob >= cfg.log_prob_threshold
+            or result.no_speech_prob > cfg.no_speech_threshold
+        )
 
 
 class _SampleBuffer:
@@ -104,8 +151,11 @@ class ChannelTranscriber:
         *,
         emit_partials: bool = True,
         offset_s: float = 0.0,
+        voices: MonoSpeakers | None = None,
     ) -> None:
+        """``voices``: a mono channel of two parties, labelled by voice and words."""
         self.speaker = speaker
+        self.voices = voices
         self._offset_s = offset_s
         self._decoder = decoder
         self._vad = StreamingVad()
@@ -149,35 +199,41 @@ class ChannelTranscriber:
         self._buffer.discard_before(self._endpointer.retain_from())
         return events
 
-    def _segment(self, span: Span, text: str) -> Segment:
+    def _segment(self, span: Span, heard: str, *, final: bool) -> Segment:
         if self._segment_id is None:
             self._segment_id = self._new_id()
+        text, raw_text = self._decoder.correct(heard, final=final)
         return Segment(
             id=self._segment_id,
             start=round(self._offset_s + span.start / SAMPLE_RATE, 2),
             end=round(self._offset_s + span.end / SAMPLE_RATE, 2),
             speaker=self.speaker,
             text=text,
+            raw_text=raw_text,
         )
 
     def _partial(self, span: Span) -> list[SpeechEvent]:
         started = time.perf_counter()
-        text = self._decoder.decode(
-            self._buffer.slice(span.audio_start, span.audio_end), final=False
-        )
+        audio = self._buffer.slice(span.audio_start, span.audio_end)
+        text = self._decoder.decode(audio, final=False)
         if not text:
             return []
         self._shown_partial = True
-        return [PartialSegment(self._segment(span, text), time.perf_counter() - started)]
+        segment = self._segment(span, text, final=False)
+        if self.voices is not None:
+            segment = self.voices.partial(segment, audio)
+        return [PartialSegment(segment, time.perf_counter() - started)]
 
     def _final(self, span: Span) -> list[SpeechEvent]:
         started = time.perf_counter()
-        text = self._decoder.decode(
-            self._buffer.slice(span.audio_start, span.audio_end), final=True
-        )
+        audio = self._buffer.slice(span.audio_start, span.audio_end)
+        text = self._decoder.decode(audio, final=True)
         if not text:
             return self._retract()
-        event = FinalSegment(self._segment(span, text), time.perf_counter() - started)
+        segment = self._segment(span, text, final=True)
+        if self.voices is not None:
+            segment = self.voices.final(segment, audio)
+        event = FinalSegment(segment, time.perf_counter() - started)
         self._segment_id, self._shown_partial = None, False
         return [event]
 
@@ -204,9 +260,11 @@ class CallTranscriber:
         speakers: Sequence[Speaker] | None = None,
         first_segment: int = 1,
         offset_s: float = 0.0,
+        roles: RoleResolver | None = None,
     ) -> None:
         """``first_segment`` and ``offset_s`` continue a call that was interrupted: segment
-        ids and times go on from where the previous transcriber stopped."""
+        ids and times go on from where the previous transcriber stopped. ``roles``: tell
+        rep from customer on a mono channel of unknown speaker (speech/diarize_labels.py)."""
         self.format = fmt
         self._frames = PcmFrameDecoder(fmt)
         if speakers is None:
@@ -214,6 +272,10 @@ class CallTranscriber:
         if len(speakers) != fmt.channels:
             raise ValueError(f"{len(speakers)} speakers given for {fmt.channels} channels")
         counter = itertools.count(first_segment)
+        # One channel, nobody named: two parties may share it.
+        self.voices = (
+            MonoSpeakers(roles) if roles is not None and list(speakers) == ["unknown"] else None
+        )
         self.channels = [
             ChannelTranscriber(
                 speaker,
@@ -222,6 +284,7 @@ class CallTranscriber:
                 lambda: f"seg-{next(counter):04d}",
                 emit_partials=emit_partials,
                 offset_s=offset_s,
+                voices=self.voices,
             )
             for speaker in speakers
         ]

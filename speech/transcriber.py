@@ -22,6 +22,8 @@ class RecognitionRequest:
     prompt: str
     beam_size: int
     window_padding_s: float
+    # 0: beam search (or greedy); above 0: one sample at this temperature.
+    temperature: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 Speaker = Literal["rep", "customer", "unknown"]
+
+
+_OPTIONAL_KEYS = ("speaker_source", "speaker_confidence", "raw_text")
 
 
 class Segment(BaseModel):
@@ -20,6 +23,23 @@ class Segment(BaseModel):
     end: float
     speaker: Speaker
     text: str
+    # Set only when the speaker was inferred from the voice and words of a mono recording
+    # (speech/diarize_labels.py), not read from a channel; CONTRACT version 2.
+    speaker_source: Literal["channel", "inferred"] | None = None
+    speaker_confidence: float | None = None
+    # What the recogniser heard when correction (speech/correction/) changed the text, kept
+    # for audit; left out of the JSON when nothing changed.
+    raw_text: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_extras(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """The CONTRACT's optional keys appear only when they say something, so a segment
+        read from a channel and left uncorrected keeps its original shape."""
+        data: dict[str, object] = handler(self)
+        for key in _OPTIONAL_KEYS:
+            if key in data and data[key] is None:
+                del data[key]
+        return data
 
     def __str__(self) -> str:
         return f"[{self.start:7.2f}–{self.end:7.2f}] {self.speaker:>8}: {self.text}"

@@ -138,6 +138,7 @@ def analyze(
     from copilot.engines import speech_engine
     from copilot.insights import build_extractor
     from copilot.learning import assisted_extractor, assisted_scanner
+    from copilot.roles import TextRoleResolver
     from copilot.summary import build_summary_writer
     from speech.errors import SpeechError
 
@@ -157,7 +158,7 @@ def analyze(
             duration = segments[-1].end if segments else 0.0
         else:
             transcript = speech_engine().transcribe_file(
-                source, hotwords=settings.vocabulary.hotwords()
+                source, hotwords=settings.vocabulary.hotwords(), roles=TextRoleResolver()
             )
             segments, duration = transcript.segments, transcript.duration
         writer = build_summary_writer(settings.insights)

@@ -14,6 +14,7 @@ from copilot.commands.common import err, out, user_errors
 from copilot.engines import speech_engine
 from copilot.events import TranscriptFinal
 from copilot.replay import TimedEvent, replay
+from copilot.roles import TextRoleResolver
 from copilot.settings import get_settings
 from speech.audio import DecodedAudio, decode_file
 from speech.engine import SpeechEngine
@@ -50,7 +51,9 @@ def transcribe(
         if sys.stderr.isatty():  # the bar goes to stderr, so it never mixes with --json
             transcript = _with_progress(engine, decoded, _hotwords(hotword))
         else:
-            transcript = engine.transcribe_audio(decoded, hotwords=_hotwords(hotword))
+            transcript = engine.transcribe_audio(
+                decoded, hotwords=_hotwords(hotword), roles=TextRoleResolver()
+            )
     if as_json:
         print(transcript.model_dump_json())
     else:
@@ -68,7 +71,10 @@ def _with_progress(engine: SpeechEngine, decoded: DecodedAudio, hotwords: list[s
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("transcribe", total=decoded.duration)
         return engine.transcribe_audio(
-            decoded, hotwords=hotwords, progress=lambda done, _: bar.update(task, completed=done)
+            decoded,
+            hotwords=hotwords,
+            progress=lambda done, _: bar.update(task, completed=done),
+            roles=TextRoleResolver(),
         )
 
 

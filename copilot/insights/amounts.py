@@ -70,7 +70,7 @@ class MoneyFinder:
         return mentions
 
     def _mention(self, text: str, match: re.Match[str]) -> MoneyMention | None:
-        first, second = match["a"], match["b"]
+        first, second = _no_trillions(match["a"]), match["b"] and _no_trillions(match["b"])
         unit, counted = match["unit"], match["ge"]
         following = text[match.end() : match.end() + 4]
         if match.start() > 0 and text[match.start() - 1] == "第":
@@ -114,6 +114,12 @@ class MoneyFinder:
             modifier=modifier,
             bare=bare,
         )
+
+
+def _no_trillions(numeral: str) -> str:
+    """万亿 in a sales call is speech recognition adding 亿 to 万 (十到十五万亿 for 十到十五万。
+    一…): nobody budgets trillions."""
+    return numeral[:-1] if numeral.endswith("万亿") else numeral
 
 
 def _last_place(numeral: str) -> Decimal:

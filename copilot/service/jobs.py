@@ -13,6 +13,7 @@ from sqlalchemy import select
 from copilot.analysis import segments_from_turns
 from copilot.auth import Principal
 from copilot.events import CallStatusEvent, CallSummaryEvent, Event, EventStamper
+from copilot.roles import TextRoleResolver
 from copilot.service.pipeline import CallPipeline
 from copilot.service.recorder import SqlCallRecorder, load_progress
 from copilot.service.state import ServiceState
@@ -76,6 +77,8 @@ async def analyze_recording(state: ServiceState, call_id: str, path: Path) -> No
                 path,
                 hotwords=state.hotwords(list(state.engines_for(org_id).hotwords)),
                 max_duration_s=upload_limit_s(state, org_id),
+                terms=state.terms_for(org_id),  # the org's vocabulary
+                roles=TextRoleResolver(),  # a mono recording: who is the rep
             )
         except SpeechError as exc:
             # The reason is shown to the user: not the server's path.

@@ -42,6 +42,9 @@ class SqlCallRecorder:
                 start=segment.start,
                 end=segment.end,
                 text=segment.text,
+                raw_text=segment.raw_text,
+                speaker_source=segment.speaker_source,
+                speaker_confidence=segment.speaker_confidence,
             )
             if not result.insights.is_empty():
                 repo.add_insight(
@@ -134,7 +137,16 @@ def load_progress(
     """What a call had recognised before it was interrupted, to continue from there."""
     rows = repo.list_segments(session, call_id)
     segments = [
-        Segment(id=r.segment_id, start=r.start, end=r.end, speaker=r.speaker, text=r.text)  # type: ignore[arg-type]
+        Segment(
+            id=r.segment_id,
+            start=r.start,
+            end=r.end,
+            speaker=r.speaker,  # type: ignore[arg-type]
+            text=r.text,
+            raw_text=r.raw_text,
+            speaker_source=r.speaker_source,  # type: ignore[arg-type]
+            speaker_confidence=r.speaker_confidence,
+        )
         for r in rows
     ]
     insight_rows = repo.list_insights(session, call_id)

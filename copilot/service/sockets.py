@@ -30,6 +30,7 @@ from copilot.auth import (
 )
 from copilot.events import CallStatusEvent, Event, EventStamper
 from copilot.permissions import Action, authorize
+from copilot.roles import TextRoleResolver
 from copilot.service.deps import ApiError, call_for, visible_call
 from copilot.service.hub import SubscriberTooSlow
 from copilot.service.live import LiveCall
@@ -40,6 +41,7 @@ from copilot.service.state import ServiceState
 from copilot.service.telephony import (
     MULAW_SAMPLE_RATE,
     TelephonyError,
+    TrackInterleaver,
     TwilioIgnored,
     TwilioMedia,
     TwilioStart,
@@ -50,6 +52,7 @@ from copilot.service.telephony import (
 from copilot.store import repo
 from copilot.store.models import Call
 from speech.audio import PcmFormat
+from speech.correction import call_terms
 from speech.errors import StreamFormatError
 from speech.types import Speaker
 
@@ -87,6 +90,13 @@ class StartMessage(BaseModel):
     )
     channel_map: list[Speaker] | None = None
     language: Literal["zh"] = "zh"
+    # The call's people and products (CONTRACT version 2): recognition spells them right.
+    contacts: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
+    products: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
 
     @model_validator(mode="after")
     def _one_speaker_per_channel(self) -> StartMessage:
@@ -241,8 +251,8 @@ async def _start_message(ws: WebSocket, state: ServiceState, first: dict[str, An
             return StartMessage(
                 type="start",
                 sample_rate=MULAW_SAMPLE_RATE,
-                channels=1,
-                channel_map=[parsed.speaker],
+                channels=len(parsed.speakers),  # type: ignore[arg-type]  # 1 or 2 tracks
+                channel_map=parsed.speakers,
             )
         if not isinstance(parsed, TwilioIgnored):
             raise _Rejected(CLOSE_BAD_REQUEST, "media before the start message")
@@ -340,6 +350,7 @@ async def _make_live_call(
     call_id, resumed, previous = await state.run_db(prepare)
     feedback = await state.run_db(state.feedback_for, principal.org_id)
     engines = await state.run_db(state.engines_for, principal.org_id)
+    vocabulary = await state.run_db(state.terms_for, principal.org_id)
     segments, records, flags = previous["stored"]
     # Loading the model (first call after start) and building a transcriber take a moment.
     speech = await asyncio.get_running_loop().run_in_executor(state.executor, state.speech)
@@ -347,7 +358,14 @@ async def _make_live_call(
     transcriber = speech.new_call(
         PcmFormat(start.sample_rate, start.channels),
         hotwords=state.hotwords([*engines.hotwords, *start.hotwords]),
+        terms=[
+            *vocabulary,
+            *call_terms(
+                customers=[start.customer_name], people=start.contacts, products=start.products
+            ),
+        ],
         speakers=start.channel_map,
+        roles=TextRoleResolver(),  # mono without a channel map: voices tell rep from customer
         first_segment=max(numbers, default=0) + 1,
         offset_s=previous["duration_s"],
     )
@@ -383,6 +401,8 @@ async def _stream(state: ServiceState, ws: WebSocket, live: LiveCall, twilio: bo
     pacer = AudioPacer(service.max_audio_speed, service.audio_burst_s)
     ended = asyncio.ensure_future(live.ended.wait())
     stopped = False
+    # A both-tracks Twilio stream: its two tracks become the two channels of a stereo call.
+    tracks = TrackInterleaver() if twilio and live.transcriber.format.channels == 2 else None
     try:
         while not live.closing:
             message = await _next_message(ws, ended)
@@ -413,7 +433,9 @@ async def _stream(state: ServiceState, ws: WebSocket, live: LiveCall, twilio: bo
                         break
                     if not isinstance(parsed, TwilioMedia):
                         continue
-                    audio = parsed.pcm
+                    audio = parsed.pcm if tracks is None else tracks.push(parsed.track, parsed.pcm)
+                    if not audio:
+                        continue
                 elif body.get("type") == "stop":
                     stopped = True
                     break

@@ -18,12 +18,14 @@ from copilot.service.hub import EventHub
 from copilot.service.live import FinalTiming, LiveCall
 from copilot.service.org_engines import OrgEnginesCache, with_adjudicator, with_learned_models
 from copilot.service.org_learning import OrgRetrainer, org_models_dir
+from copilot.service.org_vocabulary import OrgVocabularyCache
 from copilot.service.pipeline import Engines
 from copilot.service.recorder import events_after
 from copilot.service.write_buffer import WriteBuffer
 from copilot.settings import Settings
 from copilot.store.feedback import FeedbackAdjustments
 from speech.config import SpeechConfig
+from speech.correction import Term
 from speech.engine import SpeechEngine
 
 
@@ -76,6 +78,8 @@ class ServiceState:
     writes: WriteBuffer = field(init=False)
     # Retrains an org's own model in the background once it has enough new labels.
     retrainer: OrgRetrainer = field(init=False)
+    # Per organisation: its vocabulary as correction terms (copilot vocab, managers' fixes).
+    vocabulary: OrgVocabularyCache = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -91,6 +95,7 @@ class ServiceState:
             org_models_dir=org_models_dir(learning),
         )
         self.retrainer = OrgRetrainer(self.sessions, learning)
+        self.vocabulary = OrgVocabularyCache(self.sessions)
         self.hub = EventHub(self._load_after)
         self.writes = WriteBuffer(
             self.hub.mark_stored_threadsafe,
@@ -125,6 +130,11 @@ class ServiceState:
         Reads the org row each time (one primary-key read) so a change made with ``copilot
         orgs …`` applies without a restart (call from a worker thread)."""
         return self.orgs.get(org_id)
+
+    def terms_for(self, org_id: str) -> tuple[Term, ...]:
+        """The org's vocabulary as correction terms, for a call about to start (one cheap
+        version read; call from a worker thread)."""
+        return self.vocabulary.terms(org_id)
 
     def scanner_for(self, org_id: str) -> Scanner:
         """The compliance scanner with the org's policy (its discount authority) and rule

@@ -4,6 +4,12 @@ Twilio (and platforms that copy its protocol) stream ``{"event": "media", "media
 {"payload": "<base64 G.711 μ-law, 8 kHz, mono>"}}`` messages between a ``start`` and a
 ``stop`` message. We turn each payload into the same little-endian 16-bit PCM the native
 protocol carries, so one streaming path serves both.
+
+A ``both_tracks`` stream (``start.tracks`` = inbound and outbound) is a stereo call: each
+media message names its ``track``; :class:`TrackInterleaver` pairs the two into channel 0
+(inbound) and channel 1 (outbound). Outbound (what Twilio plays to the leg the stream is on,
+usually the rep dialling out to the customer) is the rep unless ``customParameters.rep_track``
+says ``inbound``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,11 @@ MAX_PAYLOAD_BYTES = 16_000
 
 
 SPEAKERS: dict[str, Speaker] = {"rep": "rep", "customer": "customer", "unknown": "unknown"}
+TRACKS = ("inbound", "outbound")  # channel 0 and channel 1 of a both-tracks stream
+DEFAULT_REP_TRACK = "outbound"
+# One track ahead of the other by more than this (0.5 s at 8 kHz): the silent one sent
+# nothing (a dropped packet, a muted leg) and is taken as silence so audio keeps flowing.
+MAX_TRACK_SKEW_SAMPLES = 4000
 
 
 class TelephonyError(ValueError):
@@ -62,15 +73,19 @@ class StartInfo(_Message):
     call_sid: str | None = Field(default=None, alias="callSid")
     media_format: MediaFormat = Field(default_factory=MediaFormat, alias="mediaFormat")
     custom_parameters: dict[str, str] = Field(default_factory=dict, alias="customParameters")
+    tracks: list[str] = Field(default_factory=lambda: ["inbound"])
 
 
 class TwilioStart(BaseModel):
-    speaker: Speaker
+    """``speakers``: one per channel (two for a both-tracks stream, inbound first)."""
+
+    speakers: list[Speaker]
     stream_sid: str | None
 
 
 class TwilioMedia(BaseModel):
     pcm: bytes
+    track: str = "inbound"
 
 
 class TwilioStop(BaseModel):
@@ -106,10 +121,12 @@ def parse_twilio(message: dict[str, Any]) -> TwilioMessage:
             )
         if fmt.channels != 1:
             raise TelephonyError(f"{fmt.channels} channels given; Twilio streams are mono")
+        if set(info.tracks) == set(TRACKS):
+            return TwilioStart(speakers=_track_speakers(info), stream_sid=info.stream_sid)
         speaker = info.custom_parameters.get("speaker", "customer")
         if speaker not in SPEAKERS:
             raise TelephonyError(f"unknown speaker {speaker!r}; use rep, customer or unknown")
-        return TwilioStart(speaker=SPEAKERS[speaker], stream_sid=info.stream_sid)
+        return TwilioStart(speakers=[SPEAKERS[speaker]], stream_sid=info.stream_sid)
     if event == "media":
         media = message.get("media")
         payload = media.get("payload") if isinstance(media, dict) else None
@@ -123,9 +140,55 @@ def parse_twilio(message: dict[str, Any]) -> TwilioMessage:
             raise TelephonyError("media payload is not valid base64") from exc
         if not raw:
             raise TelephonyError("empty media payload")
-        return TwilioMedia(pcm=mulaw_to_pcm16(raw))
+        track = media.get("track", "inbound") if isinstance(media, dict) else "inbound"
+        if track not in TRACKS:
+            raise TelephonyError(f"unknown track {track!r}; Twilio sends inbound or outbound")
+        return TwilioMedia(pcm=mulaw_to_pcm16(raw), track=track)
     if event == "stop":
         return TwilioStop()
     if isinstance(event, str):
         return TwilioIgnored(event=event)
     raise TelephonyError("message without an event name")
+
+
+def _track_speakers(info: StartInfo) -> list[Speaker]:
+    rep_track = info.custom_parameters.get("rep_track", DEFAULT_REP_TRACK)
+    if rep_track not in TRACKS:
+        raise TelephonyError(f"unknown rep_track {rep_track!r}; use inbound or outbound")
+    return ["rep" if track == rep_track else "customer" for track in TRACKS]
+
+
+class TrackInterleaver:
+    """The two tracks of a both-tracks stream as stereo 16-bit PCM: channel 0 inbound,
+    channel 1 outbound. Audio is released once both tracks have it, so the channels stay
+    aligned however Twilio interleaves the messages."""
+
+    def __init__(self) -> None:
+        self._pending = {track: np.zeros(0, "<i2") for track in TRACKS}
+
+    def push(self, track: str, pcm: bytes) -> bytes:
+        """Add one track's samples; returns the stereo frames now complete (maybe none)."""
+        self._pending[track] = np.concatenate([self._pending[track], np.frombuffer(pcm, "<i2")])
+        inbound, outbound = (self._pending[t] for t in TRACKS)
+        ahead = abs(len(inbound) - len(outbound))
+        if ahead > MAX_TRACK_SKEW_SAMPLES:
+            short = "inbound" if len(inbound) < len(outbound) else "outbound"
+            self._pending[short] = np.concatenate([self._pending[short], np.zeros(ahead, "<i2")])
+        return self._release(min(len(p) for p in self._pending.values()))
+
+    def flush(self) -> bytes:
+        """What one track sent beyond the other, paired with silence (end of stream)."""
+        longest = max(len(p) for p in self._pending.values())
+        for track, pending in self._pending.items():
+            self._pending[track] = np.concatenate(
+                [pending, np.zeros(longest - len(pending), "<i2")]
+            )
+        return self._release(longest)
+
+    def _release(self, count: int) -> bytes:
+        if count == 0:
+            return b""
+        stereo = np.stack([self._pending[t][:count] for t in TRACKS], axis=1)
+        for track in TRACKS:
+            self._pending[track] = self._pending[track][count:]
+        return stereo.astype("<i2").tobytes()

@@ -266,8 +266,13 @@ def add_segment(
     start: float,
     end: float,
     text: str,
+    raw_text: str | None = None,
+    speaker_source: str | None = None,
+    speaker_confidence: float | None = None,
 ) -> Segment:
-    """Persist a final segment; adding the same ``segment_id`` again returns the first."""
+    """Persist a final segment; adding the same ``segment_id`` again returns the first.
+    ``raw_text``: the recogniser's words when correction changed them; ``speaker_source``
+    and ``speaker_confidence``: how the speaker was told (docs/diarization.md)."""
     _insert_ignoring_duplicates(
         session,
         Segment,
@@ -279,6 +284,9 @@ def add_segment(
             end=end,
             text=text,
             created_at=utcnow(),
+            raw_text=raw_text,
+            speaker_source=speaker_source,
+            speaker_confidence=speaker_confidence,
         ),
     )
     segment = session.scalar(

@@ -213,6 +213,12 @@ class Segment(Base):
     end: Mapped[float] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the recogniser heard when correction or a manager changed ``text`` (audit);
+    # None: unchanged (or stored before 0007).
+    raw_text: Mapped[str | None] = mapped_column(Text)
+    # channel | inferred (a mono call's voices, docs/diarization.md) and, when inferred, how sure.
+    speaker_source: Mapped[str | None] = mapped_column(String(16))
+    speaker_confidence: Mapped[float | None] = mapped_column(Float)
 
 
 class CallEvent(Base):
@@ -409,4 +415,20 @@ class OrgLabel(Base):
     # The flag or ``call_id/segment_id`` it came from.
     subject_id: Mapped[str | None] = mapped_column(String(64))
     actor_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrgVocabulary(Base):
+    """A name or term an org wants recognised right on its calls (copilot/store/vocabulary.py):
+    added by hand (``copilot vocab``) or learned from a manager's transcript correction."""
+
+    __tablename__ = "org_vocabulary"
+    __table_args__ = (UniqueConstraint("org_id", "term"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"))
+    term: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # product | customer | person | vendor | vocab
+    source: Mapped[str] = mapped_column(String(16))  # manual | correction
+    created_by: Mapped[str | None] = mapped_column(String(32))  # None: the command line
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -76,10 +76,14 @@ class FasterWhisperTranscriber(Transcriber):
         # loops Whisper can fall into on noise without ever cutting real speech short.
         seconds = len(audio) / SAMPLE_RATE
         max_length = min(_MAX_LENGTH, len(prompt) + int(24 + 20 * seconds))
+        # A temperature means one sample from the whole distribution (Whisper's fallback).
+        sampling = request.temperature > 0
         result = self._model.model.generate(
             ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])),
             [prompt],
-            beam_size=request.beam_size,
+            beam_size=1 if sampling else request.beam_size,
+            sampling_topk=0 if sampling else 1,
+            sampling_temperature=request.temperature if sampling else 1.0,
             max_length=max_length,
             return_scores=True,
             return_no_speech_prob=True,

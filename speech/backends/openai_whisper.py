@@ -41,7 +41,8 @@ class OpenAIWhisperTranscriber(Transcriber):
         options = whisper.DecodingOptions(
             language=request.language,
             prompt=request.prompt or None,
-            beam_size=request.beam_size if request.beam_size > 1 else None,
+            temperature=request.temperature,
+            beam_size=None if request.temperature or request.beam_size == 1 else request.beam_size,
             without_timestamps=True,
             fp16=False,
         )

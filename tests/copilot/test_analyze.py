@@ -39,7 +39,9 @@ def by_rules(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [item for item in found if item.get("source", "rule") == "rule"]
 
 
-def check_against_gold(summary: dict[str, Any], gold: dict[str, Any]) -> None:
+def check_against_gold(
+    summary: dict[str, Any], gold: dict[str, Any], *, heard: bool = False
+) -> None:
     assert SHAPE <= set(summary)
     low, high = gold["budget"]
     budget = summary["budget"]
@@ -51,7 +53,11 @@ def check_against_gold(summary: dict[str, Any], gold: dict[str, Any]) -> None:
     assert {o["type"] for o in by_rules(summary["objections"])} == set(gold["objections"])
     assert [c["name"] for c in summary["competitors"]] == gold["competitors"]
     flags = summary["compliance_flags"]
-    assert {f["category"] for f in by_rules(flags)} == set(gold["compliance"])
+    # From audio a violation may reach the rules misheard (dc02's 打七折 is heard 打购物者 by
+    # Whisper base without a prompt sentence, docs/decoding.md): the learned model's flag on
+    # the rep's line counts then; from the script, only the rules' exact finds do.
+    flagged = flags if heard else by_rules(flags)
+    assert {f["category"] for f in flagged} == set(gold["compliance"])
     for found in [*summary["objections"], *summary["pain_points"], *flags]:
         assert found.get("source", "rule") == "rule" or 0 < found["confidence"] < 1
     for flag in summary["compliance_flags"]:
@@ -65,7 +71,7 @@ def test_analyze_a_recording(call: dict[str, Any]) -> None:
     summary = analyze(DEVSET / "audio" / f"{call['id']}.stereo.wav")
     assert summary["call_id"] == f"{call['id']}.stereo" and summary["duration_s"] > 20
     assert {s["speaker"] for s in summary["transcript"]} == {"rep", "customer"}
-    check_against_gold(summary, call["gold"])
+    check_against_gold(summary, call["gold"], heard=True)
 
 
 @pytest.mark.parametrize("call", CALLS, ids=[c["id"] for c in CALLS])

@@ -29,6 +29,8 @@ Extract = Callable[[str], Insights]
         ("一年十万出头吧。", 100000, 120000, "approximate"),
         ("将近一百万。", 800000, 1000000, "approximate"),
         ("我们预算三十到五十万之间。", 300000, 500000, "range"),
+        # Speech recognition heard 万亿 for 万 before the next word: nobody budgets trillions.
+        ("周总说今年数字化总共10到15万亿你这个价格倒是在范围里", 100000, 150000, "range"),
         ("预算大概在五六十万。", 500000, 600000, "range"),
         ("一年能投二三十个W。", 200000, 300000, "range"),
         ("项目预算1.2M。", 1200000, 1200000, "exact"),

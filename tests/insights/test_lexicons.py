@@ -25,6 +25,7 @@ from copilot.insights.lexicon import (
 )
 from copilot.insights.prompts import load_prompt
 from copilot.insights.vendors import VendorCatalogue
+from copilot.roles import RoleCues
 
 SCHEMAS: dict[str, type[LexiconSchema]] = {
     "budget": BudgetLexicon,
@@ -34,6 +35,7 @@ SCHEMAS: dict[str, type[LexiconSchema]] = {
     "objections": ObjectionLexicon,
     "pain_points": PainLexicon,
     "vendors": VendorCatalogue,
+    "speaker_roles": RoleCues,
 }
 
 

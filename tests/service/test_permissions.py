@@ -220,6 +220,7 @@ def _do(action: Action, world: World, http: httpx.Client, role: str, owner: User
         call = _call(world, owner)
         one = _status(200)(http.get(f"/v1/calls/{call}"))
         assert one == _status(200)(http.get(f"/v1/calls/{call}/summary"))
+        assert one == _status(200)(http.get(f"/v1/calls/{call}/segments"))
         return one
     if action == "calls.end":
         return _status(200)(http.post(f"/v1/calls/{_call(world, owner)}/end"))
@@ -265,6 +266,15 @@ def _do(action: Action, world: World, http: httpx.Client, role: str, owner: User
             )  # fmt: skip
         body = {"add": ["objection:price"]}
         return _status(201)(http.post(f"/v1/calls/{call}/segments/t1/labels", json=body))
+    if action == "transcripts.correct":
+        call = _call(world, owner)
+        with world.sessions.begin() as session:
+            repo.add_segment(
+                session, call, segment_id="t1", speaker="customer", start=0.0, end=1.0,
+                text="太贵了",
+            )  # fmt: skip
+        body = {"text": "太贵了吧"}
+        return _status(200)(http.patch(f"/v1/calls/{call}/segments/t1", json=body))
     if action == "flags.reveal":
         return _status(200)(http.post(f"/v1/flags/{_flag(world, owner)}/reveal"))
     if action == "audit.read":

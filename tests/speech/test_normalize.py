@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -61,3 +62,19 @@ def test_error_rate_is_zero_only_for_equal_scoring_forms(ref: str, hyp: str) -> 
     rate = character_error_rate(ref, hyp)
     assert rate >= 0
     assert (rate == 0) == (normalize_for_scoring(ref) == normalize_for_scoring(hyp))
+
+
+@pytest.mark.parametrize(
+    ("said", "scored"),
+    [
+        ("188-1855-3316", "一八八一八五五三三一六"),  # a phone number, digit by digit
+        ("13740052246", "一三七四零零五二二四六"),
+        ("一三八零八五五三三幺六", "一三八零八五五三三一六"),  # the telephone 幺 is 一
+        ("0712", "零七一二"),  # a leading zero: a code
+        ("2018年", "二零一八年"),
+        ("60万", "六十万"),  # a quantity stays one
+        ("3.5万", "三点五万"),
+    ],
+)
+def test_numbers_are_scored_as_people_read_them(said: str, scored: str) -> None:
+    assert normalize_for_scoring(said) == scored

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from copilot.service.routes import auth, calls, compliance, flags, labels, suggestions
+from copilot.service.routes import (
+    auth,
+    calls,
+    compliance,
+    flags,
+    labels,
+    suggestions,
+    transcripts,
+)
 
 router = APIRouter(prefix="/v1")
-for _module in (auth, compliance, suggestions, calls, flags, labels):
+for _module in (auth, compliance, suggestions, calls, flags, labels, transcripts):
     router.include_router(_module.router)

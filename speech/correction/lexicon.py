@@ -1,0 +1,227 @@
+"""The terms a call's text is corrected towards, indexed by how they sound."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from speech.correction import data
+from speech.correction.data import TermKind
+from speech.correction.pinyin import fold, sounds
+
+# A spelling's Latin letters may go unheard (用友U8 said quickly is heard 拥有8): such a
+# variant is matched, at this cost per dropped letter group, unless an alias spells it.
+DROPPED_LATIN_COST = 0.3
+MAX_UNITS = 8
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word recognition should spell right. ``aliases`` are further spellings, each
+    corrected to itself; ``context`` words near a heard span show that the term was meant;
+    ``keep``: words sounding the same that are right in their own right (订金 for 定金)."""
+
+    text: str
+    kind: TermKind = "vocab"
+    weight: float = 1.0
+    aliases: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way a term sounds, and what a span sounding like it becomes."""
+
+    term: Term
+    replacement: str
+    sounds: tuple[str, ...]
+    folded: tuple[str, ...]
+    chars: tuple[str, ...]
+    penalty: float = 0.0
+
+
+@dataclass
+class _Index:
+    exact: dict[tuple[str, ...], list[Variant]] = field(default_factory=lambda: defaultdict(list))
+    by_position: dict[tuple[int, int, str], list[Variant]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    spellings: set[str] = field(default_factory=set)
+    surnames: dict[str, float] = field(default_factory=dict)
+    longest: int = 0
+    longest_spelling: int = 0
+
+
+def _variants(term: Term) -> list[Variant]:
+    found: dict[tuple[str, ...], Variant] = {}
+    for spelling in dict.fromkeys((term.text, *term.aliases)):
+        units = sounds(spelling)
+        if not any(not u.latin for u in units):
+            continue  # nothing Chinese to hear: Latin names are left to the recogniser
+        forms = [(units, 0.0)]
+        spoken = [u for u in units if not u.latin]
+        if len(spoken) < len(units) and len(spoken) >= 2:
+            forms.append((spoken, DROPPED_LATIN_COST * sum(1 for u in units if u.latin)))
+        for form, penalty in forms:
+            key = tuple(u.sound for u in form)
+            if not 2 <= len(key) <= MAX_UNITS:
+                continue
+            known = found.get(key)
+            # The name's own spelling wins over an alias that sounds the same (用友8 -> 用友U8).
+            if known is None or penalty < known.penalty:
+                replacement = spelling if known is None else known.replacement
+                chars = tuple(spelling[u.start : u.end] for u in form)
+                found[key] = Variant(
+                    term, replacement, key, tuple(fold(s) for s in key), chars, penalty
+                )
+    return list(found.values())
+
+
+class Lexicon:
+    """Terms by kind, with per-kind context words; build once, extend per call."""
+
+    def __init__(
+        self,
+        terms: Iterable[Term] = (),
+        kind_context: Mapping[TermKind, tuple[str, ...]] | None = None,
+    ) -> None:
+        self.kind_context: Mapping[TermKind, tuple[str, ...]] = dict(kind_context or {})
+        self._terms: dict[str, Term] = {}
+        self._index = _Index()
+        self._add(terms)
+
+    @classmethod
+    def builtin(cls) -> Lexicon:
+        """The shipped sales vocabulary (``speech/data/sales_vocabulary.yaml``)."""
+        return _builtin()
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return tuple(self._terms.values())
+
+    def extended(self, terms: Iterable[Term]) -> Lexicon:
+        """A copy with more terms (a call's names): the shared index is copied, not rebuilt."""
+        terms = [t for t in terms if t.text.strip()]
+        if not terms:
+            return self
+        copy = Lexicon.__new__(Lexicon)
+        copy.kind_context = self.kind_context
+        copy._terms = dict(self._terms)
+        index = self._index
+        copy._index = _Index(
+            defaultdict(list, {k: list(v) for k, v in index.exact.items()}),
+            defaultdict(list, {k: list(v) for k, v in index.by_position.items()}),
+            set(index.spellings),
+            dict(index.surnames),
+            index.longest,
+            index.longest_spelling,
+        )
+        copy._add(terms)
+        return copy
+
+    def _add(self, terms: Iterable[Term]) -> None:
+        index = self._index
+        for term in terms:
+            known = self._terms.get(term.text)
+            if known is not None:
+                if known.weight >= term.weight:
+                    continue
+                # A shipped name passed again for a call (a hotword) weighs more but keeps
+                # what the lexicon knew of it: its kind, spellings and cues.
+                if term.kind == "vocab":
+                    term = Term(
+                        known.text,
+                        known.kind,
+                        term.weight,
+                        tuple(dict.fromkeys((*known.aliases, *term.aliases))),
+                        tuple(dict.fromkeys((*known.context, *term.context))),
+                        known.keep,
+                    )
+            self._terms[term.text] = term
+            spellings = [s.strip() for s in (term.text, *term.aliases) if len(s.strip()) >= 2]
+            index.spellings.update(spellings)
+            index.longest_spelling = max([index.longest_spelling, *map(len, spellings)])
+            if term.kind == "person":
+                surname = _surname_of(term.text)
+                if surname:
+                    index.surnames[surname] = max(term.weight, index.surnames.get(surname, 0))
+            for variant in _variants(term):
+                index.exact[variant.folded].append(variant)
+                for position, syllable in enumerate(variant.folded):
+                    index.by_position[len(variant.folded), position, syllable].append(variant)
+                index.longest = max(index.longest, len(variant.sounds))
+
+    # --- look-ups ---------------------------------------------------------------------
+
+    @property
+    def longest(self) -> int:
+        """The most units any term has: no window need be longer."""
+        return self._index.longest
+
+    def is_spelling(self, text: str) -> bool:
+        """``text`` is already a term's spelling: it is never corrected."""
+        return text in self._index.spellings
+
+    def holds_spelling(self, text: str) -> bool:
+        """Some term is spelled right inside ``text`` (方案 in 方案我): what is right stays."""
+        spellings = self._index.spellings
+        return any(
+            text[i:j] in spellings for i in range(len(text)) for j in range(i + 2, len(text) + 1)
+        )
+
+    def spelled_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where terms stand spelled right in ``text`` (纷享销客): no edit may touch them."""
+        spellings = self._index.spellings
+        longest = self._index.longest_spelling
+        return [
+            (i, j)
+            for i in range(len(text))
+            for j in range(i + 2, min(len(text), i + longest) + 1)
+            if text[i:j] in spellings
+        ]
+
+    def sounding_alike(self, folded: tuple[str, ...]) -> list[Variant]:
+        """Terms that sound the same once near pairs are merged (zh~z, eng~en …)."""
+        return self._index.exact.get(folded, [])
+
+    def sounding_near(self, folded: tuple[str, ...]) -> list[Variant]:
+        """Terms of the same length sharing at least half of their merged syllables in place
+        (a superset of :meth:`sounding_alike`)."""
+        n = len(folded)
+        need = (n + 1) // 2
+        counts: dict[int, int] = {}
+        variants: dict[int, Variant] = {}
+        by_position = self._index.by_position
+        for position, syllable in enumerate(folded):
+            for variant in by_position.get((n, position, syllable), ()):
+                key = id(variant)
+                counts[key] = counts.get(key, 0) + 1
+                variants[key] = variant
+        return [variants[k] for k, c in counts.items() if c >= need]
+
+    def context_for(self, term: Term) -> tuple[str, ...]:
+        return (*term.context, *self.kind_context.get(term.kind, ()))
+
+    def surnames(self) -> Mapping[str, float]:
+        """Surnames of the people among the terms (the call's contacts), with weights."""
+        return self._index.surnames
+
+
+def _surname_of(name: str) -> str:
+    name = name.strip()
+    if len(name) < 2 or not all("\u4e00" <= c <= "\u9fff" for c in name):
+        return ""
+    compound = data.titles().compound_surnames
+    return name[:2] if name[:2] in compound else name[0]
+
+
+@lru_cache(maxsize=1)
+def _builtin() -> Lexicon:
+    vocabulary = data.vocabulary()
+    return Lexicon(
+        (Term(e.text, "vocab", 1.0, context=e.context, keep=e.keep) for e in vocabulary.entries()),
+        vocabulary.context,
+    )

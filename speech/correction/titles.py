@@ -1,0 +1,96 @@
+"""Forms of address whose surname was misheard: 生总 -> 孙总 when the call is with 孙建国.
+
+A character before a title (总, 经理, 老师 …) that is no surname is replaced by a surname
+sounding like it: one of the call's contacts first (by a confusion-aware distance), else a
+common surname with exactly its pinyin. A title that begins a word (总是, 工作) and a
+character that belongs to the word before it (人生总是) are left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from speech.correction import data
+from speech.correction.context import Sentence, word_freq
+from speech.correction.edits import Edit
+from speech.correction.pinyin import char_sound, syllable_cost
+
+# A contact's surname replaces a heard character at most this far in sound (生 ~ 孙).
+MAX_CONTACT_COST = 0.4
+_WORD_FREQ = 5
+FUNCTION_CHAR_FREQ = 50000
+
+
+class TitleCorrector:
+    def __init__(self) -> None:
+        spec = data.titles()
+        self._titles = sorted(spec.titles, key=len, reverse=True)
+        self._surnames = set(spec.surnames) | set(spec.compound_surnames)
+        self._bound = set(spec.bound)
+        self._not_names = set(spec.not_names)
+        self._by_sound: dict[str, str] = {}
+        for surname in spec.surnames:  # most common first: it keeps the sound
+            self._by_sound.setdefault(char_sound(surname), surname)
+
+    def edits(
+        self, sentence: Sentence, contacts: Mapping[str, float], *, partial: bool = False
+    ) -> list[Edit]:
+        text = sentence.text
+        found: list[Edit] = []
+        at = 1
+        while at < len(text):
+            title = next((t for t in self._titles if text.startswith(t, at)), None)
+            if title is None:
+                at += 1
+                continue
+            edit = self._surname_before(sentence, at, title, contacts, partial)
+            if edit is not None:
+                found.append(edit)
+            at += len(title)
+        return found
+
+    def _surname_before(
+        self,
+        sentence: Sentence,
+        at: int,
+        title: str,
+        contacts: Mapping[str, float],
+        partial: bool,
+    ) -> Edit | None:
+        text = sentence.text
+        heard = text[at - 1]
+        if heard in self._surnames or heard in contacts or heard in self._not_names:
+            return None
+        if not "\u4e00" <= heard <= "\u9fff" or word_freq(heard) >= FUNCTION_CHAR_FREQ:
+            return None  # 上总办会: a character this common alone is a word, not a name
+        # 人生总是, 信息科总预算: the character is part of the word before.
+        if at >= 2 and word_freq(text[at - 2 : at]) >= _WORD_FREQ:
+            return None
+        if len(sentence.token_around(at - 1)) > 1:
+            return None
+        if word_freq(heard + title) >= _WORD_FREQ or _title_starts_word(text, at, title):
+            return None
+        sound = char_sound(heard)
+        best = min(
+            (
+                (syllable_cost(sound, char_sound(s)), -w, s)
+                for s, w in contacts.items()
+                if len(s) == 1
+            ),
+            default=None,
+        )
+        if best is not None and best[0] <= (0.0 if partial else MAX_CONTACT_COST):
+            return Edit(at - 1, at, heard, best[2], "person", round(0.95 - best[0] / 2, 3))
+        common = self._by_sound.get(sound) if title in self._bound else None
+        if common is not None:
+            return Edit(at - 1, at, heard, common, "title", 0.8)
+        return None
+
+
+def _title_starts_word(text: str, at: int, title: str) -> bool:
+    """总是, 工作, 处理: the title's characters begin a longer word here."""
+    if len(title) > 1:
+        return False
+    return any(
+        word_freq(text[at : at + length]) >= 20 for length in (2, 3) if at + length <= len(text)
+    )
