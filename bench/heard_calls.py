@@ -45,6 +45,7 @@ from rich.table import Table
 from bench.telephone import degrade, write_mulaw
 from copilot.analysis import CallSummary
 from copilot.insights.vendors import builtin, squash
+from copilot.settings import Settings, get_settings
 from speech.audio import decode_file
 from speech.normalize import edit_distance, normalize_for_scoring
 
@@ -161,6 +162,13 @@ def score_call(call: dict, summary: CallSummary, scores: Scores, stereo: bool) -
             pair[1] += len(normalize_for_scoring(ref))
 
 
+def settings_with(correction: bool) -> Settings:
+    """The service's settings with correction on or off (a copy: the cached ones stay)."""
+    settings = get_settings()
+    speech = settings.speech.model_copy(update={"correction": correction})
+    return settings.model_copy(update={"speech": speech})
+
+
 def analyser(correction: bool) -> Callable[[Path | None, dict], CallSummary]:
     from compliance import Scanner
     from copilot.analysis import segments_from_turns, summarize
@@ -169,12 +177,10 @@ def analyser(correction: bool) -> Callable[[Path | None, dict], CallSummary]:
     from copilot.insights import build_extractor
     from copilot.learning import assisted_extractor, assisted_scanner
     from copilot.roles import TextRoleResolver
-    from copilot.settings import get_settings
     from copilot.summary import build_summary_writer
     from speech.correction import call_terms
 
-    settings = get_settings()
-    settings.speech = settings.speech.model_copy(update={"correction": correction})
+    settings = settings_with(correction)
     models = learned_models()
     extractor = assisted_extractor(build_extractor(settings.insights), models.customer)
     scanner = assisted_scanner(Scanner(settings.compliance), models.rep)

@@ -22,6 +22,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bench.heard_calls import settings_with
 from bench.telephone import degrade, write_mulaw
 from speech.audio import decode_file
 from speech.normalize import edit_distance, normalize_for_scoring
@@ -33,10 +34,8 @@ def cer_by_tag(
     rows: list[dict], correction: bool, folder: Path | None
 ) -> dict[str, tuple[int, int]]:
     from copilot.engines import build_speech_engine
-    from copilot.settings import get_settings
 
-    settings = get_settings()
-    settings.speech = settings.speech.model_copy(update={"correction": correction})
+    settings = settings_with(correction)
     engine = build_speech_engine(settings)
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:

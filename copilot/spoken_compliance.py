@@ -14,6 +14,7 @@ from pypinyin import lazy_pinyin
 
 from compliance import Flag, Scanner
 from copilot.insights.models import Evidence
+from speech.correction.numbers import NUMERAL_SOUNDS
 from speech.types import Segment
 
 
@@ -23,18 +24,8 @@ class SpokenFlag(Flag):
     evidence: Evidence
 
 
-_NUMBER_SOUNDS = {
-    "yi": "一",
-    "er": "二",
-    "liang": "两",
-    "san": "三",
-    "si": "四",
-    "wu": "五",
-    "liu": "六",
-    "qi": "七",
-    "ba": "八",
-    "jiu": "九",
-}
+# A discount's number (十折 is none): the speech library's table of numeral sounds.
+_NUMBER_SOUNDS = {sound: digit for sound, digit in NUMERAL_SOUNDS.items() if digit != "十"}
 _DISCOUNT_VERB = re.compile("打(?:个|到)?$")
 
 

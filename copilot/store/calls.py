@@ -289,11 +289,16 @@ def add_segment(
             speaker_confidence=speaker_confidence,
         ),
     )
-    segment = session.scalar(
-        select(Segment).where(Segment.call_id == call_id, Segment.segment_id == segment_id)
-    )
+    segment = get_segment(session, call_id, segment_id)
     assert segment is not None  # inserted just now, or there before
     return segment
+
+
+def get_segment(session: Session, call_id: str, segment_id: str) -> Segment | None:
+    """One segment of a call by the id its events carry (``seg-0003``)."""
+    return session.scalar(
+        select(Segment).where(Segment.call_id == call_id, Segment.segment_id == segment_id)
+    )
 
 
 def list_segments(session: Session, call_id: str) -> list[Segment]:

@@ -16,7 +16,8 @@ from speech.correction.data import UnitPattern
 from speech.correction.edits import Edit
 from speech.correction.pinyin import char_sound, syllable_cost
 
-_NUMERAL_SOUNDS = {
+# Toneless pinyin of each numeral: what a misheard numeral sounds like (录 lu ~ 六 liu).
+NUMERAL_SOUNDS = {
     "yi": "一",
     "er": "二",
     "liang": "两",
@@ -116,7 +117,7 @@ class UnitCorrector:
             return None
         cost, numeral = min(
             (syllable_cost(char_sound(heard_num), sound), numeral)
-            for sound, numeral in _NUMERAL_SOUNDS.items()
+            for sound, numeral in NUMERAL_SOUNDS.items()
         )
         if cost > MAX_NUMERAL_COST or word_freq(heard_num + heard[1]) >= PAIR_WORD_FREQ:
             return None

@@ -13,15 +13,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from copilot.learning.corpus import BUDGET, DECISION_MAKER, Side
 from copilot.principal import Principal
 from copilot.service.deps import ApiError, Permit, StateDep, call_for
 from copilot.service.pipeline import Engines
 from copilot.service.routes.models import Body
+from copilot.store import repo
 from copilot.store.labels import add_label
-from copilot.store.models import OrgLabel, Segment
+from copilot.store.models import OrgLabel
 
 router = APIRouter(tags=["labels"])
 
@@ -70,9 +70,7 @@ def correct_segment(
         raise ApiError(422, "invalid_body", "a label cannot be both added and removed")
     with state.sessions() as session:
         call = call_for(session, principal, call_id, "labels.correct_insight")
-        segment = session.scalar(
-            select(Segment).where(Segment.call_id == call.id, Segment.segment_id == segment_id)
-        )
+        segment = repo.get_segment(session, call.id, segment_id)
         if segment is None:
             raise ApiError(404, "not_found", "segment not found")
         side = _SIDES.get(segment.speaker) or body.side

@@ -17,8 +17,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from copilot.principal import Principal
 from copilot.service.deps import ApiError, Permit, StateDep, call_for
@@ -85,7 +83,9 @@ def correct_segment_text(
 ) -> CorrectedSegment:
     with state.sessions.begin() as session:
         call = call_for(session, principal, call_id, "transcripts.correct")
-        row = _segment(session, call.id, segment_id)
+        row = repo.get_segment(session, call.id, segment_id)
+        if row is None:
+            raise ApiError(404, "not_found", "segment not found")
         before = row.text
         learned: list[str] = []
         if body.text != before:
@@ -124,12 +124,3 @@ def segment_info(row: Segment, principal: Principal) -> SegmentInfo:
         speaker_confidence=row.speaker_confidence,
         raw_text=row.raw_text if principal.role in SEES_RAW_TEXT else None,
     )
-
-
-def _segment(session: Session, call_id: str, segment_id: str) -> Segment:
-    row = session.scalar(
-        select(Segment).where(Segment.call_id == call_id, Segment.segment_id == segment_id)
-    )
-    if row is None:
-        raise ApiError(404, "not_found", "segment not found")
-    return row
