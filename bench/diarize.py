@@ -254,7 +254,8 @@ def voice_table(telephone: bool = True) -> Table:
     return table
 
 
-def _right(segments: Sequence[Segment], turns: Sequence[Turn]) -> tuple[int, int]:
+def right_speakers(segments: Sequence[Segment], turns: Sequence[Turn]) -> tuple[int, int]:
+    """Segments labelled with the speaker of the turn they overlap most, and ``unknown`` ones."""
     def truth(segment: Segment) -> str:
         return max(turns, key=lambda t: min(t[1], segment.end) - max(t[0], segment.start))[2]
 
@@ -300,7 +301,7 @@ def role_table(
                     for mode in modes
                 }
                 for mode, segments in runs.items():
-                    right, unknown = _right(segments, turns)
+                    right, unknown = right_speakers(segments, turns)
                     tally = totals.setdefault((line, mode), [0, 0])
                     tally[0] += right
                     tally[1] += len(segments)

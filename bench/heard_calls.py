@@ -16,7 +16,10 @@ what the engines do with perfect hearing. Scored against each call's gold:
   the other's product line: 用友U8 / 用友);
 - decision-maker recall: each gold decision maker matched by a ``decision_chain`` name;
 - budget: the call's budget range overlaps the gold range;
-- character error rate of everything said, and per party on the stereo version.
+- character error rate of everything said, and per party on the stereo version;
+- on the mono versions, the share of recognised segments labelled with the right speaker
+  (the speaker of the true turn a segment overlaps most, taken from the stereo recording;
+  ``unknown`` counts as wrong).
 
 The synthesizer drops Latin letters (SAP, Oracle, U8, CFO are silent in the audio), so gold
 strings are scored as heard: Latin letters removed, a gold string with nothing left is not
@@ -42,6 +45,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from bench.diarize import right_speakers, turns_from_stereo
 from bench.telephone import degrade, write_mulaw
 from copilot.analysis import CallSummary
 from copilot.insights.vendors import builtin, squash
@@ -84,6 +88,7 @@ class Scores:
     vendors: Tally = field(default_factory=Tally)
     decision: Tally = field(default_factory=Tally)
     budget: Tally = field(default_factory=Tally)
+    speakers: Tally = field(default_factory=Tally)
     edits: int = 0
     chars: int = 0
     party_edits: dict[str, list[int]] = field(default_factory=dict)
@@ -233,6 +238,11 @@ def main() -> None:
                 scores.compute_s += time.perf_counter() - started
                 scores.audio_s += summary.duration_s
                 score_call(call, summary, scores, stereo=variant in ("text", "stereo", "phone"))
+                if variant.endswith("mono"):
+                    stereo = decode_file(data / "audio" / f"{call['id']}.stereo.flac")
+                    right, _ = right_speakers(summary.transcript, turns_from_stereo(stereo))
+                    scores.speakers.found += right
+                    scores.speakers.total += len(summary.transcript)
             console.log(f"{variant}: {len(calls)} calls, {scores.compute_s:.0f} s")
     table = Table(title=f"{len(calls)} {args.which} calls from audio (telephone = simulated)")
     for column in ("measure", *results):
@@ -242,6 +252,7 @@ def main() -> None:
         ("vendor recall", lambda s: str(s.vendors)),
         ("decision-maker recall", lambda s: str(s.decision)),
         ("budget", lambda s: str(s.budget)),
+        ("right speaker (mono)", lambda s: f"{s.speakers}" if s.speakers.total else "–"),
         ("CER, all speech", lambda s: f"{s.edits / max(s.chars, 1):.3f}"),
         ("CER, rep", lambda s: _party(s, "rep")),
         ("CER, customer", lambda s: _party(s, "customer")),
