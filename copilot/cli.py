@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 from copilot.commands import (
     admin,
     compliance,
+    crm,
     insights,
     kb,
     org_content,
@@ -51,6 +52,7 @@ for area in (
     speech,
     insights,
     compliance,
+    crm,
     service,
     admin,
     kb,

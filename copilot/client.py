@@ -56,6 +56,7 @@ async def replay_call(
     speed: float = 1.0,
     frame_ms: int = 100,
     customer_name: str = "",
+    crm: dict[str, str] | None = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     timeout_s: float = 120.0,
 ) -> ReplayResult:
@@ -80,6 +81,8 @@ async def replay_call(
                     "channels": audio.channels,
                     "encoding": "pcm_s16le",
                     "customer_name": customer_name,
+                    # The CRM records the call belongs to (CrmIdentity), when known.
+                    **({"crm": crm} if crm else {}),
                 }
             )
         )

@@ -81,6 +81,14 @@ export function createApi({ baseUrl, apiKey, fetchImpl = globalThis.fetch.bind(g
     getSummary: (callId) => request("GET", `/v1/calls/${encodeURIComponent(callId)}/summary`),
     confirm: (callId) => request("POST", `/v1/calls/${encodeURIComponent(callId)}/confirm`),
     socketUrl: (callId, kind, params = {}) => socketUrl(base, callId, kind, params),
+    // The rep's review before filing, the call's CRM identity, and follow-ups (issue 14).
+    getReview: (callId) => request("GET", `/v1/calls/${encodeURIComponent(callId)}/review`),
+    patchReview: (callId, name, change) =>
+      request("PATCH", `/v1/calls/${encodeURIComponent(callId)}/review/${encodeURIComponent(name)}`, { json: change }),
+    setCrm: (callId, identity) => request("PUT", `/v1/calls/${encodeURIComponent(callId)}/crm`, { json: identity }),
+    searchAccounts: (query) => request("GET", `/v1/crm/accounts?q=${encodeURIComponent(query)}`),
+    listFollowups: (state = "open") => request("GET", `/v1/followups?state=${encodeURIComponent(state)}`),
+    setFollowupDone: (id, done) => request("PATCH", `/v1/followups/${encodeURIComponent(id)}`, { json: { done } }),
   };
 }
 

@@ -66,3 +66,43 @@ export function clock(seconds) {
   const s = Math.max(0, Math.floor(seconds || 0));
   return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 }
+
+// The rep's review before filing (issue 14): field names as the service sends them.
+export const REVIEW_FIELDS = {
+  summary_text: "总结",
+  next_steps: "下一步与承诺",
+  budget: "预算",
+  decision_chain: "决策链",
+  pain_points: "痛点",
+  objections: "异议",
+  competitors: "竞品",
+};
+
+export const REVIEW_STATES = {
+  pending: "待确认",
+  approved: "已通过",
+  skipped: "已跳过",
+};
+
+// Where an account suggestion came from: picked before in this org, or the CRM's lookup.
+export const ACCOUNT_SOURCES = {
+  remembered: "常用",
+  lookup: "CRM",
+};
+
+// Today as "YYYY-MM-DD" in the rep's own time zone (what <input type=date> shows).
+export function isoDay(date = new Date()) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+// "2026-12-03" → "12月3日" (the year only when it is not this year's).
+export function dayText(day, today = isoDay()) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day || "");
+  if (!match) return "";
+  const [, year, month, date] = match;
+  const short = `${Number(month)}月${Number(date)}日`;
+  return year === today.slice(0, 4) ? short : `${year}年${short}`;
+}
+
+export const isOverdue = (day, today = isoDay()) => Boolean(day) && day < today;

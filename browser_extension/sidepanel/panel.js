@@ -1,13 +1,20 @@
 // Side panel entry: tabs, settings check, and wiring of the live view, the capture controls
 // and the recording analysis.
 
+import { apiFromSettings } from "../lib/api.js";
 import { $ } from "../lib/dom.js";
 import { isConfigured, loadSettings } from "../lib/settings.js";
 import { setupCapture } from "./capture.js";
+import { setupFollowups } from "./followups.js";
+import { IdentityPicker } from "./identity.js";
 import { LiveView } from "./live.js";
 import { setupRecording } from "./recording.js";
 
 const live = new LiveView();
+// 「关联 CRM」 on the live call: picked before 「开始录音」, it is saved once the call exists.
+const identity = new IdentityPicker({ api: () => apiFromSettings() });
+$("#identity-live").append(identity.node);
+const followups = setupFollowups($("#tab-followups"));
 
 function showTab(name) {
   for (const button of document.querySelectorAll(".tabs button")) {
@@ -15,6 +22,8 @@ function showTab(name) {
   }
   $("#tab-live").hidden = name !== "live";
   $("#tab-recording").hidden = name !== "recording";
+  $("#tab-followups").hidden = name !== "followups";
+  if (name === "followups") followups.load();
 }
 
 async function checkSettings() {
@@ -25,7 +34,10 @@ async function checkSettings() {
 }
 
 function attach(callId) {
-  if (callId && callId !== live.callId) live.attach(callId);
+  if (callId && callId !== live.callId) {
+    live.attach(callId);
+    identity.setCall(callId);
+  }
 }
 
 for (const button of document.querySelectorAll(".tabs button")) {

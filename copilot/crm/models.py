@@ -28,6 +28,10 @@ class OutboxMessage(_Record):
     payload: dict[str, Any]
     attempts: int  # attempts made before this one
     created_at: datetime  # when the event happened: the body's ``timestamp``
+    # "webhook": ``payload`` is the Standard-Webhooks ``data``. A CRM mapping's name:
+    # ``payload`` is {"requests": [CrmRequest…], "base_url": str | None}, sent in order.
+    target: str = "webhook"
+    steps_done: int = 0  # requests of a mapped payload the CRM already accepted
 
 
 class DeliveryOutcome(_Record):
@@ -38,6 +42,8 @@ class DeliveryOutcome(_Record):
     status_code: int | None = None  # None when no response came (timeout, refused…)
     error: str | None = None  # short, for people: "timeout after 10 s", "HTTP 503: …"
     retry_after_s: float | None = None  # the receiver's Retry-After, when it sent one
+    # Requests of a mapped payload accepted so far (None: a one-request webhook).
+    steps_done: int | None = None
 
 
 class DeliveryStatus(_Record):
@@ -54,6 +60,9 @@ class DeliveryStatus(_Record):
     next_attempt_at: datetime | None  # only while pending
     created_at: datetime
     delivered_at: datetime | None
+    target: str = "webhook"  # the mapping the payload was shaped for
+    steps_done: int = 0
+    steps: int = 1
     # Why it is not delivered yet, in words for the rep or an admin; None once delivered.
     reason: str | None
 

@@ -69,6 +69,8 @@ def enqueue(
     event_type: str,
     payload: dict[str, Any],
     *,
+    target: str = "webhook",
+    message_id: str | None = None,
     now: datetime | None = None,
 ) -> CrmOutbox:
     """Queue one event for the CRM, or return the row already queued for it.
@@ -97,11 +99,13 @@ def enqueue(
                 _requeue(existing, moment)
             return existing
     row = CrmOutbox(
-        id=new_message_id(),
+        id=message_id or new_message_id(),
         org_id=org_id,
         call_id=call_id,
         event_type=event_type,
         payload=payload,
+        target=target,
+        steps_done=0,
         status=PENDING,
         attempts=0,
         next_attempt_at=moment,
@@ -139,6 +143,8 @@ def _message(row: CrmOutbox) -> OutboxMessage:
         payload=row.payload,
         attempts=row.attempts,
         created_at=_utc(row.created_at),
+        target=row.target,
+        steps_done=row.steps_done,
     )
 
 
@@ -181,6 +187,14 @@ def release(session: Session, ids: Sequence[str], now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return _rowcount(result)
+
+
+def steps_of(target: str, payload: dict[str, Any]) -> int:
+    """How many requests a row's delivery takes."""
+    if target == "webhook":
+        return 1
+    requests = payload.get("requests")
+    return len(requests) if isinstance(requests, list) else 1
 
 
 def _rowcount(result: object) -> int:
@@ -269,6 +283,8 @@ def record_outcome(
     rng: random.Random | None = None,
 ) -> CrmOutbox:
     """Apply what the sender reported to the row."""
+    if outcome.steps_done is not None:
+        _get(session, msg_id).steps_done = outcome.steps_done
     if outcome.result == "delivered":
         return mark_delivered(session, msg_id, status_code=outcome.status_code, now=now)
     return mark_failed(
@@ -339,6 +355,9 @@ def to_status(row: CrmOutbox, config: CrmConfig) -> DeliveryStatus:
         next_attempt_at=_utc(row.next_attempt_at) if row.status == PENDING else None,
         created_at=_utc(row.created_at),
         delivered_at=_utc(row.delivered_at) if row.delivered_at else None,
+        target=row.target,
+        steps_done=row.steps_done,
+        steps=steps_of(row.target, row.payload),
         reason=_reason(row, config),
     )
 

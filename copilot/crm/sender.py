@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from copilot.crm.acceptance import Acceptance, refusal
 from copilot.crm.config import CrmConfig
 from copilot.crm.models import DeliveryOutcome, OutboxMessage
 from copilot.crm.signing import HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, sign
@@ -23,6 +24,8 @@ from copilot.crm.signing import HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, s
 # Enough of an error answer to tell an admin what the CRM complained about, without
 # reading (or storing) whatever a misbehaving endpoint streams back.
 MAX_RESPONSE_SNIPPET = 512
+# A composite answer lists every subrequest's result; a few hundred KB covers 25 of them.
+MAX_ANSWER_BYTES = 512 * 1024
 
 
 def _version() -> str:
@@ -118,6 +121,23 @@ def classify(
     )
 
 
+def join_url(base: str, path: str) -> str:
+    """``base`` + ``path`` with exactly one slash between them ("" posts to ``base``)."""
+    if not path:
+        return base
+    return base.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _read_answer(response: httpx.Response) -> bytes:
+    """A 2xx body read to judge it (copilot.crm.acceptance), bounded."""
+    chunks = bytearray()
+    for chunk in response.iter_bytes():
+        chunks.extend(chunk)
+        if len(chunks) > MAX_ANSWER_BYTES:
+            break
+    return bytes(chunks[:MAX_ANSWER_BYTES])
+
+
 def _read_snippet(response: httpx.Response) -> str:
     chunks = bytearray()
     for chunk in response.iter_bytes():
@@ -139,13 +159,69 @@ class WebhookSender:
         )
 
     def deliver(self, message: OutboxMessage, now: datetime) -> DeliveryOutcome:
+        if message.target != "webhook":
+            return self._deliver_mapped(message, now)
         url = self._config.webhook_url
         if url is None:
             return DeliveryOutcome(result="retry", error="CRM webhook URL not configured")
         body = build_body(message)
         headers = build_headers(self._config.secret_values(), message, body, now)
+        outcome = self._post("POST", url, body, headers, now)
+        return outcome.model_copy(update={"steps_done": int(outcome.result == "delivered")})
+
+    def _deliver_mapped(self, message: OutboxMessage, now: datetime) -> DeliveryOutcome:
+        """A CRM mapping's requests in order, from the first one not yet accepted.
+
+        Each request is signed like a webhook and carries ``Idempotency-Key`` =
+        ``<webhook-id>:<index>``, so a CRM (or the gateway in front of it) that saw a request
+        whose answer was lost can drop the resend. A failed request stops the series; the
+        retry resumes at it, never re-sending what was accepted.
+        """
+        base = message.payload.get("base_url") or self._config.webhook_url
+        if not base:
+            return DeliveryOutcome(result="retry", error="CRM URL not configured")
+        requests = message.payload.get("requests") or []
+        done = message.steps_done
+        for index in range(done, len(requests)):
+            request = requests[index]
+            url = join_url(str(base), str(request.get("path", "")))
+            body = json.dumps(
+                request.get("body", {}), ensure_ascii=False, separators=(",", ":")
+            ).encode("utf-8")
+            headers = build_headers(self._config.secret_values(), message, body, now)
+            headers["idempotency-key"] = f"{message.id}:{index}"
+            accept = request.get("accept", "status")
+            outcome = self._post(
+                str(request.get("method", "POST")), url, body, headers, now, accept=accept
+            )
+            if outcome.result != "delivered":
+                step = f"request {index + 1} of {len(requests)}: "
+                return outcome.model_copy(
+                    update={"steps_done": index, "error": step + (outcome.error or "")}
+                )
+            done = index + 1
+        return DeliveryOutcome(result="delivered", status_code=200, steps_done=done)
+
+    def _post(
+        self,
+        method: str,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        now: datetime,
+        *,
+        accept: Acceptance = "status",
+    ) -> DeliveryOutcome:
         try:
-            with self._client.stream("POST", url, content=body, headers=headers) as response:
+            with self._client.stream(method, url, content=body, headers=headers) as response:
+                if response.is_success and accept != "status":
+                    refused = refusal(accept, _read_answer(response))
+                    if refused is not None:
+                        return DeliveryOutcome(
+                            result="retry",
+                            status_code=response.status_code,
+                            error=f"HTTP {response.status_code} but refused: {refused}",
+                        )
                 snippet = "" if response.is_success else _read_snippet(response)
                 return classify(
                     response.status_code, snippet, response.headers.get("retry-after"), now

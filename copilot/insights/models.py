@@ -8,6 +8,7 @@ CONTRACT.md keeps working.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -168,6 +169,9 @@ class Commitment(BaseModel):
     what: str
     due: str | None = None
     evidence: Evidence
+    # Additive: ``due`` resolved to a calendar day against the call's date
+    # (copilot.followups.resolve_due); None until resolved or when no day was said.
+    due_date: date | None = None
 
     def __str__(self) -> str:
         due = f"，{self.due}" if self.due else ""

@@ -12,13 +12,14 @@ from sqlalchemy import select
 
 from copilot.analysis import segments_from_turns
 from copilot.auth import Principal
+from copilot.crm.filing import CrmIdentity
 from copilot.events import CallStatusEvent, CallSummaryEvent, Event, EventStamper
 from copilot.roles import TextRoleResolver
 from copilot.service.pipeline import CallPipeline
 from copilot.service.recorder import SqlCallRecorder, load_progress
 from copilot.service.state import ServiceState
 from copilot.service.uploads import UploadStore, upload_dir
-from copilot.store import repo, tenants
+from copilot.store import filing, repo, tenants
 from copilot.store.models import Call, utcnow
 from speech.errors import SpeechError
 from speech.types import Segment, Speaker
@@ -34,6 +35,7 @@ def create_call(
     source: str,
     customer_name: str,
     call_id: str | None = None,
+    crm: CrmIdentity | None = None,
 ) -> str:
     with state.sessions.begin() as session:
         call = repo.create_call(
@@ -45,6 +47,8 @@ def create_call(
             customer_name=customer_name,
             status="live" if source == "stream" else "analysing",
         )
+        if crm is not None and not crm.is_empty():
+            filing.link_crm(session, call, principal, crm)
         return call.id
 
 

@@ -28,6 +28,7 @@ from copilot.auth import (
     bearer_from_header,
     verify_socket_token,
 )
+from copilot.crm.filing import CrmIdentity
 from copilot.events import CallStatusEvent, Event, EventStamper
 from copilot.permissions import Action, authorize
 from copilot.roles import TextRoleResolver
@@ -49,7 +50,7 @@ from copilot.service.telephony import (
     is_twilio,
     parse_twilio,
 )
-from copilot.store import repo
+from copilot.store import filing, repo
 from copilot.store.models import Call
 from speech.audio import PcmFormat
 from speech.correction import call_terms
@@ -97,6 +98,8 @@ class StartMessage(BaseModel):
     products: list[Annotated[str, Field(max_length=100)]] = Field(
         default_factory=list, max_length=50
     )
+    # The CRM records the call belongs to, when the rep picked them before starting.
+    crm: CrmIdentity | None = None
 
     @model_validator(mode="after")
     def _one_speaker_per_channel(self) -> StartMessage:
@@ -326,6 +329,8 @@ async def _make_live_call(
                     )
                 except repo.Conflict as exc:
                     raise _Rejected(CLOSE_CONFLICT, "this call is already streaming") from exc
+                if start.crm is not None and not start.crm.is_empty():
+                    filing.link_crm(session, call, principal, start.crm)
                 return call.id, False, {"last_seq": 0, "duration_s": 0.0, "stored": ([], [], [])}
             try:
                 visible_call(session, principal, call_id)

@@ -14,6 +14,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -77,9 +78,15 @@ class ReceivedUpload:
     size: int
 
 
+# The small text fields an upload may carry beside the recording (customer_name, the CRM
+# identity's ids); anything longer is refused rather than read into memory.
+MAX_FIELD_BYTES = 1000
+
+
 class _Receiver:
-    """python-multipart callbacks: the ``file`` part goes to a file, counted; the rest is
-    dropped. Data is queued here and written by :func:`receive` off the event loop."""
+    """python-multipart callbacks: the ``file`` part goes to a file, counted; other fields
+    are kept as short texts. Data is queued here and written by :func:`receive` off the
+    event loop."""
 
     def __init__(self) -> None:
         self.parts = 0
@@ -90,10 +97,12 @@ class _Receiver:
         self.filename: str | None = None
         self.pending = bytearray()
         self.file_bytes = 0
+        self.field: str | None = None
+        self.fields: dict[str, bytearray] = {}
 
     def on_part_begin(self) -> None:
         self.parts += 1
-        self.disposition, self.in_file = b"", False
+        self.disposition, self.in_file, self.field = b"", False, None
         if self.parts > _MAX_PARTS:
             raise ApiError(422, "invalid_body", f"at most {_MAX_PARTS} multipart fields")
 
@@ -115,14 +124,32 @@ class _Receiver:
                 raise ApiError(422, "invalid_body", "send one recording per request")
             self.in_file = True
             self.filename = options.get(b"filename", b"upload").decode("utf-8", "replace")
+        elif options.get(b"name"):
+            self.field = options[b"name"].decode("utf-8", "replace")
+            self.fields[self.field] = bytearray()
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self.in_file:
             self.pending += data[start:end]
             self.file_bytes += end - start
+        elif self.field is not None:
+            value = self.fields[self.field]
+            value += data[start:end]
+            if len(value) > MAX_FIELD_BYTES:
+                raise ApiError(
+                    422, "invalid_body", f"field {self.field!r} is over {MAX_FIELD_BYTES} bytes"
+                )
+
+    def text_fields(self) -> dict[str, str]:
+        return {name: bytes(v).decode("utf-8", "replace") for name, v in self.fields.items()}
 
 
-async def receive(request: Request, store: UploadStore, call_id: str, limit: int) -> Path:
+class Received(NamedTuple):
+    path: Path
+    fields: dict[str, str]  # the upload's other multipart fields, as text
+
+
+async def receive(request: Request, store: UploadStore, call_id: str, limit: int) -> Received:
     """Stream the multipart body's ``file`` field into ``<call id>.part``, refusing with
     413 as soon as it passes ``limit`` bytes: no more than the limit is ever written, and
     nothing is left behind when the upload is refused or the client goes away."""
@@ -179,7 +206,7 @@ async def receive(request: Request, store: UploadStore, call_id: str, limit: int
     if state.file_bytes == 0:
         await asyncio.to_thread(discard, path)
         raise ApiError(422, "empty_file", "the uploaded file is empty")
-    return path
+    return Received(path, state.text_fields())
 
 
 def _write_all(handle: int, data: bytes) -> None:

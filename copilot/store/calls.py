@@ -199,7 +199,12 @@ def save_summary_edit(
 
 
 def confirm_call(
-    session: Session, call: Call, actor: Principal, *, now: datetime | None = None
+    session: Session,
+    call: Call,
+    actor: Principal,
+    *,
+    now: datetime | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> Call:
     """Mark the summary confirmed (the CRM outbox entry is the caller's, same transaction)."""
     if call.summary is None or call.status in ("live", "analysing"):
@@ -210,7 +215,7 @@ def confirm_call(
     call.confirmed_at = now or utcnow()
     call.confirmed_by = actor.user_id
     session.flush()
-    audit.append(session, call.org_id, actor, "call.confirmed", "call", call.id, {})
+    audit.append(session, call.org_id, actor, "call.confirmed", "call", call.id, detail or {})
     return call
 
 

@@ -15,13 +15,14 @@ of a deployed database; these classes must match them (a test compares the two).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -100,6 +101,9 @@ class Org(Base):
     # Raised by every change to the org's own KB entries, vendors, products or rule
     # overrides: the service compares it per request and rebuilds that org's engines.
     content_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Where and how its confirmed calls are filed (copilot.crm.targets.OrgCrm as JSON):
+    # the mapping, the CRM's base URL, the lookup endpoint. None: the generic webhook.
+    crm: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Team(Base):
@@ -121,6 +125,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
     role: Mapped[str] = mapped_column(String(16))  # rep | manager | admin | integration
+    # The rep as a user of the org's CRM: the owner of what their calls file there.
+    crm_user_id: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -193,6 +199,10 @@ class Call(Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     # CONTRACT's CallSummary once the call ended; what the rep confirmed replaces it.
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The CRM records the call belongs to (copilot.crm.filing.CrmIdentity as JSON).
+    crm: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The rep's review of the summary: field -> {"state", "by", "at"}.
+    review: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     confirmed_at: Mapped[datetime | None] = mapped_column()
     confirmed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     # Set when retention deleted the transcript and events (``copilot purge``).
@@ -318,6 +328,47 @@ class CrmOutbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column()
+    # The mapping the payload was rendered for: "webhook" (the generic Standard-Webhooks
+    # body) or a CRM mapping, whose payload is {"requests": [...]} sent in order.
+    target: Mapped[str] = mapped_column(String(64), default="webhook", server_default="webhook")
+    # Requests of a mapped delivery the CRM already accepted; a retry resumes after them.
+    steps_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class CrmAccount(Base):
+    """A CRM identity an org's rep picked for a customer, offered again next time."""
+
+    __tablename__ = "crm_accounts"
+    __table_args__ = (UniqueConstraint("org_id", "key"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"))
+    # The account id, or the account name when only a name was given.
+    key: Mapped[str] = mapped_column(String(200))
+    identity: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Names and ids in one lower-cased string, searched with LIKE.
+    search_text: Mapped[str] = mapped_column(String(1000))
+    updated_by: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FollowUp(Base):
+    """A task a confirmed call committed someone to, on its rep's reminder list."""
+
+    __tablename__ = "followups"
+    __table_args__ = (Index("ix_followups_rep_due", "rep_id", "due_date"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"))
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), index=True)
+    rep_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    subject: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(16))  # rep | customer
+    due_date: Mapped[date | None] = mapped_column(Date)
+    due_text: Mapped[str | None] = mapped_column(String(100))
+    evidence: Mapped[str] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditRecord(Base):

@@ -47,6 +47,8 @@ class ReceiverState:
     # The CRM's side effect: one entry per *distinct* webhook-id, as a deduping CRM does.
     effects: dict[str, dict[str, Any]] = field(default_factory=dict)
     duplicates: int = 0
+    # (method, path) of every verified request, in arrival order.
+    methods: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -64,8 +66,10 @@ def _handler(state: ReceiverState) -> type[BaseHTTPRequestHandler]:
                     )
                 self._answer(401, str(exc))
                 return
-            msg_id = headers["webhook-id"]
+            # A mapped delivery's requests share the webhook-id; each has its own key.
+            msg_id = headers.get("idempotency-key") or headers["webhook-id"]
             with state.lock:
+                state.methods.append((self.command, self.path))
                 state.requests.append(Received(msg_id, headers, body, True, None))
                 behaviour: Behaviour = state.script.popleft() if state.script else 200
             if isinstance(behaviour, int) and not 200 <= behaviour < 300:
@@ -80,6 +84,9 @@ def _handler(state: ReceiverState) -> type[BaseHTTPRequestHandler]:
                 time.sleep(behaviour.seconds)
                 behaviour = 200
             self._answer(behaviour, "")
+
+        do_PATCH = do_POST
+        do_PUT = do_POST
 
         def _answer(self, status: int, text: str) -> None:
             data = text.encode()

@@ -24,12 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from copilot.analysis import CallSummary
 from copilot.client import ws_url
 from copilot.commands.service import running_service
+from copilot.crm.filing import FilingTask
 from copilot.permissions import ACTIONS, PERMISSIONS, Action, Scope
 from copilot.principal import ROLES
 from copilot.service.pipeline import Engines
-from copilot.store import repo
+from copilot.store import filing, repo
 from copilot.store.db import make_engine, session_factory
-from copilot.store.models import User, new_id, utcnow
+from copilot.store.models import Call, User, new_id, utcnow
 from speech.engine import SpeechEngine
 from tests.dbfixtures import BACKENDS, _fresh_database
 from tests.service.conftest import service_settings
@@ -39,7 +40,7 @@ WHOSE = ("own", "team", "org", "other_org")
 # What each role can see at all (copilot/store/visibility.py): the 404 boundary.
 VISIBLE: dict[str, Scope] = {"rep": "own", "manager": "team", "admin": "org", "integration": "org"}
 # Actions with no "whose" (nothing to own but the caller's request).
-ROLE_ONLY = {"calls.create", "audit.read", "dashboard.use"}
+ROLE_ONLY = {"calls.create", "audit.read", "dashboard.use", "crm.lookup", "followups.read"}
 # Actions that take a client's call id: an id no call of the caller's org has is a new call
 # of their own, whoever else uses that id (docs/service.md, "Call ids").
 NEW_CALL_IDS = {"auth.socket_token", "calls.stream"}
@@ -230,6 +231,19 @@ def _do(action: Action, world: World, http: httpx.Client, role: str, owner: User
         return _status(200)(http.put(f"/v1/calls/{call}/summary", json=edit.model_dump()))
     if action == "calls.confirm":
         return _status(200)(http.post(f"/v1/calls/{_call(world, owner)}/confirm"))
+    if action == "crm.lookup":
+        return _status(200)(http.get("/v1/crm/accounts", params={"q": "恒钧"}))
+    if action == "followups.read":
+        return _status(200)(http.get("/v1/followups"))
+    if action == "followups.update":
+        call = _call(world, owner)
+        with world.sessions.begin() as session:
+            row = session.get(Call, call)
+            assert row is not None
+            filing.save_followups(
+                session, row, [FilingTask(id=f"{call}:t", subject="发方案", owner="rep")]
+            )
+        return _status(200)(http.patch(f"/v1/followups/{call}:t", json={"done": True}))
     if action == "auth.socket_token":
         body = {"call_id": _call(world, owner)}
         return _status(200)(http.post("/v1/auth/socket-token", json=body))

@@ -9,11 +9,23 @@ from copilot.service.routes import (
     calls,
     compliance,
     flags,
+    followups,
     labels,
+    review,
     suggestions,
     transcripts,
 )
 
 router = APIRouter(prefix="/v1")
-for _module in (auth, compliance, suggestions, calls, flags, labels, transcripts):
+for _module in (
+    auth,
+    compliance,
+    suggestions,
+    calls,
+    review,
+    followups,
+    flags,
+    labels,
+    transcripts,
+):
     router.include_router(_module.router)

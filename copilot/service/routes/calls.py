@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 from copilot.analysis import CallSummary, summary_text
 from copilot.auth import Principal
 from copilot.crm import outbox
-from copilot.crm.models import SUMMARY_CONFIRMED, DeliveryStatus
-from copilot.service import jobs, uploads
+from copilot.crm.filing import CrmIdentity
+from copilot.crm.models import DeliveryStatus
+from copilot.service import filing_flow, jobs, uploads
 from copilot.service.deps import ApiError, Permit, StateDep, call_for, check_text_size
 from copilot.service.routes.models import Body, first_error
 from copilot.service.state import ServiceState
-from copilot.store import repo
+from copilot.store import filing, repo
 from copilot.store.models import Call, new_id
 from speech.audio import AudioTooLongError
 
@@ -40,6 +41,8 @@ class CallInfo(BaseModel):
     asr_lag_s: float | None = None
     # Why the analysis failed (status ``failed``), e.g. unreadable or too long audio.
     error: str | None = None
+    # The CRM records the call is filed under (account, opportunity, contact, CRM user).
+    crm: CrmIdentity = Field(default_factory=CrmIdentity)
 
 
 class CallAccepted(BaseModel):
@@ -50,6 +53,7 @@ class CallAccepted(BaseModel):
 class Turns(Body):
     turns: list[tuple[Literal["rep", "customer", "unknown"], str]] = Field(min_length=1)
     customer_name: str = Field(default="", max_length=200)
+    crm: CrmIdentity | None = None
 
 
 @router.post("", status_code=202)
@@ -69,7 +73,7 @@ async def create_call(
         except ValidationError as exc:
             raise ApiError(422, "invalid_body", first_error(exc)) from exc
         call_id = await state.run_db(
-            jobs.create_call, state, principal, "transcript", turns.customer_name
+            jobs.create_call, state, principal, "transcript", turns.customer_name, None, turns.crm
         )
         state.spawn(jobs.analyze_turns(state, call_id, turns.turns))
         return CallAccepted(call_id=call_id, status="analysing")
@@ -173,17 +177,7 @@ def confirm(
     confirm answers with the same delivery)."""
     with state.sessions.begin() as session:
         call = call_for(session, principal, call_id, "calls.confirm")
-        if call.status != "confirmed":
-            repo.confirm_call(session, call, principal)
-        assert call.summary is not None and call.confirmed_at is not None
-        payload = {
-            **call.summary,
-            "org_id": call.org_id,
-            "rep_id": call.rep_id,
-            "confirmed_by": call.confirmed_by,
-            "confirmed_at": call.confirmed_at.isoformat(),
-        }
-        row = outbox.enqueue(session, call.org_id, call.id, SUMMARY_CONFIRMED, payload)
+        row = filing_flow.confirm_and_queue(session, call, principal)
         delivery = outbox.to_status(row, state.settings.crm)
     if state.crm_worker is not None:
         state.crm_worker.notify()
@@ -206,6 +200,7 @@ def call_info(state: ServiceState, session: Session, call: Call) -> CallInfo:
         delivery=delivery,
         asr_lag_s=round(live.lag_s, 2) if live is not None else None,
         error=jobs.failure_reason(call),
+        crm=filing.identity_of(call),
     )
 
 
@@ -217,15 +212,36 @@ async def _save_upload(
     call: the file is kept until the analysis ends, so a restart can resume it."""
     store = uploads.UploadStore(uploads.upload_dir(state.settings.service.upload_dir))
     limit = state.settings.service.max_upload_mb * 1024 * 1024
-    part = await uploads.receive(request, store, call_id, limit)
+    part, fields = await uploads.receive(request, store, call_id, limit)
     try:
+        customer_name, identity = _upload_fields(fields)
         max_s: float = await state.run_db(jobs.upload_limit_s, state, principal.org_id)
         try:
             await asyncio.to_thread(uploads.check_declared_length, part, max_s)
         except AudioTooLongError as exc:
             raise ApiError(422, "too_long", str(exc).replace(f"{part}: ", "")) from exc
-        await state.run_db(jobs.create_call, state, principal, "upload", "", call_id)
+        await state.run_db(
+            jobs.create_call, state, principal, "upload", customer_name, call_id, identity
+        )
     except BaseException:
         await asyncio.to_thread(uploads.discard, part)
         raise
     return await asyncio.to_thread(store.commit, part)
+
+
+_IDENTITY_FIELDS = tuple(CrmIdentity.model_fields)
+
+
+def _upload_fields(fields: dict[str, str]) -> tuple[str, CrmIdentity | None]:
+    """``customer_name`` and the CRM identity an upload carries: its fields by name
+    (account_id=…, opportunity_id=…) or one ``crm`` field holding the JSON object."""
+    customer_name = fields.get("customer_name", "").strip()[:200]
+    try:
+        if "crm" in fields:
+            identity = CrmIdentity.model_validate_json(fields["crm"])
+        else:
+            given = {k: v for k, v in fields.items() if k in _IDENTITY_FIELDS and v.strip()}
+            identity = CrmIdentity.model_validate(given)
+    except ValidationError as exc:
+        raise ApiError(422, "invalid_body", first_error(exc)) from exc
+    return customer_name, None if identity.is_empty() else identity

@@ -7,6 +7,7 @@ import "./call-state.test.js";
 import "./message-check.test.js";
 import "./sites.test.js";
 import "./labels.test.js";
+import "./review.test.js";
 
 run().then((results) => {
   window.__results = results;
