@@ -256,6 +256,7 @@ def voice_table(telephone: bool = True) -> Table:
 
 def right_speakers(segments: Sequence[Segment], turns: Sequence[Turn]) -> tuple[int, int]:
     """Segments labelled with the speaker of the turn they overlap most, and ``unknown`` ones."""
+
     def truth(segment: Segment) -> str:
         return max(turns, key=lambda t: min(t[1], segment.end) - max(t[0], segment.start))[2]
 
