@@ -9,12 +9,14 @@ from typer.core import TyperGroup
 
 from copilot.commands import (
     admin,
+    analytics,
     compliance,
     crm,
     insights,
     kb,
     org_content,
     privacy,
+    scorecard,
     service,
     speech,
     train,
@@ -60,5 +62,7 @@ for area in (
     org_content,
     train,
     vocab,
+    scorecard,
+    analytics,
 ):
     area.register(app)

@@ -100,6 +100,23 @@ class ComplianceFlagEvent(Event):
         return f"⚠ {self.flag}"
 
 
+class ScorecardItemEvent(Event):
+    """A checklist item of the org's scorecard the rep just said (the side panel ticks it);
+    sent once per item and call, for the first final rep segment that says it."""
+
+    type: Literal["scorecard.item"] = "scorecard.item"
+    segment_id: str
+    key: str
+    label: str
+    must_say: bool
+    # The segment's text, and whether its words or only their sounds matched.
+    evidence: str
+    by: Literal["words", "sound"]
+
+    def __str__(self) -> str:
+        return f"☑ {self.label}: {self.evidence}"
+
+
 class CallStatusEvent(Event):
     type: Literal["call.status"] = "call.status"
     status: Literal["live", "ended", "interrupted", "failed"]
@@ -126,6 +143,7 @@ AnyEvent = Annotated[
     | InsightEvent
     | SuggestionEvent
     | ComplianceFlagEvent
+    | ScorecardItemEvent
     | CallStatusEvent
     | CallSummaryEvent
     | ErrorEvent,

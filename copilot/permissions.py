@@ -51,6 +51,10 @@ Action = Literal[
     "transcripts.correct",
     "audit.read",
     "dashboard.use",
+    "scorecards.read",
+    "scorecards.items",
+    "scorecards.dispute",
+    "scorecards.decide",
 ]
 ACTIONS: tuple[str, ...] = get_args(Action)
 
@@ -79,6 +83,10 @@ PERMISSIONS: dict[Action, dict[Role, Scope]] = {
     "transcripts.correct": {"manager": "team", "admin": "org"},
     "audit.read": {"manager": "team", "admin": "org"},
     "dashboard.use": {"manager": "team", "admin": "org"},
+    "scorecards.read": {"rep": "own", "manager": "team", "admin": "org"},
+    "scorecards.items": {"rep": "own", "manager": "own", "admin": "own"},
+    "scorecards.dispute": {"rep": "own", "manager": "own", "admin": "own"},
+    "scorecards.decide": {"manager": "team", "admin": "org"},
 }
 
 

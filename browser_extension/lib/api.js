@@ -89,6 +89,13 @@ export function createApi({ baseUrl, apiKey, fetchImpl = globalThis.fetch.bind(g
     searchAccounts: (query) => request("GET", `/v1/crm/accounts?q=${encodeURIComponent(query)}`),
     listFollowups: (state = "open") => request("GET", `/v1/followups?state=${encodeURIComponent(state)}`),
     setFollowupDone: (id, done) => request("PATCH", `/v1/followups/${encodeURIComponent(id)}`, { json: { done } }),
+    // The org's scorecard checklist, ticked live in the panel (issue 15).
+    scorecardItems: () => request("GET", "/v1/scorecard/items"),
+    getScorecard: (callId) => request("GET", `/v1/calls/${encodeURIComponent(callId)}/scorecard`),
+    disputeItem: (callId, key, reason) =>
+      request("POST", `/v1/calls/${encodeURIComponent(callId)}/scorecard/${encodeURIComponent(key)}/dispute`, {
+        json: { reason },
+      }),
   };
 }
 

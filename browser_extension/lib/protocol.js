@@ -167,6 +167,14 @@ const EVENT_BODIES = {
     ),
   },
   "compliance.flag": { segment_id: segmentId, flag },
+  "scorecard.item": {
+    segment_id: segmentId,
+    key: string({ min: 1, max: 32 }),
+    label: string({ max: 40 }),
+    must_say: boolean(),
+    evidence: string({ max: 20000 }),
+    by: oneOf(["words", "sound"]),
+  },
   "call.status": {
     status: oneOf(["live", "ended", "interrupted"]),
     asr_lag_s: number({ optional: true }),

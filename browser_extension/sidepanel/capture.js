@@ -20,7 +20,7 @@ export function newCallId() {
   return `ext-${day}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-export function setupCapture({ onStreaming }) {
+export function setupCapture({ onStreaming, beforeStop = () => true }) {
   const button = $("#capture-toggle");
   const line = $("#capture-status");
   const customer = $("#customer-name");
@@ -53,6 +53,8 @@ export function setupCapture({ onStreaming }) {
 
   button.addEventListener("click", async () => {
     if (current && ACTIVE.includes(current.status)) {
+      // Must-say checklist items still unsaid: remind first; the second press stops.
+      if (!beforeStop()) return;
       button.disabled = true;
       await chrome.runtime.sendMessage(message("capture.stop", {}));
       return;

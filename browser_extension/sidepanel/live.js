@@ -6,7 +6,9 @@ import { applyEvent, createCallState } from "../lib/call-state.js";
 import { $, clear, h } from "../lib/dom.js";
 import { EventsSocket } from "../lib/events-socket.js";
 import { CALL_STATUS, label } from "../lib/labels.js";
+import { allowStop, callTimeS, createChecklist, renderChecklist, tick } from "./checklist.js";
 import { renderFlags } from "./flags.js";
+import { ScorecardCard } from "./scorecard.js";
 import { insightCards } from "./insights.js";
 import { renderSummary } from "./summary.js";
 import { copyText, renderSuggestions } from "./suggestions.js";
@@ -41,7 +43,9 @@ export class LiveView {
       insights: $("#insights"),
       suggestions: $("#suggestions"),
       flags: $("#flags"),
+      checklist: $("#checklist"),
       summary: $("#live-summary"),
+      scorecard: $("#scorecard"),
       errors: $("#live-errors"),
       status: $("#call-status"),
     };
@@ -61,6 +65,8 @@ export class LiveView {
   attach(callId) {
     if (this.socket) this.socket.stop();
     this.state = createCallState(callId);
+    this.checklist = createChecklist();
+    this.loadChecklist(this.checklist);
     this.feedback = new Map();
     this.socket = new EventsSocket({
       getUrl: async (after) => {
@@ -83,12 +89,17 @@ export class LiveView {
   }
 
   apply(event) {
+    if (event.type === "scorecard.item") {
+      if (tick(this.checklist, event)) this.dirty.add("checklist");
+    }
     for (const part of applyEvent(this.state, event)) this.dirty.add(part);
+    // The reminder point is call time: each final moves it on.
+    if (event.type === "transcript.final" || event.type === "call.status") this.dirty.add("checklist");
     if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), 60);
   }
 
   markAll() {
-    for (const part of ["transcript", "insights", "suggestions", "flags", "summary", "errors", "status"]) {
+    for (const part of ["transcript", "insights", "suggestions", "flags", "checklist", "summary", "errors", "status"]) {
       this.dirty.add(part);
     }
     this.flush();
@@ -119,6 +130,10 @@ export class LiveView {
       });
     }
     if (part === "flags") renderFlags(el, state.flags);
+    if (part === "checklist") {
+      const live = !state.status || state.status === "live";
+      renderChecklist(el, this.checklist, { callS: callTimeS(state.finals), live });
+    }
     if (part === "status") {
       const lag = typeof state.asrLagS === "number" && state.status === "live" ? ` · 识别延迟 ${state.asrLagS.toFixed(1)} 秒` : "";
       el.textContent = state.status ? `通话 ${state.callId} · ${label(CALL_STATUS, state.status)}${lag}` : `通话 ${state.callId}`;
@@ -132,7 +147,31 @@ export class LiveView {
     if (part === "summary") {
       if (state.summary) this.renderSummary(el, state);
       else clear(el); // another call was shown before
+      // Scored when the summary is stored: the rep's card, with a dispute per item.
+      if (state.summary) this.renderScorecard(state);
+      else if (this.parts.scorecard) clear(this.parts.scorecard);
     }
+  }
+
+  // The org's items for this call; ticks that arrived meanwhile stay (same object).
+  async loadChecklist(checklist) {
+    try {
+      const api = await apiFromSettings();
+      const answer = await api.scorecardItems();
+      const fresh = createChecklist(answer.items || [], answer.remind_after_s);
+      checklist.items = fresh.items;
+      checklist.remindAfterS = fresh.remindAfterS;
+    } catch (error) {
+      console.warn("scorecard items not loaded:", describeError(error));
+    }
+    if (this.checklist === checklist) this.render("checklist");
+  }
+
+  // 「停止录音」 pressed: false (and the reminder shown) the first time must-say items are unsaid.
+  confirmStop() {
+    if (!this.checklist || allowStop(this.checklist)) return true;
+    this.render("checklist");
+    return false;
   }
 
   async renderSummary(el, state) {
@@ -141,6 +180,18 @@ export class LiveView {
       const call = await api.getCall(state.callId).catch(() => null);
       if (this.state !== state) return; // the rep switched calls meanwhile
       renderSummary(el, state.summary, { api, callId: state.callId, call });
+    } catch (error) {
+      clear(el).append(h("p", { class: "banner error", text: describeError(error) }));
+    }
+  }
+
+  async renderScorecard(state) {
+    const el = this.parts.scorecard;
+    if (!el) return;
+    try {
+      const api = await apiFromSettings();
+      if (this.state !== state) return;
+      await new ScorecardCard(el, { api, callId: state.callId }).load();
     } catch (error) {
       clear(el).append(h("p", { class: "banner error", text: describeError(error) }));
     }

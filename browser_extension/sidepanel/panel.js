@@ -59,7 +59,7 @@ chrome.storage.onChanged.addListener((changes, area) => {
   if (area === "local") checkSettings();
 });
 
-setupCapture({ onStreaming: attach });
+setupCapture({ onStreaming: attach, beforeStop: () => live.confirmStop() });
 setupRecording();
 showTab("live");
 checkSettings();

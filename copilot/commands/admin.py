@@ -94,6 +94,22 @@ def orgs_policy(
             help="Days transcripts and message texts are kept (copilot purge deletes older).",
         ),
     ] = None,
+    keep_recordings: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-recordings/--no-keep-recordings",
+            help="Keep each call's audio after analysis (uploads, and streamed calls as WAV).",
+            show_default=False,
+        ),
+    ] = None,
+    recording_retention_days: Annotated[
+        int | None,
+        typer.Option(
+            "--recording-retention-days",
+            min=1,
+            help="Days kept recordings stay (at most --retention-days; copilot purge).",
+        ),
+    ] = None,
 ) -> None:
     """Show or change an organisation's policy: discount authority, upload length,
     retention (applied by the service at once)."""
@@ -101,6 +117,8 @@ def orgs_policy(
         "max_discount_off": max_discount_off,
         "max_upload_minutes": max_upload_minutes,
         "retention_days": retention_days,
+        "keep_recordings": keep_recordings,
+        "recording_retention_days": recording_retention_days,
     }
     with user_errors(StoreError, SQLAlchemyError), _transaction() as session:
         row = repo.find_org(session, org)

@@ -52,6 +52,8 @@ ACTION_LABELS = {
     "flag.revealed": "查看未脱敏原文",
     "data.purged": "按保留期限清除数据",
     "data.erased": "删除个人信息",
+    "scorecard.disputed": "申诉评分项",
+    "scorecard.decided": "裁定评分申诉",
 }
 SUBJECT_LABELS = {
     "flag": "标记",

@@ -24,7 +24,13 @@ from copilot.dashboard.present import (
 _HERE = Path(__file__).resolve().parent
 STATIC_DIR = _HERE / "static"
 # The only files /dashboard/static/ serves: a fixed list, so no path ever reaches the disk.
-STATIC_FILES = {"dashboard.css": "text/css; charset=utf-8"}
+STATIC_FILES = {
+    "dashboard.css": "text/css; charset=utf-8",
+    "analytics.css": "text/css; charset=utf-8",
+    "scorecards.css": "text/css; charset=utf-8",
+    "analytics.js": "text/javascript; charset=utf-8",
+    "vendor/echarts.min.js": "text/javascript; charset=utf-8",
+}
 
 # Every dashboard response carries these. The pages use no inline script or style and no
 # third-party resource, so the policy can be this strict; frame-ancestors stops clickjacking

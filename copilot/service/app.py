@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from compliance import Scanner
 from copilot.auth import AccessError, Forbidden
 from copilot.crm.worker import DeliveryWorker
+from copilot.dashboard import analytics_pages, calls_pages, scorecard_pages
 from copilot.dashboard import routes as dashboard_routes
 from copilot.insights import build_extractor
 from copilot.service import jobs, routes, sockets
@@ -107,6 +108,9 @@ def create_app(
     app.include_router(routes.router)
     app.include_router(sockets.router)
     app.include_router(dashboard_routes.router)
+    app.include_router(analytics_pages.router)
+    app.include_router(scorecard_pages.router)
+    app.include_router(calls_pages.router)
 
     @app.get("/healthz", tags=["service"])
     def healthz(request: Request) -> dict[str, object]:

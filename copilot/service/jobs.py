@@ -19,8 +19,9 @@ from copilot.service.pipeline import CallPipeline
 from copilot.service.recorder import SqlCallRecorder, load_progress
 from copilot.service.state import ServiceState
 from copilot.service.uploads import UploadStore, upload_dir
-from copilot.store import filing, repo, tenants
-from copilot.store.models import Call, utcnow
+from copilot.store import filing, recordings, repo, tenants
+from copilot.store.models import Call, Org, utcnow
+from copilot.store.scorecards import live_checklist
 from speech.errors import SpeechError
 from speech.types import Segment, Speaker
 
@@ -91,7 +92,20 @@ async def analyze_recording(state: ServiceState, call_id: str, path: Path) -> No
 
     await _run(state, call_id, transcribe)
     # Analysed or failed. Not on cancellation (shutdown): the file stays for the restart.
-    await asyncio.to_thread(path.unlink, missing_ok=True)
+    await asyncio.to_thread(_keep_or_delete, state, call_id, path)
+
+
+def _keep_or_delete(state: ServiceState, call_id: str, path: Path) -> None:
+    """An analysed upload is kept when its org keeps recordings; otherwise deleted."""
+    with state.sessions.begin() as session:
+        call = session.get(Call, call_id)
+        org = session.get(Org, call.org_id) if call is not None else None
+        if call is not None and org is not None and call.status == "ended":
+            if recordings.keeps_recordings(org.policy):
+                root = recordings.recordings_root(upload_dir(state.settings.service.upload_dir))
+                call.recording_path = recordings.keep_upload(root, call_id, path)
+                return
+    path.unlink(missing_ok=True)
 
 
 def recover_uploads(state: ServiceState) -> list[tuple[str, Path]]:
@@ -155,7 +169,12 @@ def analyze_into_store(state: ServiceState, call_id: str, source: SegmentSource 
     stamper = EventStamper(call_id, first_seq=last_seq + 1)
     recorder = SqlCallRecorder(state.sessions, org_id, rep_id)
     # One read of the org (its engines carry its scanner), not one per engine.
-    pipeline = CallPipeline(state.engines_for(org_id), stamper, feedback=state.feedback_for(org_id))
+    pipeline = CallPipeline(
+        state.engines_for(org_id),
+        stamper,
+        feedback=state.feedback_for(org_id),
+        checklist=live_checklist(state.sessions, org_id),
+    )
     # Restored in both cases: an upload resumed after a crash continues after the
     # segments it had stored (recognition is deterministic, so their ids repeat).
     pipeline.restore(*stored)

@@ -38,6 +38,7 @@ from copilot.events import (
     TranscriptPartial,
 )
 from copilot.insights import Insights
+from copilot.service.audio_writer import WavRecording
 from copilot.service.errors import (
     ANALYSIS_ATTEMPTS,
     CallFailed,
@@ -119,6 +120,7 @@ class LiveCall:
         max_queued_audio_s: float = 20.0,
         offset_s: float = 0.0,
         on_final: Callable[[FinalTiming], None] | None = None,
+        audio: WavRecording | None = None,
     ) -> None:
         self.call_id = call_id
         self.transcriber = transcriber
@@ -132,6 +134,8 @@ class LiveCall:
         self._max_queued = int(max_queued_audio_s * SAMPLE_RATE)
         self._offset_s = offset_s
         self._on_final = on_final
+        # The org keeps recordings: the audio is written here, on the worker thread.
+        self._audio = audio
         self._reporter = FaultReporter()
         # None ends the call with a summary; _SUSPEND flushes speech in progress and stops
         # without one (the client went away; the call may resume).
@@ -234,6 +238,8 @@ class LiveCall:
         try:
             return await self._run_call()
         finally:
+            if self._audio is not None:
+                self._audio.close()
             self._room.set()
             self.ended.set()
 
@@ -265,6 +271,8 @@ class LiveCall:
     # -- on a worker thread, one at a time per call -----------------------------------
 
     def _process(self, samples: np.ndarray) -> None:
+        if self._audio is not None:
+            self._audio.write(samples)
         self._handle(self._recognise(lambda: self.transcriber.feed_samples(samples)))
 
     def _flush(self) -> None:

@@ -23,9 +23,11 @@ from copilot.events import (
     EventStamper,
     FlagPayload,
     InsightEvent,
+    ScorecardItemEvent,
     SuggestionEvent,
 )
 from copilot.insights import InsightExtractor, Insights, merge_insights
+from copilot.scorecards.matching import Line, LiveChecklist
 from copilot.spoken_compliance import scan_segment
 from retrieval.feedback import FeedbackSignal
 from retrieval.suggest import SuggestResult, cards_for
@@ -105,6 +107,8 @@ class CallPipeline:
     feedback: FeedbackSignal | None = None
     # Flags get their storage id here, so the event and the stored row share it.
     flag_id: Callable[[], str] = lambda: uuid.uuid4().hex
+    # The org's scorecard items this call ticks as the rep says them (None: no checklist).
+    checklist: LiveChecklist | None = None
 
     def restore(
         self, segments: list[Segment], records: list[Insights], flags: list[FlagPayload]
@@ -113,6 +117,8 @@ class CallPipeline:
         self.segments = list(segments)
         self.records = list(records)
         self.flags = list(flags)
+        if self.checklist is not None:  # items said before the restart are not sent again
+            self.checklist.restore(Line(s.id, s.speaker, s.text) for s in segments)
 
     def on_partial(self, segment: Segment) -> list[Event]:
         """An early suggestion when a customer's unfinished sentence already carries an
@@ -187,7 +193,26 @@ class CallPipeline:
                     **self.stamper.header(),  # type: ignore[arg-type]
                 )
             )
+        # Last: ticking cannot fail, so a retried analysis never loses a tick's event.
+        events += self._ticked(segment)
         return FinalResult(segment, events, insights, flags, times)
+
+    def _ticked(self, segment: Segment) -> list[Event]:
+        if self.checklist is None:
+            return []
+        items = {item.key: item for item in self.checklist.checklist.items}
+        return [
+            ScorecardItemEvent(
+                segment_id=segment.id,
+                key=match.key,
+                label=items[match.key].label,
+                must_say=items[match.key].must_say,
+                evidence=match.text,
+                by=match.by,
+                **self.stamper.header(),  # type: ignore[arg-type]
+            )
+            for match in self.checklist.hear(Line(segment.id, segment.speaker, segment.text))
+        ]
 
     def call_insights(self) -> Insights:
         return merge_insights(self.records)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from copilot.analysis import CallSummary
 from copilot.events import Event, FlagPayload, TranscriptPartial
 from copilot.insights import Evidence, Insights
 from copilot.service.pipeline import FinalResult
-from copilot.store import repo
+from copilot.store import recordings, repo
 from copilot.store.models import CallEvent, Flag, utcnow
 from copilot.store.models import Segment as SegmentRow
 from speech.types import Segment
@@ -46,6 +47,8 @@ class SqlCallRecorder:
                 speaker_source=segment.speaker_source,
                 speaker_confidence=segment.speaker_confidence,
             )
+            if segment.speaker == "rep" and recordings.is_notice(segment.text):
+                _note_recording_notice(session, call_id, segment.start)
             if not result.insights.is_empty():
                 repo.add_insight(
                     session, call_id, segment.id, result.insights.model_dump(mode="json")
@@ -129,6 +132,13 @@ class SqlCallRecorder:
                 repo.append_event(
                     session, call_id, event.seq, event.type, event.model_dump(mode="json")
                 )
+
+
+def _note_recording_notice(session: Session, call_id: str, at_s: float) -> None:
+    """The rep's first line giving the 录音告知 marks when the customer was told."""
+    call = repo.get_call(session, call_id)
+    if call is not None and call.recording_notice_at is None:
+        call.recording_notice_at = call.started_at + timedelta(seconds=at_s)
 
 
 def load_progress(

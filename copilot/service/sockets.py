@@ -32,6 +32,7 @@ from copilot.crm.filing import CrmIdentity
 from copilot.events import CallStatusEvent, Event, EventStamper
 from copilot.permissions import Action, authorize
 from copilot.roles import TextRoleResolver
+from copilot.service.audio_writer import WavRecording
 from copilot.service.deps import ApiError, call_for, visible_call
 from copilot.service.hub import SubscriberTooSlow
 from copilot.service.live import LiveCall
@@ -50,9 +51,11 @@ from copilot.service.telephony import (
     is_twilio,
     parse_twilio,
 )
-from copilot.store import filing, repo
+from copilot.service.uploads import upload_dir
+from copilot.store import filing, recordings, repo
 from copilot.store.models import Call
-from speech.audio import PcmFormat
+from copilot.store.scorecards import live_checklist
+from speech.audio import SAMPLE_RATE, PcmFormat
 from speech.correction import call_terms
 from speech.errors import StreamFormatError
 from speech.types import Speaker
@@ -100,6 +103,8 @@ class StartMessage(BaseModel):
     )
     # The CRM records the call belongs to, when the rep picked them before starting.
     crm: CrmIdentity | None = None
+    # The client gave the 录音告知 (told the customer the call is recorded) at the start.
+    recording_notice: bool = False
 
     @model_validator(mode="after")
     def _one_speaker_per_channel(self) -> StartMessage:
@@ -331,7 +336,17 @@ async def _make_live_call(
                     raise _Rejected(CLOSE_CONFLICT, "this call is already streaming") from exc
                 if start.crm is not None and not start.crm.is_empty():
                     filing.link_crm(session, call, principal, start.crm)
-                return call.id, False, {"last_seq": 0, "duration_s": 0.0, "stored": ([], [], [])}
+                recording = recordings.start_streamed(session, call, notice=start.recording_notice)
+                return (
+                    call.id,
+                    False,
+                    {
+                        "last_seq": 0,
+                        "duration_s": 0.0,
+                        "stored": ([], [], []),
+                        "recording": recording,
+                    },
+                )
             try:
                 visible_call(session, principal, call_id)
             except ApiError as exc:
@@ -348,6 +363,9 @@ async def _make_live_call(
                     "last_seq": call.last_seq,
                     "duration_s": call.duration_s,
                     "stored": load_progress(session, call.id),
+                    "recording": recordings.start_streamed(
+                        session, call, notice=start.recording_notice
+                    ),
                 },
             )
 
@@ -375,7 +393,8 @@ async def _make_live_call(
         offset_s=previous["duration_s"],
     )
     stamper = EventStamper(call_id, first_seq=previous["last_seq"] + 1)
-    pipeline = CallPipeline(engines, stamper, feedback=feedback)
+    checklist = await state.run_db(live_checklist, state.sessions, principal.org_id)
+    pipeline = CallPipeline(engines, stamper, feedback=feedback, checklist=checklist)
     if resumed:
         pipeline.restore(segments, records, flags)
     recorder = SqlCallRecorder(state.sessions, principal.org_id, principal.user_id)
@@ -394,8 +413,21 @@ async def _make_live_call(
         max_queued_audio_s=state.settings.service.max_queued_audio_s,
         offset_s=previous["duration_s"],
         on_final=state.stats.record_final,
+        audio=await _recording_for(state, previous["recording"], start),
     )
     return live, resumed
+
+
+async def _recording_for(
+    state: ServiceState, name: str | None, start: StartMessage
+) -> WavRecording | None:
+    """The WAV file a streamed call's audio goes to (None: the org keeps no recordings).
+    Decoded samples are 16 kHz whatever the client sends (speech.audio.SAMPLE_RATE)."""
+    if name is None:
+        return None
+    root = recordings.recordings_root(upload_dir(state.settings.service.upload_dir))
+    await asyncio.to_thread(recordings.ensure_root, root)
+    return WavRecording(root / name, sample_rate=SAMPLE_RATE, channels=start.channels)
 
 
 async def _stream(state: ServiceState, ws: WebSocket, live: LiveCall, twilio: bool) -> None:

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from copilot.principal import Principal
-from copilot.store import audit
+from copilot.store import audit, scorecards
+from copilot.store.call_metrics import record_call_metrics
 from copilot.store.errors import Conflict, InvalidInput, NotFound
 from copilot.store.models import Call, CallEvent, InsightRecord, Segment, User, new_id, utcnow
 from copilot.store.visibility import visible_calls_query
@@ -173,6 +174,12 @@ def update_call(
     if customer_name is not None:
         row.customer_name = customer_name
     session.flush()
+    if summary is not None:
+        # Scored once the call's summary is stored (copilot/store/scorecards.py).
+        scorecards.score_call_on_summary(session, row)
+    if summary is not None or customer_name is not None:
+        # Its figures and tags for the analytics pages (docs/metrics.md).
+        record_call_metrics(session, row)
     return row
 
 
@@ -186,6 +193,7 @@ def save_summary_edit(
         raise Conflict(f"call {call.id} is already confirmed")
     call.summary = summary
     session.flush()
+    record_call_metrics(session, call)
     audit.append(
         session,
         call.org_id,

@@ -16,8 +16,9 @@ from typing import Literal, get_args
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from copilot.store.call_metrics import record_call_metrics
 from copilot.store.errors import InvalidInput
-from copilot.store.models import SuggestionFeedback
+from copilot.store.models import Call, SuggestionFeedback
 
 FeedbackAction = Literal["used", "dismissed"]
 FEEDBACK_ACTIONS: tuple[str, ...] = get_args(FeedbackAction)
@@ -45,6 +46,11 @@ def add_feedback(
     )
     session.add(record)
     session.flush()
+    call = session.get(Call, call_id) if call_id is not None else None
+    if call is not None and call.summary is not None:
+        # A reaction after the call changes its suggestions used (during it, the call's
+        # end records them).
+        record_call_metrics(session, call)
     return record
 
 

@@ -26,6 +26,7 @@ from copilot.insights.models import (
 )
 from copilot.principal import Principal
 from copilot.store import audit
+from copilot.store.call_metrics import record_call_metrics
 from copilot.store.errors import Conflict, InvalidInput, NotFound
 from copilot.store.models import Call, CrmAccount, FollowUp, User, utcnow
 
@@ -145,6 +146,8 @@ def review_field(
         },
     }
     session.flush()
+    if detail.get("edited"):
+        record_call_metrics(session, call)
     action = "call.summary_field_edited" if detail.get("edited") else f"call.summary_field_{state}"
     audit.append(session, call.org_id, actor, action, "call", call.id, {**detail, "state": state})
     return call
@@ -193,6 +196,7 @@ def link_crm(
     elif identity.account_name and not call.customer_name:
         call.customer_name = identity.account_name
     session.flush()
+    record_call_metrics(session, call)  # its account tag
     audit.append(
         session,
         call.org_id,

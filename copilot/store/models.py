@@ -207,6 +207,11 @@ class Call(Base):
     confirmed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     # Set when retention deleted the transcript and events (``copilot purge``).
     purged_at: Mapped[datetime | None] = mapped_column()
+    # The recording kept when the org's policy keeps them (``keep_recordings``), relative to
+    # the recordings directory (copilot/store/recordings.py); None: transcript only.
+    recording_path: Mapped[str | None] = mapped_column(String(500))
+    # When the rep told the customer the call is recorded (录音告知); None: not seen.
+    recording_notice_at: Mapped[datetime | None] = mapped_column()
 
 
 class Segment(Base):
@@ -483,3 +488,116 @@ class OrgVocabulary(Base):
     source: Mapped[str] = mapped_column(String(16))  # manual | correction
     created_by: Mapped[str | None] = mapped_column(String(32))  # None: the command line
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- per-call figures for the analytics pages (copilot/store/call_metrics.py) ------------
+
+
+class CallMetrics(Base):
+    """One call's figures, computed once when its summary is stored (docs/metrics.md), so
+    the analytics pages aggregate rows instead of re-reading transcripts."""
+
+    __tablename__ = "call_metrics"
+    __table_args__ = (
+        Index("ix_call_metrics_org_week", "org_id", "week"),
+        Index("ix_call_metrics_rep_week", "rep_id", "week"),
+        Index("ix_call_metrics_team_week", "team_id", "week"),
+    )
+
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"))
+    rep_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    # The rep's team when computed: a rep who moves keeps their past weeks in the old team.
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column()
+    # Monday of the call's week in Asia/Shanghai.
+    week: Mapped[date] = mapped_column(Date)
+    duration_s: Mapped[float] = mapped_column(Float)
+    rep_talk_s: Mapped[float] = mapped_column(Float)
+    customer_talk_s: Mapped[float] = mapped_column(Float)
+    talk_ratio: Mapped[float | None] = mapped_column(Float)
+    longest_monologue_s: Mapped[float] = mapped_column(Float)
+    rep_questions: Mapped[int] = mapped_column(Integer)
+    question_rate: Mapped[float | None] = mapped_column(Float)
+    interactivity: Mapped[float | None] = mapped_column(Float)
+    # Mean pause before the rep answers the customer (Gong's "patience"); None: no replies.
+    patience_s: Mapped[float | None] = mapped_column(Float)
+    depth_score: Mapped[int] = mapped_column(Integer)
+    depth: Mapped[dict[str, Any]] = mapped_column(JSON)
+    objections: Mapped[int] = mapped_column(Integer)
+    objections_answered: Mapped[int] = mapped_column(Integer)
+    suggestions_shown: Mapped[int] = mapped_column(Integer)
+    suggestions_used: Mapped[int] = mapped_column(Integer)
+    suggestions_dismissed: Mapped[int] = mapped_column(Integer)
+    flags: Mapped[int] = mapped_column(Integer)
+    # The definitions' version (copilot.analytics.METRICS_VERSION): backfill redoes older rows.
+    version: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallTag(Base):
+    """A filterable fact of a call (an objection type, a vendor, a flag category, a pain
+    category, the account), rewritten with its metrics."""
+
+    __tablename__ = "call_tags"
+    __table_args__ = (
+        UniqueConstraint("call_id", "kind", "value"),
+        Index("ix_call_tags_org_kind_value", "org_id", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoIncrementId, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"))
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # objection | vendor | flag | pain | account
+    value: Mapped[str] = mapped_column(String(200))
+
+
+# --- scorecards (copilot/scorecards/, copilot/store/scorecards.py) ------------------------
+
+
+class ScorecardItemRow(Base):
+    """One checklist item of an org's scorecard; an org with none uses the default template."""
+
+    __tablename__ = "scorecard_items"
+    __table_args__ = (UniqueConstraint("org_id", "key"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"))
+    key: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(40))
+    cues: Mapped[list[str]] = mapped_column(JSON, default=list)
+    must_say: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ScorecardResult(Base):
+    """Whether one call's rep said one item, with the evidence and any dispute of it."""
+
+    __tablename__ = "scorecard_results"
+    __table_args__ = (
+        UniqueConstraint("call_id", "item_key"),
+        # The disputes queue: open disputes of an org, newest first.
+        Index("ix_scorecard_results_org_dispute", "org_id", "dispute"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoIncrementId, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"))
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"))
+    rep_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    item_key: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(40))
+    must_say: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    evidence_segment_id: Mapped[str | None] = mapped_column(String(64))
+    evidence_text: Mapped[str | None] = mapped_column(Text)
+    dispute: Mapped[str] = mapped_column(String(16), default="none")  # none|open|accepted|rejected
+    dispute_reason: Mapped[str | None] = mapped_column(Text)
+    disputed_by: Mapped[str | None] = mapped_column(String(32))
+    disputed_at: Mapped[datetime | None] = mapped_column()
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decision_comment: Mapped[str | None] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,8 +1,9 @@
 """Retention: delete recordings, transcripts and message texts older than an org keeps them.
 
 What goes, for calls started before the cutoff: the transcript (segments), the insights, the
-event log (which repeats both) and delivered CRM webhooks (copies of the summary); personal
-numbers in the summary are masked. Flags raised before the cutoff lose the message or
+event log (which repeats both), delivered CRM webhooks (copies of the summary), the quoted
+words behind scorecard items and follow-ups; personal numbers in the summary, in scorecard
+disputes and in follow-up subjects are masked. Flags raised before the cutoff lose the message or
 transcript window they kept (the match stays, masked), as do their free-text comments. The
 flag rows themselves, their review state and the audit trail stay: the audit trail holds no
 personal numbers (keyed references only), so it never needs erasing and its chain stays
@@ -33,15 +34,18 @@ from copilot.privacy import (
     pii_ref,
 )
 from copilot.store import audit
+from copilot.store import recordings as kept_recordings
 from copilot.store.errors import InvalidInput
 from copilot.store.models import (
     Call,
     CallEvent,
     CrmOutbox,
     Flag,
+    FollowUp,
     InsightRecord,
     Org,
     OrgLabel,
+    ScorecardResult,
     Segment,
     utcnow,
 )
@@ -100,9 +104,16 @@ def purge_org(
     )
     ids = set(session.scalars(call_ids))
     recordings = _recordings(upload_root, ids)
+    # Kept recordings (the org's keep_recordings) go at their own, possibly shorter, period.
+    org = session.get(Org, org_id)
+    kept = kept_recordings.expired_recordings(
+        session,
+        org_id,
+        kept_recordings.recording_cutoff(org.policy if org else None, cutoff, utcnow()),
+    )
     counts = PurgeCounts(
         calls=len(ids),
-        recordings=len(recordings),
+        recordings=len(recordings) + len(kept),
         segments=_count(session, Segment, Segment.call_id.in_(call_ids)),
         insights=_count(session, InsightRecord, InsightRecord.call_id.in_(call_ids)),
         events=_count(session, CallEvent, CallEvent.call_id.in_(call_ids)),
@@ -128,6 +139,18 @@ def purge_org(
     for call in session.scalars(select(Call).where(Call.id.in_(sorted(ids)))):
         call.summary = mask_json(call.summary) if call.summary is not None else None
         call.purged_at = now
+    for result in session.scalars(
+        # By id: the calls are marked purged above, so ``call_ids`` no longer selects them.
+        select(ScorecardResult).where(ScorecardResult.call_id.in_(sorted(ids)))
+    ):
+        # The card's pass/fail and its dispute history stay; the quoted words go.
+        result.evidence_text = None
+        result.evidence_segment_id = None
+        result.dispute_reason = mask_text(result.dispute_reason) or None
+        result.decision_comment = mask_text(result.decision_comment) or None
+    for task in session.scalars(select(FollowUp).where(FollowUp.call_id.in_(sorted(ids)))):
+        task.evidence = ""
+        task.subject = mask_text(task.subject)
     for flag in session.scalars(select(Flag).where(*old_flags)):
         flag.text = ""
         flag.start = flag.end = 0
@@ -138,6 +161,9 @@ def purge_org(
     session.flush()
     for path in recordings:
         path.unlink(missing_ok=True)
+    kept_root = kept_recordings.recordings_root(upload_root) if upload_root else None
+    kept_recordings.forget(kept_root, kept)
+    session.flush()
     audit.append(
         session,
         org_id,
@@ -206,6 +232,12 @@ def erase_number(
         (Call, (Call.org_id == org_id,), ("summary",)),
         (CrmOutbox, (CrmOutbox.org_id == org_id,), ("payload",)),
         (OrgLabel, (OrgLabel.org_id == org_id,), ("text",)),
+        (
+            ScorecardResult,
+            (ScorecardResult.org_id == org_id,),
+            ("evidence_text", "dispute_reason", "decision_comment"),
+        ),
+        (FollowUp, (FollowUp.org_id == org_id,), ("subject", "evidence")),
     ]
     changed = 0
     for model, where, columns in targets:

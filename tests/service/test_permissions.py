@@ -22,13 +22,14 @@ import websockets
 from sqlalchemy.orm import Session, sessionmaker
 
 from copilot.analysis import CallSummary
+from copilot.auth import principal_for
 from copilot.client import ws_url
 from copilot.commands.service import running_service
 from copilot.crm.filing import FilingTask
 from copilot.permissions import ACTIONS, PERMISSIONS, Action, Scope
 from copilot.principal import ROLES
 from copilot.service.pipeline import Engines
-from copilot.store import filing, repo
+from copilot.store import filing, repo, scorecards
 from copilot.store.db import make_engine, session_factory
 from copilot.store.models import Call, User, new_id, utcnow
 from speech.engine import SpeechEngine
@@ -40,7 +41,14 @@ WHOSE = ("own", "team", "org", "other_org")
 # What each role can see at all (copilot/store/visibility.py): the 404 boundary.
 VISIBLE: dict[str, Scope] = {"rep": "own", "manager": "team", "admin": "org", "integration": "org"}
 # Actions with no "whose" (nothing to own but the caller's request).
-ROLE_ONLY = {"calls.create", "audit.read", "dashboard.use", "crm.lookup", "followups.read"}
+ROLE_ONLY = {
+    "calls.create",
+    "audit.read",
+    "dashboard.use",
+    "crm.lookup",
+    "followups.read",
+    "scorecards.items",
+}
 # Actions that take a client's call id: an id no call of the caller's org has is a new call
 # of their own, whoever else uses that id (docs/service.md, "Call ids").
 NEW_CALL_IDS = {"auth.socket_token", "calls.stream"}
@@ -135,6 +143,8 @@ def expected(action: Action, role: str, whose: str) -> str:
         return "403"
     if whose == "other_org" and action in NEW_CALL_IDS:
         whose = "own"
+    if action == "scorecards.decide" and whose == "own":
+        return "403"  # nobody decides a dispute they raised (docs/permissions.md)
     if _covers(scope, role, whose):
         return "ok"
     if action == "flags.list":  # a list's filter naming someone out of scope
@@ -164,6 +174,18 @@ def _call(world: World, owner: User) -> str:
         )
         call.ended_at = utcnow()
         return call.id
+
+
+def _scored_call(world: World, owner: User, *, disputed: bool = False) -> str:
+    """A fresh ended call of ``owner``, scored; its budget item disputed by ``owner``."""
+    call_id = _call(world, owner)
+    with world.sessions.begin() as session:
+        call = session.get(Call, call_id)
+        assert call is not None
+        scorecards.score_call(session, call)
+        if disputed:
+            scorecards.dispute(session, call, principal_for(owner), "budget", "我问过预算")
+    return call_id
 
 
 def _flag(world: World, owner: User) -> str:
@@ -295,6 +317,18 @@ def _do(action: Action, world: World, http: httpx.Client, role: str, owner: User
         return _status(200)(http.get("/v1/audit"))
     if action == "dashboard.use":
         return {303: "ok", 403: "403"}[_dashboard_login(world, key)]
+    if action == "scorecards.read":
+        return _status(200)(http.get(f"/v1/calls/{_scored_call(world, owner)}/scorecard"))
+    if action == "scorecards.items":
+        return _status(200)(http.get("/v1/scorecard/items"))
+    if action == "scorecards.dispute":
+        body = {"reason": "我说了"}
+        call = _scored_call(world, owner)
+        return _status(200)(http.post(f"/v1/calls/{call}/scorecard/budget/dispute", json=body))
+    if action == "scorecards.decide":
+        call = _scored_call(world, owner, disputed=True)
+        body = {"accept": True}
+        return _status(200)(http.post(f"/v1/calls/{call}/scorecard/budget/decide", json=body))
     if action == "calls.events":
         code = asyncio.run(_socket(world, key, f"/v1/calls/{_call(world, owner)}/events", None))
         return {"closed": "ok", "4403": "403", "4404": "404"}[code]

@@ -17,11 +17,14 @@ from copilot.store.db import (
 )
 from copilot.store.errors import StoreError
 from copilot.store.models import Base
+from copilot.store.search import is_search_index
 
 
 def _schema_diff(engine: Engine) -> list[object]:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        # The transcript search index is dialect-specific DDL of migration 0010, not models.
+        opts = {"compare_type": True, "include_name": lambda name, *_: not is_search_index(name)}
+        context = MigrationContext.configure(connection, opts=opts)
         return list(compare_metadata(context, Base.metadata))
 
 

@@ -19,10 +19,19 @@ from compliance.detectors.pii import id_check_char
 from copilot.commands import privacy
 from copilot.privacy import pii_key, refs_for
 from copilot.settings import get_settings
-from copilot.store import audit, repo
+from copilot.store import audit, repo, scorecards
 from copilot.store.db import make_engine, session_factory
 from copilot.store.errors import InvalidInput
-from copilot.store.models import AuditRecord, Base, Call, Flag, Segment, utcnow
+from copilot.store.models import (
+    AuditRecord,
+    Base,
+    Call,
+    Flag,
+    FollowUp,
+    ScorecardResult,
+    Segment,
+    utcnow,
+)
 from copilot.store.retention import cutoff_for, erase_number, purge_org, retention_days
 
 from .conftest import World
@@ -41,7 +50,15 @@ def _call_with_pii(s: Session, world: World, phone: str, days_ago: int, uploads:
     repo.add_segment(s, call.id, segment_id="s1", speaker="rep", start=0, end=2, text=said)
     repo.add_insight(s, call.id, "s1", {"needs": [said]})
     repo.append_event(s, call.id, 1, "transcript.final", {"text": said})
-    repo.update_call(s, call, summary={"notes": said})
+    repo.update_call(s, call, summary={"notes": said})  # also scores the call
+    rows = {row.item_key: row for row in scorecards.card(s, call).results}
+    # The words quoted as an item's evidence, and a dispute that repeats the number.
+    rows["budget"].evidence_segment_id, rows["budget"].evidence_text = "s1", said
+    scorecards.dispute(s, call, world.who(world.rep_a1), "self_intro", f"说了，号码 {phone}")
+    task = FollowUp(id=f"fu-{call.id}", org_id=world.org.id, call_id=call.id,
+                    rep_id=world.rep_a1.id, subject=f"回电 {phone}", owner="rep")  # fmt: skip
+    task.evidence = said
+    s.add(task)
     start = said.index(phone)
     flag = repo.add_flag(
         s, org_id=world.org.id, rep_id=world.rep_a1.id, source="speech", text=said,
@@ -95,6 +112,10 @@ def test_purge_deletes_old_content_and_leaves_no_personal_data(
     flag = s.scalars(select(Flag).where(Flag.call_id == old)).one()
     assert flag.redacted_at is not None and flag.match == "139****5678" and flag.text == ""
     assert s.get(Call, old).purged_at is not None  # type: ignore[union-attr]
+    kept = s.scalars(select(ScorecardResult).where(ScorecardResult.call_id == old)).all()
+    assert kept and all(row.evidence_text is None for row in kept)  # pass/fail stays
+    assert {row.item_key: row.dispute for row in kept}["self_intro"] == "open"
+    assert s.get(FollowUp, f"fu-{old}").subject == "回电 139****5678"  # type: ignore[union-attr]
     # Purging again finds nothing new; purging everything leaves no number at all.
     assert purge_org(s, world.org.id, cutoff_for(30), dry_run=True).total() == 0
     purge_org(s, world.org.id, utcnow() + timedelta(seconds=1))
@@ -120,7 +141,8 @@ def test_an_erasure_request_masks_one_number_everywhere(
         erase_number(s, world.org.id, "不是号码")
     changed = erase_number(s, world.org.id, "139-1234-5678", actor=world.who(world.admin))
     s.commit()
-    assert changed == 5  # the segment, insight, event, summary (call) and flag of one call
+    # The segment, insight, event, summary (call), flag, scorecard rows and follow-up of one call.
+    assert changed == 8
     assert _raw_pii_anywhere(s, (OLD_PHONE,)) == []
     assert _raw_pii_anywhere(s, (NEW_PHONE,))  # someone else's number stays
     record = s.scalars(audit.audit_query(world.org.id).limit(1)).one()

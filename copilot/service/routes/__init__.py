@@ -12,6 +12,7 @@ from copilot.service.routes import (
     followups,
     labels,
     review,
+    scorecards,
     suggestions,
     transcripts,
 )
@@ -27,5 +28,6 @@ for _module in (
     flags,
     labels,
     transcripts,
+    scorecards,
 ):
     router.include_router(_module.router)

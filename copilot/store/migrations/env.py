@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from copilot.store.models import Base
+from copilot.store.search import is_search_index
 
 target_metadata = Base.metadata
 
@@ -19,6 +20,8 @@ def _run(connection: Connection) -> None:
         # SQLite can't ALTER most things: autogenerate "move and copy" batch operations.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # The transcript search index (0010) is dialect-specific DDL outside the models.
+        include_name=lambda name, *_: not is_search_index(name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -92,6 +92,7 @@ test("protocol: every documented event type validates", () => {
     { type: "insight", segment_id: "s1", insights: {}, call_insights: { budget: null } },
     { type: "suggestion", segment_id: "s1", provisional: true, result: { objection: null, suggestions: [{ id: "kb-1", kind: "script", title: "t", text: "x", tags: [], score: 0.5 }] } },
     { type: "compliance.flag", segment_id: "s1", flag: { rule_id: "r", category: "guarantee", severity: "high", start: 0, end: 2, match: "保证", suggestion: "…", evidence: { utterance_id: "s1", text: "我保证" }, flag_id: "f1" } },
+    { type: "scorecard.item", segment_id: "s1", key: "recording_notice", label: "录音告知", must_say: true, evidence: "本次通话会被录音", by: "words" },
     { type: "call.status", status: "live", asr_lag_s: 0.4 },
     { type: "call.summary", summary: { call_id: "c1" } },
     { type: "error", code: "asr", message: "slow", fatal: false },

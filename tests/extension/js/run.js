@@ -8,6 +8,8 @@ import "./message-check.test.js";
 import "./sites.test.js";
 import "./labels.test.js";
 import "./review.test.js";
+import "./checklist.test.js";
+import "./scorecard.test.js";
 
 run().then((results) => {
   window.__results = results;
