@@ -60,6 +60,12 @@ def test_microphone_is_captured_offscreen_and_streamed(
     assert call["status"] == "live" and call["source"] == "stream"
     assert call["customer_name"] == "刘主任"
 
+    # The rep never told the customer the call is recorded (a must-say checklist item): the
+    # first press reminds instead of stopping, the second stops.
+    panel.click("#capture-toggle")
+    reminder = panel.wait_for_selector(".checklist-reminder.reminder-stop", timeout=10_000)
+    assert reminder is not None and "录音告知" in (reminder.text_content() or "")
+    assert panel.text_content("#capture-toggle") == "停止录音"
     panel.click("#capture-toggle")
     panel.wait_for_selector("#capture-status[data-status=stopped]", timeout=60_000)
     panel.wait_for_selector("#live-summary article.summary", timeout=60_000)
