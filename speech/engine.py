@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from speech.audio import SAMPLE_RATE, DecodedAudio, PcmFormat, open_audio
+from speech.batching import BatchingTranscriber
 from speech.config import SpeechConfig
 from speech.correction import Corrector, Lexicon, Term, call_terms
 from speech.diarize_labels import RoleResolver
@@ -32,9 +33,27 @@ class SpeechEngine:
         """``lexicon``: what every call's text is corrected towards (default: the shipped
         sales vocabulary); a call adds its own terms."""
         self.config = cfg
-        self.transcriber = transcriber or load_transcriber(cfg.model)
+        # Every call's utterances go through one queue and are decoded in batches, one
+        # decoder per model replica, one of them for finals only (speech/batching.py).
+        batch = cfg.batch
+        extra = int(batch.enabled and batch.final_decoder)
+        replicas = cfg.model.num_workers + extra
+        self.transcriber = transcriber or load_transcriber(
+            cfg.model.model_copy(update={"num_workers": replicas})
+        )
+        self.batcher: BatchingTranscriber | None = None
+        if batch.enabled:
+            self.batcher = BatchingTranscriber(
+                self.transcriber, batch, decoders=replicas, final_decoders=extra
+            )
+            self.transcriber = self.batcher
         self._lexicon = lexicon
         self._corrector: Corrector | None = None
+
+    def close(self) -> None:
+        """Stop the batching decoder's threads (a long-lived process never needs to)."""
+        if self.batcher is not None:
+            self.batcher.close()
 
     def corrector(
         self, terms: Sequence[Term] = (), hotwords: Sequence[str] = ()
@@ -58,13 +77,17 @@ class SpeechEngine:
         first_segment: int = 1,
         offset_s: float = 0.0,
         roles: RoleResolver | None = None,
+        background_partials: bool = False,
     ) -> CallTranscriber:
         """A transcriber for one live call. ``speakers`` maps channels to parties (default:
         the configured channel map, or ``unknown`` for mono); ``first_segment`` and
         ``offset_s`` continue an interrupted call; ``roles`` labels the two voices of a mono
         call ``unknown`` speaker as rep and customer (docs/diarization.md). ``terms`` (the
         customer's and contacts' names, products) and ``hotwords`` are what its text is
-        corrected towards (docs/speech-correction.md)."""
+        corrected towards (docs/speech-correction.md). ``background_partials``: a stream
+        at real time goes on hearing its audio while a partial is recognised, at most one
+        per channel at a time (docs/throughput.md); a file fed at full speed would skip
+        most partials, so it waits for each."""
         decoder = UtteranceDecoder(
             self.transcriber, self.config.decode, hotwords, self.corrector(terms, hotwords)
         )
@@ -77,6 +100,7 @@ class SpeechEngine:
             first_segment=first_segment,
             offset_s=offset_s,
             roles=roles,
+            background_partials=background_partials,
         )
 
     def transcribe_file(

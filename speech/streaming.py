@@ -12,6 +12,7 @@ import dataclasses
 import itertools
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 
 import numpy as np
 
@@ -56,16 +57,29 @@ class UtteranceDecoder:
         """Partials keep the cheap static prompt; finals add the call's recent finals."""
         return self._prompt + self.recent.text() if final else self._prompt
 
-    def decode(self, audio: np.ndarray, *, final: bool) -> str | None:
+    def _request(self, *, final: bool) -> RecognitionRequest:
         cfg = self._cfg
-        request = RecognitionRequest(
+        return RecognitionRequest(
             language=cfg.language,
             prompt=self.prompt(final=final),
             # Partials are replaced within a second: greedy decoding is enough for them.
             beam_size=cfg.beam_size if final else 1,
             window_padding_s=cfg.window_padding_s,
+            final=final,
         )
-        result = self._recognize(audio, request, final=final)
+
+    def decode(self, audio: np.ndarray, *, final: bool) -> str | None:
+        result = self._recognize(audio, self._request(final=final), final=final)
+        return self.accept(result, final=final)
+
+    def submit_partial(self, audio: np.ndarray) -> Future[Recognition]:
+        """A partial's recognition, queued without waiting (read it with :meth:`accept`):
+        the call goes on hearing its audio, and finding its finals, meanwhile."""
+        return self._transcriber.submit(audio, self._request(final=False))
+
+    def accept(self, result: Recognition, *, final: bool) -> str | None:
+        """The text of a recognition, or ``None`` when it heard no words."""
+        cfg = self._cfg
         if (
             result.no_speech_prob > cfg.no_speech_threshold
             and result.avg_logprob < cfg.log_prob_threshold
@@ -139,6 +153,14 @@ class _SampleBuffer:
         return self._size
 
 
+@dataclasses.dataclass(frozen=True)
+class _PendingPartial:
+    future: Future[Recognition]
+    span: Span
+    audio: np.ndarray
+    started: float
+
+
 class ChannelTranscriber:
     """One party's channel of a live call."""
 
@@ -152,8 +174,11 @@ class ChannelTranscriber:
         emit_partials: bool = True,
         offset_s: float = 0.0,
         voices: MonoSpeakers | None = None,
+        background_partials: bool = False,
     ) -> None:
-        """``voices``: a mono channel of two parties, labelled by voice and words."""
+        """``voices``: a mono channel of two parties, labelled by voice and words;
+        ``background_partials``: do not wait for a partial's text (it comes out of a later
+        ``feed``), and do not ask for another while one is being recognised."""
         self.speaker = speaker
         self.voices = voices
         self._offset_s = offset_s
@@ -165,6 +190,10 @@ class ChannelTranscriber:
         self.emit_partials = emit_partials
         self._segment_id: str | None = None
         self._shown_partial = False
+        # The partial being recognised: at most one per channel, so when the decoder is
+        # busy partials come less often by themselves (docs/throughput.md).
+        self._pending: _PendingPartial | None = None
+        self._background = background_partials
 
     @property
     def retained_samples(self) -> int:
@@ -172,10 +201,12 @@ class ChannelTranscriber:
 
     def feed(self, samples: np.ndarray) -> list[SpeechEvent]:
         self._buffer.append(samples)
-        return self._handle(self._endpointer.push(self._vad.feed(samples).tolist()))
+        events = self._collect_partial()
+        return events + self._handle(self._endpointer.push(self._vad.feed(samples).tolist()))
 
     def finish(self) -> list[SpeechEvent]:
-        return self._handle(self._endpointer.flush())
+        events = self._collect_partial()
+        return events + self._handle(self._endpointer.flush())
 
     def _handle(
         self, actions: list[PartialDue | SegmentEnded | SegmentDropped]
@@ -213,11 +244,30 @@ class ChannelTranscriber:
         )
 
     def _partial(self, span: Span) -> list[SpeechEvent]:
-        started = time.perf_counter()
+        if self._pending is not None:  # the previous one is still being recognised
+            return []
         audio = self._buffer.slice(span.audio_start, span.audio_end)
-        text = self._decoder.decode(audio, final=False)
+        future = self._decoder.submit_partial(audio)
+        self._pending = _PendingPartial(future, span, audio, time.perf_counter())
+        if not self._background:
+            future.result()
+        return self._collect_partial()  # also ready at once without a batching decoder
+
+    def _drop_partial(self) -> None:
+        """The segment ended: its partial in flight, if any, is not needed any more."""
+        if self._pending is not None:
+            self._pending.future.cancel()
+            self._pending = None
+
+    def _collect_partial(self) -> list[SpeechEvent]:
+        pending = self._pending
+        if pending is None or not pending.future.done():
+            return []
+        self._pending = None
+        text = self._decoder.accept(pending.future.result(), final=False)
         if not text:
             return []
+        span, audio, started = pending.span, pending.audio, pending.started
         self._shown_partial = True
         segment = self._segment(span, text, final=False)
         if self.voices is not None:
@@ -225,6 +275,7 @@ class ChannelTranscriber:
         return [PartialSegment(segment, time.perf_counter() - started)]
 
     def _final(self, span: Span) -> list[SpeechEvent]:
+        self._drop_partial()
         started = time.perf_counter()
         audio = self._buffer.slice(span.audio_start, span.audio_end)
         text = self._decoder.decode(audio, final=True)
@@ -239,6 +290,7 @@ class ChannelTranscriber:
 
     def _retract(self) -> list[SpeechEvent]:
         """A segment ended without words: withdraw its provisional text, if any was shown."""
+        self._drop_partial()
         events: list[SpeechEvent] = []
         if self._shown_partial and self._segment_id is not None:
             empty = Segment(id=self._segment_id, start=0.0, end=0.0, speaker=self.speaker, text="")
@@ -261,10 +313,12 @@ class CallTranscriber:
         first_segment: int = 1,
         offset_s: float = 0.0,
         roles: RoleResolver | None = None,
+        background_partials: bool = False,
     ) -> None:
         """``first_segment`` and ``offset_s`` continue a call that was interrupted: segment
         ids and times go on from where the previous transcriber stopped. ``roles``: tell
-        rep from customer on a mono channel of unknown speaker (speech/diarize_labels.py)."""
+        rep from customer on a mono channel of unknown speaker (speech/diarize_labels.py).
+        ``background_partials``: see :class:`ChannelTranscriber`."""
         self.format = fmt
         self._frames = PcmFrameDecoder(fmt)
         if speakers is None:
@@ -285,6 +339,7 @@ class CallTranscriber:
                 emit_partials=emit_partials,
                 offset_s=offset_s,
                 voices=self.voices,
+                background_partials=background_partials,
             )
             for speaker in speakers
         ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,8 @@ class RecognitionRequest:
     window_padding_s: float
     # 0: beam search (or greedy); above 0: one sample at this temperature.
     temperature: float = 0.0
+    # A final (committed text) rather than a partial: decoded first when requests wait.
+    final: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,28 @@ class Transcriber(ABC):
     @abstractmethod
     def recognize(self, audio: np.ndarray, request: RecognitionRequest) -> Recognition:
         """Return the raw text the model heard, with its confidence figures."""
+
+    def submit(self, audio: np.ndarray, request: RecognitionRequest) -> Future[Recognition]:
+        """Recognise without waiting for the answer where the backend queues requests
+        (speech/batching.py); here, at once. A caller may ``cancel()`` what it no longer
+        needs."""
+        future: Future[Recognition] = Future()
+        try:
+            future.set_result(self.recognize(audio, request))
+        except Exception as exc:  # handed to whoever reads the future, as a queue would
+            future.set_exception(exc)
+        return future
+
+    def batch_key(self, request: RecognitionRequest) -> Hashable:
+        """Requests with equal keys may be recognised together by :meth:`recognize_batch`."""
+        return (request.language, request.beam_size, request.temperature)
+
+    def recognize_batch(
+        self, audios: Sequence[np.ndarray], requests: Sequence[RecognitionRequest]
+    ) -> list[Recognition]:
+        """Several utterances of equal :meth:`batch_key` at once (speech/batching.py). This
+        default decodes them one by one; a backend that batches overrides it."""
+        return [self.recognize(a, r) for a, r in zip(audios, requests, strict=True)]
 
 
 # Backends by settings value -> "module:factory"; imported only when chosen, so an optional

@@ -26,7 +26,7 @@ from copilot.service import jobs, routes, sockets
 from copilot.service.deps import ApiError, error_response
 from copilot.service.docs_assets import add_offline_docs
 from copilot.service.pipeline import Engines, Suggests
-from copilot.service.state import ServiceState
+from copilot.service.state import ServiceState, worker_threads
 from copilot.settings import Settings, get_settings
 from copilot.store import repo
 from copilot.store.db import make_engine, migrate, session_factory
@@ -150,7 +150,7 @@ def _start(
         settings=settings,
         sessions=sessions,
         engines=engines or build_engines(settings),
-        executor=ThreadPoolExecutor(settings.service.asr_workers, thread_name_prefix="copilot-asr"),
+        executor=ThreadPoolExecutor(worker_threads(settings), thread_name_prefix="copilot-asr"),
         speech_engine=speech_engine,
     )
 

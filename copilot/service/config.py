@@ -31,12 +31,13 @@ class ServiceConfig(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=1, le=65535)
-    # Threads running recognition and analysis for all calls. The Whisper weights are
-    # shared; each worker decodes one call's audio at a time, on its own model replica with
-    # asr_threads_per_worker threads (this replaces speech.model.cpu_threads and
-    # num_workers in the service). Two single-threaded decodes at once kept 4 real-time
-    # stereo calls within the latency targets on 2 cores, where one two-threaded decode at
-    # a time fell behind (bench.service).
+    # Model replicas decoding at the same time (CTranslate2 inter-op workers; one copy of the
+    # weights), each with asr_threads_per_worker threads; this replaces
+    # speech.model.cpu_threads and num_workers in the service. With batching on
+    # (speech.batch, the default) the utterances of all calls are decoded together on these
+    # replicas plus one kept for finals; with it off each of asr_workers threads decodes one
+    # call's audio at a time. Two single-threaded replicas measured best on 2 cores
+    # (bench.service, docs/throughput.md).
     asr_workers: int = Field(default=2, ge=1, le=64)
     asr_threads_per_worker: int = Field(default=1, ge=1, le=64)
     # Beyond this much audio waiting for recognition a call stops getting partials.

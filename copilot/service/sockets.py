@@ -391,6 +391,7 @@ async def _make_live_call(
         roles=TextRoleResolver(),  # mono without a channel map: voices tell rep from customer
         first_segment=max(numbers, default=0) + 1,
         offset_s=previous["duration_s"],
+        background_partials=True,  # a live stream: its finals never wait for a partial
     )
     stamper = EventStamper(call_id, first_seq=previous["last_seq"] + 1)
     checklist = await state.run_db(live_checklist, state.sessions, principal.org_id)

@@ -38,6 +38,17 @@ def service_speech_config(settings: Settings) -> SpeechConfig:
     return settings.speech.model_copy(update={"model": model})
 
 
+def worker_threads(settings: Settings) -> int:
+    """Threads of the pool that runs calls' recognition and analysis. Without batching
+    each thread decodes on its own replica, so one per replica. With batching a thread
+    mostly waits for the shared decoder (speech/batching.py), and a call whose thread is
+    not running cannot add its utterance to a batch: one per live call."""
+    service = settings.service
+    if settings.speech.batch.enabled:
+        return max(service.asr_workers, service.max_live_calls)
+    return service.asr_workers
+
+
 @dataclass
 class ServiceStats:
     """Recent figures for /healthz: how long analysis of a final takes, how far behind

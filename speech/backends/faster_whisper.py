@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Hashable, Sequence
 
 import ctranslate2
 import numpy as np
@@ -18,6 +19,7 @@ from speech.transcriber import MAX_UTTERANCE_S, Recognition, RecognitionRequest,
 _MAX_PROMPT_TOKENS = 223  # Whisper's context is 448 tokens; half is for the prompt
 _MAX_LENGTH = 448  # Whisper's decoder context
 _FRAMES_PER_WINDOW = 3000  # mel frames in Whisper's 30 s window
+_PROMPT_CACHE = 1024
 
 
 class FasterWhisperTranscriber(Transcriber):
@@ -48,6 +50,7 @@ class FasterWhisperTranscriber(Transcriber):
                 f"Whisper model {source!r} is English-only; Mandarin needs a multilingual model"
             )
         self._tokenizers: dict[str, tuple[Tokenizer, list[int]]] = {}
+        self._prompts: dict[tuple[str, str], list[int]] = {}
         # CTranslate2 queues concurrent calls itself; the lock only guards our caches.
         self._lock = threading.Lock()
 
@@ -61,29 +64,51 @@ class FasterWhisperTranscriber(Transcriber):
             return self._tokenizers[language]
 
     def recognize(self, audio: np.ndarray, request: RecognitionRequest) -> Recognition:
+        return self.recognize_batch([audio], [request])[0]
+
+    def batch_key(self, request: RecognitionRequest) -> Hashable:
+        # One generate call has one beam size and temperature, and CTranslate2 wants the
+        # start-of-transcript token at the same position in every prompt: prompts may
+        # differ in their words, not in their length in tokens.
+        prompt = self._prompt(request.language, request.prompt)
+        return (request.language, request.beam_size, request.temperature, len(prompt))
+
+    def recognize_batch(
+        self, audios: Sequence[np.ndarray], requests: Sequence[RecognitionRequest]
+    ) -> list[Recognition]:
+        """One CTranslate2 ``generate`` over the batch. Each utterance is padded with
+        silence to the longest one's window: the encoder needs equal lengths, and a longer
+        silent tail is what ``window_padding_s`` already adds."""
+        first = requests[0]
+        if any(self.batch_key(r) != self.batch_key(first) for r in requests):
+            raise ValueError("a batch mixes languages, beam sizes or temperatures")
         limit = int(MAX_UTTERANCE_S * SAMPLE_RATE)
-        padding = np.zeros(int(request.window_padding_s * SAMPLE_RATE), np.float32)
-        window = np.concatenate([audio[:limit].astype(np.float32, copy=False), padding])
-        features = self._model.feature_extractor(window)[:, :_FRAMES_PER_WINDOW]
-        tokenizer, suppressed = self._tokenizer(request.language)
-        prompt: list[int] = []
-        if request.prompt:
-            prompt_tokens = tokenizer.encode(" " + request.prompt.strip())
-            prompt = [tokenizer.sot_prev, *prompt_tokens[-_MAX_PROMPT_TOKENS:]]
-        prompt += [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        clipped = [a[:limit].astype(np.float32, copy=False) for a in audios]
+        padding = int(max(r.window_padding_s for r in requests) * SAMPLE_RATE)
+        window = max(len(a) for a in clipped) + padding
+        features = np.stack(
+            [
+                self._model.feature_extractor(np.pad(a, (0, window - len(a))))[
+                    :, :_FRAMES_PER_WINDOW
+                ]
+                for a in clipped
+            ]
+        )
+        tokenizer, suppressed = self._tokenizer(first.language)
+        prompts = [self._prompt(r.language, r.prompt) for r in requests]
         # CTranslate2 counts the prompt in max_length. Mandarin runs at about 5 characters a
         # second and a character is at most 3 byte-level tokens; the cap stops the repetition
         # loops Whisper can fall into on noise without ever cutting real speech short.
-        seconds = len(audio) / SAMPLE_RATE
-        max_length = min(_MAX_LENGTH, len(prompt) + int(24 + 20 * seconds))
+        seconds = max(len(a) for a in clipped) / SAMPLE_RATE
+        max_length = min(_MAX_LENGTH, max(map(len, prompts)) + int(24 + 20 * seconds))
         # A temperature means one sample from the whole distribution (Whisper's fallback).
-        sampling = request.temperature > 0
-        result = self._model.model.generate(
-            ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])),
-            [prompt],
-            beam_size=1 if sampling else request.beam_size,
+        sampling = first.temperature > 0
+        results = self._model.model.generate(
+            ctranslate2.StorageView.from_array(np.ascontiguousarray(features)),
+            prompts,
+            beam_size=1 if sampling else first.beam_size,
             sampling_topk=0 if sampling else 1,
-            sampling_temperature=request.temperature if sampling else 1.0,
+            sampling_temperature=first.temperature if sampling else 1.0,
             max_length=max_length,
             return_scores=True,
             return_no_speech_prob=True,
@@ -91,14 +116,36 @@ class FasterWhisperTranscriber(Transcriber):
             suppress_tokens=suppressed,
             repetition_penalty=1.0,
             no_repeat_ngram_size=0,
-        )[0]
-        tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
-        cum_logprob = result.scores[0] * len(tokens)
-        return Recognition(
-            text=tokenizer.decode(tokens).strip(),
-            avg_logprob=cum_logprob / (len(tokens) + 1),
-            no_speech_prob=result.no_speech_prob,
         )
+        recognitions = []
+        for result in results:
+            tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+            cum_logprob = result.scores[0] * len(tokens)
+            recognitions.append(
+                Recognition(
+                    text=tokenizer.decode(tokens).strip(),
+                    avg_logprob=cum_logprob / (len(tokens) + 1),
+                    no_speech_prob=result.no_speech_prob,
+                )
+            )
+        return recognitions
+
+    def _prompt(self, language: str, text: str) -> list[int]:
+        """The decoder's prompt tokens; cached, as a call sends the same prompt each time."""
+        cached = self._prompts.get((language, text))
+        if cached is not None:
+            return cached
+        tokenizer, _ = self._tokenizer(language)
+        prompt: list[int] = []
+        if text:
+            prompt_tokens = tokenizer.encode(" " + text.strip())
+            prompt = [tokenizer.sot_prev, *prompt_tokens[-_MAX_PROMPT_TOKENS:]]
+        prompt = [*prompt, *tokenizer.sot_sequence, tokenizer.no_timestamps]
+        with self._lock:
+            if len(self._prompts) >= _PROMPT_CACHE:  # finals' prompts grow with the call
+                self._prompts.clear()
+            self._prompts[(language, text)] = prompt
+        return prompt
 
 
 def _suppressed_tokens(tokenizer: Tokenizer) -> list[int]:
