@@ -28,7 +28,6 @@ from copilot.service.docs_assets import add_offline_docs
 from copilot.service.pipeline import Engines, Suggests
 from copilot.service.state import ServiceState, worker_threads
 from copilot.settings import Settings, get_settings
-from copilot.store import repo
 from copilot.store.db import make_engine, migrate, session_factory
 from copilot.store.errors import Conflict, InvalidInput, NotFound, StoreError
 from copilot.store.models import Call
@@ -69,6 +68,8 @@ def create_app(
         state = await asyncio.to_thread(_start, settings, engines, speech_engine)
         state.hub.bind(asyncio.get_running_loop())
         app.state.service = state
+        # Other instances on the database: heartbeat, call events and org changes.
+        await state.start_cluster()
         worker = DeliveryWorker(state.sessions, settings.crm)
         worker.start()
         state.crm_worker = worker
@@ -140,19 +141,21 @@ def _start(
     db = make_engine(config=settings.database)
     migrate(db)
     sessions = session_factory(db)
-    with sessions.begin() as session:
-        # Calls that were live when the previous process stopped keep their persisted
-        # segments and can resume (same call id) or be closed.
-        interrupted = repo.mark_interrupted_calls(session)
-        if interrupted:
-            logger.warning("%d call(s) interrupted by the last shutdown", len(interrupted))
-    return ServiceState(
+    state = ServiceState(
         settings=settings,
         sessions=sessions,
         engines=engines or build_engines(settings),
         executor=ThreadPoolExecutor(worker_threads(settings), thread_name_prefix="copilot-asr"),
         speech_engine=speech_engine,
     )
+    with sessions.begin() as session:
+        # Calls that were live when their instance stopped keep their persisted segments
+        # and can resume (same call id) or be closed; calls another live instance streams
+        # are left alone (copilot/service/instances.py).
+        interrupted = state.instances.mark_orphaned_calls(session)
+        if interrupted:
+            logger.warning("%d call(s) interrupted by the last shutdown", len(interrupted))
+    return state
 
 
 async def _stop(state: ServiceState) -> None:
@@ -177,6 +180,7 @@ async def _stop(state: ServiceState) -> None:
         state.hub.close_call(call.call_id)
     # Writes the database refused during an outage: one last try before the process goes.
     await state.writes.close()
+    await state.stop_cluster()
     for task in list(state.background):
         task.cancel()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +25,24 @@ class LearningConfig(BaseModel):
     retrain_after: int = Field(default=25, ge=0)
     # Ask the LLM of ``insights.llm`` to confirm or reject the model's finds.
     adjudicate: bool = False
+
+
+class ClusterConfig(BaseModel):
+    """Several instances on one database (``COPILOT_SERVICE__CLUSTER__*``; docs/instances.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # How call events and org cache changes reach the other instances: "auto" is
+    # "postgres" (LISTEN/NOTIFY on the service's own database) on PostgreSQL, else "local"
+    # (this process only, as a single instance needs).
+    bus: Literal["auto", "local", "postgres"] = "auto"
+    # This instance's id in ``service_instances`` (default: a new random one per start).
+    instance_id: str | None = Field(default=None, pattern=r"^[a-zA-Z0-9_-]{1,32}$")
+    # How often this instance writes its heartbeat.
+    heartbeat_s: float = Field(default=5.0, gt=0)
+    # A call whose instance's heartbeat is older than this is taken over by the instance
+    # its audio socket reconnects to; younger, that instance refuses it (close 4421).
+    owner_stale_s: float = Field(default=15.0, gt=0)
 
 
 class ServiceConfig(BaseModel):
@@ -71,3 +90,4 @@ class ServiceConfig(BaseModel):
     # Per caller and action, in this process: 429 with Retry-After past them.
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     learning: LearningConfig = Field(default_factory=LearningConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)

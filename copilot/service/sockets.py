@@ -35,6 +35,7 @@ from copilot.roles import TextRoleResolver
 from copilot.service.audio_writer import WavRecording
 from copilot.service.deps import ApiError, call_for, visible_call
 from copilot.service.hub import SubscriberTooSlow
+from copilot.service.instances import CallHeldElsewhere
 from copilot.service.live import LiveCall
 from copilot.service.pacing import AudioPacer
 from copilot.service.pipeline import CallPipeline
@@ -71,6 +72,9 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_CONFLICT = 4409
 CLOSE_TOO_SLOW = 4408
 CLOSE_BUSY = 4503
+# Another live instance streams this call's audio (421 Misdirected Request): the load
+# balancer must route a call's audio to one instance (docs/instances.md).
+CLOSE_MISDIRECTED = 4421
 # The call failed on the server (copilot/service/errors.py: a fatal fault); see the error.
 CLOSE_CALL_FAILED = 4500
 START_TIMEOUT_S = 15.0
@@ -200,6 +204,15 @@ async def audio_socket(ws: WebSocket, call_id: str) -> None:
         await _stream(state, ws, live, twilio)
     finally:
         state.live.pop(live.call_id, None)
+        await _release(state, live.call_id)
+
+
+async def _release(state: ServiceState, call_id: str) -> None:
+    """Another instance may take the call now (it is interrupted or over here)."""
+    try:
+        await state.run_db(state.instances.release, call_id)
+    except Exception as exc:  # kept: another instance takes it once the call is not live
+        logger.warning("call %s: claim not released: %s", call_id, exc)
 
 
 async def _open_call(
@@ -228,6 +241,14 @@ async def _open_call(
     live.start()
     await ws.send_json({"type": "started", "call_id": live.call_id, "resumed": resumed})
     return live, twilio
+
+
+def _claim(state: ServiceState, session: Any, call: Call) -> None:
+    """This instance holds the call's audio from now (in the transaction marking it live)."""
+    try:
+        state.instances.claim(session, call)
+    except CallHeldElsewhere as exc:
+        raise _Rejected(CLOSE_MISDIRECTED, str(exc)) from exc
 
 
 def _stored_id(state: ServiceState, principal: Principal, call_id: str) -> str | None:
@@ -336,6 +357,7 @@ async def _make_live_call(
                     raise _Rejected(CLOSE_CONFLICT, "this call is already streaming") from exc
                 if start.crm is not None and not start.crm.is_empty():
                     filing.link_crm(session, call, principal, start.crm)
+                _claim(state, session, call)
                 recording = recordings.start_streamed(session, call, notice=start.recording_notice)
                 return (
                     call.id,
@@ -355,6 +377,7 @@ async def _make_live_call(
                 raise _Rejected(CLOSE_CONFLICT, "only the call's rep can stream its audio")
             if call.status not in ("live", "interrupted"):
                 raise _Rejected(CLOSE_CONFLICT, f"the call is {call.status}; it cannot resume")
+            _claim(state, session, call)
             call.status = "live"
             return (
                 call.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from compliance import Scanner
 from copilot.crm.worker import DeliveryWorker
 from copilot.engines import build_speech_engine
+from copilot.service.bus import BusReceiver, OrgSignal, build_bus
 from copilot.service.hub import EventHub
+from copilot.service.instances import FEEDBACK_SIGNAL, InstanceRegistry, SharedFeedback
 from copilot.service.live import FinalTiming, LiveCall
 from copilot.service.org_engines import OrgEnginesCache, with_adjudicator, with_learned_models
 from copilot.service.org_learning import OrgRetrainer, org_models_dir
@@ -91,6 +94,8 @@ class ServiceState:
     retrainer: OrgRetrainer = field(init=False)
     # Per organisation: its vocabulary as correction terms (copilot vocab, managers' fixes).
     vocabulary: OrgVocabularyCache = field(init=False)
+    # This instance among others on the database: its heartbeat and the calls it holds.
+    instances: InstanceRegistry = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -107,7 +112,15 @@ class ServiceState:
         )
         self.retrainer = OrgRetrainer(self.sessions, learning)
         self.vocabulary = OrgVocabularyCache(self.sessions)
-        self.hub = EventHub(self._load_after)
+        cluster = self.settings.service.cluster
+        self.instances = InstanceRegistry(
+            self.sessions,
+            instance_id=cluster.instance_id,
+            heartbeat_s=cluster.heartbeat_s,
+            stale_s=cluster.owner_stale_s,
+        )
+        bus = build_bus(cluster.bus, self.instances.instance_id, self.settings.database.url)
+        self.hub = EventHub(self._load_after, bus)
         self.writes = WriteBuffer(
             self.hub.mark_stored_threadsafe,
             retry_interval_s=self.settings.service.store_retry_s,
@@ -131,10 +144,42 @@ class ServiceState:
             signal = self._feedback.get(org_id)
         if signal is None:
             with self.sessions() as session:
-                loaded = FeedbackAdjustments.load(session, org_id)
+                loaded = SharedFeedback.load_shared(session, org_id, self.hub.bus.publish)
             with self._lock:
                 signal = self._feedback.setdefault(org_id, loaded)
         return signal
+
+    async def start_cluster(self) -> None:
+        """Join the other instances: register, beat, listen (on the event loop)."""
+        await asyncio.to_thread(self.instances.register)
+        self.spawn(self.instances.run_heartbeat())
+        await self.hub.bus.start(
+            BusReceiver(self.hub.on_remote, self._on_org_signal, self._on_bus_reconnect)
+        )
+
+    async def stop_cluster(self) -> None:
+        await self.hub.bus.close()
+        try:
+            await asyncio.to_thread(self.instances.retire)
+        except Exception as exc:  # the others take its calls over once it is stale
+            logging.getLogger(__name__).warning("instance not retired: %s", exc)
+
+    def _on_org_signal(self, signal: OrgSignal) -> None:
+        """Another instance changed what this one keeps in memory for an org."""
+        with self._lock:
+            feedback = self._feedback.get(signal.org_id)
+            if signal.kind != FEEDBACK_SIGNAL:
+                self._feedback.pop(signal.org_id, None)
+        if signal.kind == FEEDBACK_SIGNAL and isinstance(feedback, SharedFeedback):
+            feedback.apply_remote(str(signal.data["entry_id"]), str(signal.data["action"]))
+        elif signal.kind != FEEDBACK_SIGNAL:
+            self.orgs.invalidate(signal.org_id)
+
+    def _on_bus_reconnect(self) -> None:
+        # Signals may have been lost: re-read watched calls; reload feedback on next use.
+        self.hub.catch_up()
+        with self._lock:
+            self._feedback.clear()
 
     def engines_for(self, org_id: str) -> Engines:
         """The engines with the org's own content and policy layered on the shared ones.

@@ -601,3 +601,25 @@ class ScorecardResult(Base):
     decided_at: Mapped[datetime | None] = mapped_column()
     decision_comment: Mapped[str | None] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ServiceInstance(Base):
+    """One running service process and its last heartbeat (copilot/service/instances.py)."""
+
+    __tablename__ = "service_instances"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))  # host and pid, for people
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallOwner(Base):
+    """The instance whose process holds a call's audio socket now: another instance takes
+    the call over only once that instance's heartbeat is stale."""
+
+    __tablename__ = "call_owners"
+
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("service_instances.id"), index=True)
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
