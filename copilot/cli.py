@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 from copilot.commands import (
     admin,
     analytics,
+    backup,
     compliance,
     crm,
     insights,
@@ -64,5 +65,6 @@ for area in (
     vocab,
     scorecard,
     analytics,
+    backup,
 ):
     area.register(app)

@@ -28,7 +28,7 @@ def serve(
     import uvicorn
 
     from copilot.service.app import create_app
-    from copilot.service.log_redaction import log_config
+    from copilot.service.logs import log_config
 
     settings = get_settings()
     uvicorn.run(
@@ -37,8 +37,9 @@ def serve(
         port=port or settings.service.port,
         ws_max_size=4 * 1024 * 1024,
         log_level="info",
-        # Socket tokens ride in URLs (?token=): the access log must not keep them.
-        log_config=log_config(),
+        # Socket tokens ride in URLs (?token=): the access log must not keep them, nor any
+        # line a transcript (copilot/service/logs.py).
+        log_config=log_config(settings.service.log_format),
     )
 
 
@@ -244,7 +245,7 @@ class running_service:  # noqa: N801 - used as a context manager, reads like one
         import uvicorn
 
         from copilot.service.app import create_app
-        from copilot.service.log_redaction import log_config
+        from copilot.service.logs import log_config
         from copilot.store.db import make_engine, migrate, session_factory
         from copilot.store.repo import ensure_demo_tenant
 
@@ -261,7 +262,8 @@ class running_service:  # noqa: N801 - used as a context manager, reads like one
             host="127.0.0.1",
             port=port,
             log_level=self._log_level,
-            log_config=log_config(),  # the same secret redaction as ``copilot serve``
+            # The same redaction and format as ``copilot serve``.
+            log_config=log_config(self.settings.service.log_format, self._log_level),
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

@@ -208,9 +208,8 @@ def adjudicate_scan(adjudicator: Adjudicator, text: str, result: ScanResult) -> 
 
 def _log(decisions: dict[str, Decision]) -> None:
     for decision in decisions.values():
-        logger.info(
-            "LLM %s %s: %s", "kept" if decision.keep else "rejected", decision.id, decision.reason
-        )
+        # Not the reason: the LLM's words may quote what was said (the decision records it).
+        logger.info("LLM %s %s", "kept" if decision.keep else "rejected", decision.id)
 
 
 __all__ = [

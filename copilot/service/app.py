@@ -22,9 +22,10 @@ from copilot.crm.worker import DeliveryWorker
 from copilot.dashboard import analytics_pages, calls_pages, scorecard_pages
 from copilot.dashboard import routes as dashboard_routes
 from copilot.insights import build_extractor
-from copilot.service import jobs, routes, sockets
+from copilot.service import jobs, metrics, routes, sockets
 from copilot.service.deps import ApiError, error_response
 from copilot.service.docs_assets import add_offline_docs
+from copilot.service.logs import RequestLogContext
 from copilot.service.pipeline import Engines, Suggests
 from copilot.service.state import ServiceState, worker_threads
 from copilot.settings import Settings, get_settings
@@ -105,8 +106,12 @@ def create_app(
         allow_methods=["GET", "POST", "PUT"],
         allow_headers=["Authorization", "Content-Type"],
     )
+    # Outermost last: the log context is bound before the request is timed and handled.
+    app.add_middleware(metrics.HttpMetrics)
+    app.add_middleware(RequestLogContext)
     _error_handlers(app)
     app.include_router(routes.router)
+    app.include_router(metrics.router)
     app.include_router(sockets.router)
     app.include_router(dashboard_routes.router)
     app.include_router(analytics_pages.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from copilot.service.ratelimit import RateLimits
 
@@ -89,5 +89,10 @@ class ServiceConfig(BaseModel):
     preload_speech: bool = True
     # Per caller and action, in this process: 429 with Retry-After past them.
     rate_limits: RateLimits = Field(default_factory=RateLimits)
+    # GET /metrics (Prometheus): with a token, only ``Authorization: Bearer <token>``; without
+    # one, only from loopback and never through a proxy (docs/deploy.md).
+    metrics_token: SecretStr | None = None
+    # "human" (uvicorn's lines) or "json" (one object per line, copilot/service/logs.py).
+    log_format: Literal["human", "json"] = "human"
     learning: LearningConfig = Field(default_factory=LearningConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)

@@ -19,12 +19,13 @@ an ``error`` event; nothing escapes to the socket handler.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -47,6 +48,8 @@ from copilot.service.errors import (
     Stage,
     classify,
 )
+from copilot.service.logs import bind_log_context
+from copilot.service.metrics import CallMetrics
 from copilot.service.pipeline import CallPipeline, FinalResult, StageTimes
 from copilot.service.write_buffer import WriteBuffer
 from speech.audio import SAMPLE_RATE
@@ -56,6 +59,7 @@ from speech.types import FinalSegment, PartialSegment, Segment, SpeechEvent
 logger = logging.getLogger(__name__)
 
 EventJson = dict[str, object]
+_T = TypeVar("_T")
 _SUSPEND = "suspend"
 
 
@@ -137,6 +141,8 @@ class LiveCall:
         # The org keeps recordings: the audio is written here, on the worker thread.
         self._audio = audio
         self._reporter = FaultReporter()
+        # Latency, partial gaps, lag and flags for /metrics (copilot/service/metrics.py).
+        self.metrics = CallMetrics(offset_s)
         # None ends the call with a summary; _SUSPEND flushes speech in progress and stops
         # without one (the client went away; the call may resume).
         self._queue: asyncio.Queue[np.ndarray | None | str] = asyncio.Queue()
@@ -155,10 +161,15 @@ class LiveCall:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._consume(), name=f"call-{self.call_id}")
+        self.metrics.started()
 
     @property
     def lag_s(self) -> float:
         return self._lag.lag_s
+
+    @property
+    def queued_chunks(self) -> int:
+        return self._queue.qsize()
 
     @property
     def closing(self) -> bool:
@@ -179,7 +190,9 @@ class LiveCall:
         self._adjust_partials()
         if self._lag.queued_samples > self._max_queued:
             self._room.clear()
-        return float(samples.shape[1] / SAMPLE_RATE)
+        seconds = float(samples.shape[1] / SAMPLE_RATE)
+        self.metrics.audio_received(seconds)
+        return seconds
 
     async def wait_for_room(self) -> None:
         """Until the audio waiting for recognition is back under its bound (or the call
@@ -235,6 +248,8 @@ class LiveCall:
             logger.info("call %s caught up, partials resumed", self.call_id)
 
     async def _consume(self) -> CallSummary | None:
+        # Log lines of this call, here and on its worker threads, carry its id.
+        bind_log_context(call_id=self.call_id)
         try:
             return await self._run_call()
         finally:
@@ -244,19 +259,26 @@ class LiveCall:
             self.ended.set()
 
     async def _run_call(self) -> CallSummary | None:
-        run = functools.partial(self._loop.run_in_executor, self._executor)
+        def run(fn: Callable[..., _T], *args: object) -> asyncio.Future[_T]:
+            # run_in_executor does not carry context variables (the log context) over.
+            context = contextvars.copy_context()
+            return self._loop.run_in_executor(self._executor, context.run, fn, *args)
+
         try:
             while isinstance(samples := await self._queue.get(), np.ndarray):
                 await run(self._process, samples)
                 self._lag.queued_samples -= samples.shape[1]
+                self.metrics.chunk_done(self._lag.lag_s)
                 self._adjust_partials()
                 if self._lag.queued_samples <= self._max_queued:
                     self._room.set()
             if samples == _SUSPEND:
                 await run(self._flush)
+                self.metrics.closed("suspended")
                 return None
             summary: CallSummary = await run(self._end)
             self.summary = summary
+            self.metrics.closed("ended")
             return summary
         except CallFailed as exc:
             fault = exc.fault
@@ -266,6 +288,7 @@ class LiveCall:
         self.fault = fault
         self._closing = True
         await run(self._fail, fault)
+        self.metrics.closed("failed")
         return None
 
     # -- on a worker thread, one at a time per call -----------------------------------
@@ -343,6 +366,7 @@ class LiveCall:
             if isinstance(speech_event, PartialSegment):
                 assert isinstance(event, TranscriptPartial)
                 self._emit(event)
+                self.metrics.partial()
                 early = self._early_suggestions(speech_event.segment)
                 if early:
                     self._commit(
@@ -365,6 +389,7 @@ class LiveCall:
                     ),
                     [],
                 )
+                self.metrics.final(speech_event.segment.end, result.flags)
                 if fault is not None:
                     self._report(fault)
                 if self._on_final is not None:
@@ -400,7 +425,10 @@ class LiveCall:
             self._reporter.recovered("analysis_failed")
             return result, None
         assert error is not None
-        logger.warning("call %s: analysis of %s failed: %s", self.call_id, segment.id, error)
+        # The error's type only: its message may quote the segment's text.
+        logger.warning(
+            "call %s: analysis of %s failed: %s", self.call_id, segment.id, type(error).__name__
+        )
         pipeline.segments.append(segment)  # the transcript and summary still have it
         empty = FinalResult(segment, [], Insights(), [], StageTimes())
         return empty, classify(Stage.ANALYSIS, error)

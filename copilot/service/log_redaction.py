@@ -32,21 +32,29 @@ def redact(text: str) -> str:
 
 
 class RedactSecrets(logging.Filter):
-    """Rewrites a record in place; never drops one."""
+    """Rewrites a record in place; never drops one. Subclasses clean more by overriding
+    :meth:`clean` (copilot/service/logs.py)."""
+
+    def clean(self, text: str) -> str:
+        return redact(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
+            record.msg = self.clean(record.msg)
         if isinstance(record.args, tuple):
-            record.args = tuple(_redact_arg(arg) for arg in record.args)
+            record.args = tuple(self._clean_arg(arg) for arg in record.args)
         elif isinstance(record.args, dict):
-            record.args = {key: _redact_arg(arg) for key, arg in record.args.items()}
+            record.args = {key: self._clean_arg(arg) for key, arg in record.args.items()}
         return True
 
-
-def _redact_arg(arg: Any) -> Any:
-    # Only strings: uvicorn's access formatter needs the status code to stay an int.
-    return redact(arg) if isinstance(arg, str) else arg
+    def _clean_arg(self, arg: Any) -> Any:
+        # Strings and exceptions (whose message may quote a secret); numbers stay numbers
+        # (uvicorn's access formatter needs the status code as an int).
+        if isinstance(arg, str):
+            return self.clean(arg)
+        if isinstance(arg, BaseException):
+            return self.clean(str(arg))
+        return arg
 
 
 def log_config() -> dict[str, Any]:

@@ -34,8 +34,9 @@ def test_copilot_serve_configures_uvicorn_with_the_redacting_filter(
         get_settings.cache_clear()
     config = given["log_config"]
     assert config["filters"]["redact_secrets"]["()"].endswith("RedactSecrets")
-    assert config["handlers"]["access"]["filters"] == ["redact_secrets"]
-    assert config["handlers"]["default"]["filters"] == ["redact_secrets"]
+    # Beside it, copilot/service/logs.py's filter (keys, bearer tokens, what was said).
+    assert config["handlers"]["access"]["filters"] == ["redact_secrets", "redact_record"]
+    assert config["handlers"]["default"]["filters"] == ["redact_secrets", "redact_record"]
 
 
 def test_the_access_log_of_a_live_server_never_holds_a_token(
