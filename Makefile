@@ -7,7 +7,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 # no LLM client), the tests and benchmarks need the extras. `make test` after `make demo`
 # adds the extras to the same venv.
 DEMO_STAMP := $(VENV)/.installed-base
-FULL_STAMP := $(VENV)/.installed-dev-llm-embeddings-train
+FULL_STAMP := $(VENV)/.installed-dev-llm-embeddings-train-batch-cluster
 
 .PHONY: demo test lint bench install install-demo
 
@@ -25,7 +25,7 @@ $(DEMO_STAMP): pyproject.toml | $(PY)
 
 # The full set includes the base package, so it satisfies the demo's stamp too.
 $(FULL_STAMP): pyproject.toml | $(PY)
-	$(PIP_INSTALL) -e '.[dev,llm,embeddings,train]'
+	$(PIP_INSTALL) -e '.[dev,llm,embeddings,train,batch,cluster]'
 	touch $@ $(DEMO_STAMP)
 
 demo: install-demo

@@ -11,6 +11,7 @@ from copilot.commands import (
     admin,
     analytics,
     backup,
+    batch,
     compliance,
     crm,
     insights,
@@ -65,6 +66,7 @@ for area in (
     vocab,
     scorecard,
     analytics,
+    batch,
     backup,
 ):
     area.register(app)

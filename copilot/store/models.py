@@ -603,6 +603,53 @@ class ScorecardResult(Base):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+# --- bulk analysis (copilot/batch/, ``copilot batch``) ------------------------------------
+
+
+class BatchRun(Base):
+    """One ``copilot batch`` source (a folder or a manifest); running it again continues it."""
+
+    __tablename__ = "batch_runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    source: Mapped[str] = mapped_column(String(1000), index=True)
+    # The org given with --org (a manifest may name others per row).
+    org_id: Mapped[str | None] = mapped_column(ForeignKey("orgs.id"))
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|finished|stopped
+    backend: Mapped[str] = mapped_column(String(200), default="local")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BatchItem(Base):
+    """One recording of a batch run and the call it became."""
+
+    __tablename__ = "batch_items"
+    __table_args__ = (
+        UniqueConstraint("run_id", "path"),
+        # A recording is stored once per org: found again by its content, across runs.
+        Index("ix_batch_items_org_hash", "org_id", "content_hash"),
+        Index("ix_batch_items_run_status", "run_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoIncrementId, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("batch_runs.id"))
+    path: Mapped[str] = mapped_column(String(1000))
+    content_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the file's bytes
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"))
+    rep_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    customer_name: Mapped[str] = mapped_column(String(200), default="")
+    # pending → running → done | failed; duplicate: the same recording is another item's call.
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id"))
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    # Times it was handed to a worker: a recording that kills its worker is given up on.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
 class ServiceInstance(Base):
     """One running service process and its last heartbeat (copilot/service/instances.py)."""
 
