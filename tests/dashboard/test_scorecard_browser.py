@@ -3,12 +3,21 @@ decides in the page; screenshots at 1400 and 390 px (docs/screenshots/scorecards
 
 from __future__ import annotations
 
+import os
 import time
+from typing import Any
 
 import httpx
 from playwright.sync_api import expect
 
-from .test_browser import REPO, LiveService, _launch, live, sync_playwright  # noqa: F401
+from .test_browser import (  # noqa: F401
+    ARTIFACTS,
+    REPO,
+    LiveService,
+    _launch,
+    live,
+    sync_playwright,
+)
 
 SHOTS = REPO / "docs" / "screenshots"
 CALLS = [
@@ -38,6 +47,15 @@ def _disputed_calls(service: LiveService) -> None:
             assert answer.status_code == 200, answer.text
 
 
+def _shoot(page: Any, name: str) -> None:
+    """Into artifacts/ always; into docs/screenshots/ when missing or asked for
+    (UPDATE_SCREENSHOTS=1), so an ordinary run leaves the working tree clean."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / name)
+    if not (SHOTS / name).exists() or os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        page.screenshot(path=SHOTS / name)
+
+
 def test_a_manager_decides_disputes_in_chromium(live: LiveService) -> None:  # noqa: F811
     _disputed_calls(live)
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -52,9 +70,9 @@ def test_a_manager_decides_disputes_in_chromium(live: LiveService) -> None:  # n
             disputes = page.locator(".sc-dispute")
             expect(disputes).to_have_count(2)
             expect(page.get_by_text(REASONS["budget"])).to_be_visible()
-            page.screenshot(path=SHOTS / "scorecards-1400.png")
+            _shoot(page, "scorecards-1400.png")
             page.set_viewport_size({"width": 390, "height": 844})
-            page.screenshot(path=SHOTS / "scorecards-390.png")
+            _shoot(page, "scorecards-390.png")
             page.set_viewport_size({"width": 1400, "height": 900})
             target = disputes.filter(has_text="确认预算")
             target.get_by_placeholder("裁定备注（可选）").fill("听了录音，确实问了预算")
