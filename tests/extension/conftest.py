@@ -30,6 +30,17 @@ HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 MIC_WAV = REPO / "tests" / "fixtures" / "audio" / "fx_short.mono.wav"
+SCREENSHOTS = REPO / "docs" / "screenshots"
+
+
+def publish_screenshot(taken: Path, name: str) -> None:
+    """Copy a screenshot taken into artifacts/ to docs/screenshots/ when it is missing there
+    or asked for (UPDATE_SCREENSHOTS=1), so an ordinary run leaves the working tree clean."""
+    committed = SCREENSHOTS / name
+    if not committed.exists() or os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(taken, committed)
+
 
 try:
     from playwright.sync_api import sync_playwright

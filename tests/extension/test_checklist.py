@@ -4,11 +4,10 @@ rep's scorecard follows once the call is scored, and the rep disputes an item fr
 
 from __future__ import annotations
 
-from tests.extension.conftest import REPO, Browser, Service, configure
+from tests.extension.conftest import ARTIFACTS, Browser, Service, configure, publish_screenshot
 from tests.extension.test_sidepanel import attach
 from tests.service.test_http import wait_for_summary
 
-SCREENSHOT = REPO / "docs" / "screenshots" / "panel-checklist.png"
 TURNS = [
     ["rep", "您好，本次通话会被录音，请您知悉。"],
     ["customer", "好的，你们这个系统怎么收费？"],
@@ -42,8 +41,9 @@ def test_checklist_ticks_what_the_rep_said_and_names_the_unsaid(
     assert panel.text_content(".checklist-reminder") == "本次通话未说：自报家门"
     evidence = panel.get_attribute("#checklist li[data-key=budget]", "title")
     assert evidence == "原话：想先了解一下您这边今年的预算范围。"
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    panel.screenshot(path=str(SCREENSHOT))  # the first screenful: the checklist on top
+    ARTIFACTS.mkdir(exist_ok=True)
+    panel.screenshot(path=str(ARTIFACTS / "panel-checklist.png"))  # the checklist on top
+    publish_screenshot(ARTIFACTS / "panel-checklist.png", "panel-checklist.png")
 
     # The scored card: 自报家门 missed; the rep disputes it, the manager decides by API.
     panel.wait_for_selector("#scorecard li[data-key=self_intro].missed", timeout=30_000)
@@ -59,7 +59,8 @@ def test_checklist_ticks_what_the_rep_said_and_names_the_unsaid(
     # Passed items can be disputed too; the disputed one offers no second dispute.
     assert panel.locator("#scorecard li[data-key=self_intro] button.dispute").count() == 0
     assert panel.locator("#scorecard li[data-key=budget] button.dispute").count() == 1
-    panel.locator("#scorecard").screenshot(path=str(SCREENSHOT.with_name("panel-scorecard.png")))
+    panel.locator("#scorecard").screenshot(path=str(ARTIFACTS / "panel-scorecard.png"))
+    publish_screenshot(ARTIFACTS / "panel-scorecard.png", "panel-scorecard.png")
     with service.client() as http:
         card = http.get(f"/v1/calls/{call_id}/scorecard").json()
     said = "原话：想先了解一下您这边今年的预算范围。"

@@ -7,7 +7,6 @@ is checked through the API, the audit trail and the CRM outbox."""
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections import Counter
 from datetime import date, timedelta
@@ -15,11 +14,17 @@ from typing import Any
 
 import pytest
 
-from tests.extension.conftest import ARTIFACTS, REPO, Browser, Service, configure
+from tests.extension.conftest import (
+    ARTIFACTS,
+    REPO,
+    Browser,
+    Service,
+    configure,
+    publish_screenshot,
+)
 from tests.extension.test_sidepanel import assert_fits, attach
 
 CALLS = REPO.parent / "shared" / "devset" / "calls.json"
-SCREENSHOTS = REPO / "docs" / "screenshots"
 ACCOUNT = {
     "account_id": "ACC-7788",
     "account_name": "华润万家门店事业部",
@@ -59,8 +64,7 @@ def shot(page: Any, name: str, locator: str | None = None) -> None:
         page.locator(locator).screenshot(path=str(path))
     else:
         page.screenshot(path=str(path), full_page=True)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, SCREENSHOTS / f"panel-{name}.png")
+    publish_screenshot(path, f"panel-{name}.png")
 
 
 def audit_actions(service: Service, call_id: str) -> Counter[str]:
