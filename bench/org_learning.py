@@ -1,0 +1,106 @@
+"""How many of a new phrasing family an organisation's own model catches after 30 corrections.
+
+    .venv/bin/python -m bench.org_learning [--weights 25 40] [--family FILE ...]
+
+A family file (``tests/learning/data/org_family_*.jsonl``) holds 30 ``train`` lines of one
+violation in a disguise, 30 ``heldout`` lines of the same and 30 ``lookalike`` lines that are
+no violation. For every family and org weight (``copilot.learning.org_models.ORG_WEIGHT``:
+how many times each correction counts per 5,000 shipped examples), an org model is trained
+on the shipped rep corpus plus the 30 train lines, as ``copilot train --org`` does, and the
+scanner with that org model is scored: held-out recall of the family's category, and the
+share of look-alikes with any flag, before and after. ``copilot train`` itself is not run;
+nothing is written into the repository.
+
+The families were written by hand (rigged games) and by a helper who saw neither the rules
+nor the corpus (relatives' jobs, side accounts); tests/learning/data/DATASHEET.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from compliance import Scanner
+from copilot.learning import assisted_scanner, bundled_models
+from copilot.learning.corpus import Example
+from copilot.learning.org_models import ORG_WEIGHT, layered, load_org_models, train_org
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "learning" / "data"
+FAMILIES = sorted(DATA.glob("org_family_*.jsonl"))
+
+
+def load_family(path: Path) -> tuple[str, dict[str, list[str]], list[Example]]:
+    """The family's category, its texts per split, and its train lines as examples."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    categories = {c for row in rows for c in row["categories"]}
+    assert len(categories) == 1, f"{path}: one category per family, found {sorted(categories)}"
+    texts: dict[str, list[str]] = {"train": [], "heldout": [], "lookalike": []}
+    for row in rows:
+        texts[row["split"]].append(row["text"])
+    train = [
+        Example(id=row["id"], text=row["text"], labels=tuple(row["categories"]))
+        for row in rows
+        if row["split"] == "train"
+    ]
+    return categories.pop(), texts, train
+
+
+def rates(scanner: Scanner, category: str, texts: dict[str, list[str]]) -> tuple[float, float]:
+    """Held-out recall of ``category``; share of look-alikes with any flag."""
+    caught = [any(f.category == category for f in scanner.scan(t).flags) for t in texts["heldout"]]
+    flagged = [bool(scanner.scan(t).flags) for t in texts["lookalike"]]
+    return sum(caught) / len(caught), sum(flagged) / len(flagged)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--weights", type=int, nargs="+", default=[ORG_WEIGHT])
+    parser.add_argument("--family", type=Path, nargs="+", default=FAMILIES)
+    parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    args = parser.parse_args()
+    console = Console(width=160)
+    shipped = bundled_models().rep
+    assert shipped is not None, "the shipped rep model is missing: run copilot train"
+    rules = Scanner()
+    before = assisted_scanner(rules, shipped)
+    table = Table(title="an org's 30 corrections of a new phrasing family (rep side)")
+    for column in ("family", "category", "weight", "recall before", "recall after"):
+        table.add_column(column, justify="left" if column in ("family", "category") else "right")
+    table.add_column("look-alikes flagged before", justify="right")
+    table.add_column("after", justify="right")
+    table.add_column("train s", justify="right")
+    for path in args.family:
+        category, texts, train = load_family(path)
+        recall_before, lookalike_before = rates(before, category, texts)
+        for weight in args.weights:
+            with tempfile.TemporaryDirectory() as root:
+                started = time.perf_counter()
+                train_org("bench-org", {"rep": train}, Path(root), args.corpus, weight=weight)
+                trained_s = time.perf_counter() - started
+                org = load_org_models(Path(root), "bench-org")
+                assert org is not None
+            after = assisted_scanner(rules, layered(shipped, org, "rep"))
+            recall_after, lookalike_after = rates(after, category, texts)
+            table.add_row(
+                path.stem.removeprefix("org_family_"),
+                category,
+                str(weight),
+                f"{recall_before:.3f}",
+                f"{recall_after:.3f}",
+                f"{lookalike_before:.3f}",
+                f"{lookalike_after:.3f}",
+                f"{trained_s:.0f}",
+            )
+            console.log(f"{path.stem} weight {weight}: done")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
