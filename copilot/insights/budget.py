@@ -74,12 +74,18 @@ class BudgetExtractor:
         clause = segmenter.clause(mention.start)
         before = text[clause.start : mention.start]
         after = text[mention.end : clause.end]
-        if any(clause.start <= start < clause.end for start, _ in blocked):
-            return None  # 销售易一年二十万: a competitor's price
         if after.startswith(self._lex.not_budget_after):
             return None
         cues = list(self._cues.finditer(before))
         nearest = cues[-1] if cues else None
+        rivals = [start for start, _ in blocked if clause.start <= start < clause.end]
+        # 销售易一年二十万: a competitor's price. A rival named after an amount the customer
+        # introduced as theirs is the next thought run on without a pause, as recognition
+        # writes it: 「控制在三十到四十万之间销售易报得低一点」.
+        if rivals and (
+            min(rivals) < mention.start or nearest is None or nearest.group() in self._not_budget
+        ):
+            return None
         if nearest is not None and nearest.group() in self._not_budget:
             return None
         # An amount introduced as the budget is one (预算一百万以内超过这个数就得重新立项);

@@ -211,11 +211,22 @@ class Lexicon:
 
 
 def _surname_of(name: str) -> str:
+    """The surname in a contact as CRMs and start messages write it: a name (孙建国), a
+    surname and title (魏总), or either after a department and role (运营部秦经理,
+    董事长郭总, 教务处黄处长, 赵副校长). Empty when there is none (财务总监, 总裁办)."""
     name = name.strip()
     if len(name) < 2 or not all("\u4e00" <= c <= "\u9fff" for c in name):
         return ""
-    compound = data.titles().compound_surnames
-    return name[:2] if name[:2] in compound else name[0]
+    spec = data.titles()
+    title = next((t for t in sorted(spec.titles, key=len, reverse=True) if name.endswith(t)), "")
+    stem = name[: len(name) - len(title)] if title else name
+    if title:
+        stem = stem.removesuffix("副").removesuffix("常务").removesuffix("执行")
+        compound = stem[-2:] if stem[-2:] in spec.compound_surnames else ""
+        surname = compound or stem[-1:]
+    else:
+        surname = stem[:2] if stem[:2] in spec.compound_surnames else stem[0]
+    return surname if surname in spec.compound_surnames or surname in spec.surnames else ""
 
 
 @lru_cache(maxsize=1)

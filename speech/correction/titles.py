@@ -59,9 +59,14 @@ class TitleCorrector:
     ) -> Edit | None:
         text = sentence.text
         heard = text[at - 1]
-        if heard in self._surnames or heard in contacts or heard in self._not_names:
+        if heard in self._surnames or heard in contacts or not "\u4e00" <= heard <= "\u9fff":
             return None
-        if not "\u4e00" <= heard <= "\u9fff" or word_freq(heard) >= FUNCTION_CHAR_FREQ:
+        sound = char_sound(heard)
+        # A contact of this call whose surname sounds exactly like the heard character is
+        # stronger evidence than the character's everyday use: 为总 -> 魏总 with 魏总 on the
+        # call (为 stands before titles as a word of its own only without such a contact).
+        same_sound = any(len(s) == 1 and char_sound(s) == sound for s in contacts)
+        if not same_sound and (heard in self._not_names or word_freq(heard) >= FUNCTION_CHAR_FREQ):
             return None  # 上总办会: a character this common alone is a word, not a name
         # 人生总是, 信息科总预算: the character is part of the word before.
         if at >= 2 and word_freq(text[at - 2 : at]) >= _WORD_FREQ:
@@ -70,7 +75,6 @@ class TitleCorrector:
             return None
         if word_freq(heard + title) >= _WORD_FREQ or _title_starts_word(text, at, title):
             return None
-        sound = char_sound(heard)
         best = min(
             (
                 (syllable_cost(sound, char_sound(s)), -w, s)

@@ -124,6 +124,8 @@ def test_share_of_a_total(
         "五十万以上的项目都要上董事会。",
         "超过二十万的还得上学校党委会，还要走招标。",
         "超过十万的合同还要报投资方备案。",
+        # The same as recognition writes it: 还得 heard 孩子, 党委会 heard 党委婚, no pause.
+        "超过20万的孩子上学校党委婚还要走招标",
         # A price reckoned from the rep's offer, not money to spend.
         "让十五个点？那也得二十二万了。",
         "销售易报价才三十万。",
@@ -139,6 +141,28 @@ def test_share_of_a_total(
 )
 def test_numbers_that_are_not_a_budget(customer: Extract, said: str) -> None:
     assert customer(said).budget is None
+
+
+@pytest.mark.parametrize(
+    ("said", "budget"),
+    [
+        # Recognition runs the next thought on without a pause: the rival named after the
+        # customer's own amount does not make it the rival's price.
+        ("三年控制在三十到四十万之间销售一报得比你们低一点", (300000, 400000)),
+        ("预算控制在三十万以内销售易报得比你们低", (None, 300000)),
+    ],
+)
+def test_a_rival_named_after_the_budget(
+    customer: Extract, said: str, budget: tuple[int | None, int]
+) -> None:
+    found = customer(said).budget
+    assert found is not None
+    assert (found.amount_min, found.amount_max) == budget
+
+
+def test_a_rival_named_before_an_amount_owns_it(customer: Extract) -> None:
+    assert customer("销售易一年二十万你们呢").budget is None
+    assert customer("一年二十万销售易就能做").budget is None
 
 
 def test_the_budget_beats_other_money_in_the_utterance(customer: Extract) -> None:

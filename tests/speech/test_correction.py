@@ -136,6 +136,36 @@ def test_contact_names_decide_the_surname() -> None:
     assert Corrector().correct(heard).text == "盛总那边怎么说"
 
 
+@pytest.mark.parametrize(
+    ("contact", "surname"),
+    [
+        ("孙建国", "孙"),
+        ("魏总", "魏"),
+        ("运营部秦经理", "秦"),
+        ("分公司总经理魏总", "魏"),
+        ("人力资源副总裁韩总", "韩"),
+        ("赵副校长", "赵"),
+        ("欧阳娜娜", "欧阳"),
+        ("财务总监", ""),  # a role, nobody's name
+        ("总部信息技术部", ""),
+        ("学校党委会", ""),
+    ],
+)
+def test_a_contacts_surname_as_crms_write_it(contact: str, surname: str) -> None:
+    lexicon = Lexicon.builtin().extended(call_terms(people=[contact]))
+    assert dict(lexicon.surnames()) == ({surname: 2.0} if surname else {})
+
+
+def test_a_contact_that_sounds_exactly_alike_outweighs_a_function_word() -> None:
+    # 为 alone is a preposition before titles; with 魏总 on the call it is his name.
+    call = Corrector().with_terms(call_terms(people=["分公司总经理魏总"]))
+    assert call.correct("为总那边还要麻烦您多推动").text == "魏总那边还要麻烦您多推动"
+    for ordinary in ("因为总是这样", "我们为总部服务", "作为总经理我", "为总公司节省"):
+        assert call.correct(ordinary).text == ordinary
+    # Without the contact 为 stays a word.
+    assert Corrector().correct("为总那边还要麻烦您多推动").text == "为总那边还要麻烦您多推动"
+
+
 def test_partials_get_only_exact_sounds(corrector: Corrector) -> None:
     exact = corrector.correct("之前也看过分享销课的系统", partial=True)
     assert exact.text == "之前也看过纷享销客的系统"
