@@ -88,6 +88,7 @@ class BatchingTranscriber(Transcriber):
         self._ready = threading.Condition()
         self._closed = False
         self._partial_batches = 0  # running now
+        self._final_batches = 0  # running now
         self._partial_slots = max(1, decoders - final_decoders)
         self.stats = BatchStats()
         self._threads = [
@@ -152,17 +153,23 @@ class BatchingTranscriber(Transcriber):
             try:
                 self._decode(batch)
             finally:
-                if partial:
-                    with self._ready:
+                with self._ready:
+                    if partial:
                         self._partial_batches -= 1
-                        self._ready.notify_all()
+                    else:
+                        self._final_batches -= 1
+                    self._ready.notify_all()
 
     def _startable(self) -> bool:
         """A final waits, or a decoder may take partials: the final decoders are kept for
-        finals, so a final never waits behind partial batches on every decoder."""
+        finals, so a final never waits behind partial batches on every decoder. A final
+        being decoded takes a partial slot too, so that no more model calls run at once
+        than the replicas meant for both (the cores they were sized for): the final does
+        not share its core with a third decode."""
         if not self._heap:
             return False
-        return self._heap[0].priority == 0 or self._partial_batches < self._partial_slots
+        running = self._partial_batches + self._final_batches
+        return self._heap[0].priority == 0 or running < self._partial_slots
 
     def _next_batch(self) -> list[_Pending] | None:
         """The most urgent request and those that can share its model call; None once
@@ -211,6 +218,8 @@ class BatchingTranscriber(Transcriber):
                 heapq.heappush(self._heap, pending)
             if batch and not any(p.request.final for p in batch):
                 self._partial_batches += 1
+            elif batch:
+                self._final_batches += 1
             return batch
 
     def _decode(self, batch: Sequence[_Pending]) -> None:

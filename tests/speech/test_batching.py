@@ -306,6 +306,25 @@ def test_a_final_decoder_stays_free_for_finals() -> None:
     decoder.close()
 
 
+def test_a_final_being_decoded_holds_back_a_partial_batch() -> None:
+    # Three decoders (two for partials and finals, one for finals) sized for two cores: with
+    # a final and a partial being decoded, a second partial waits for one of them.
+    backend = GatedBackend()
+    cfg = BatchConfig(max_batch=1, window_ms=0, stale_partial_s=30)
+    decoder = BatchingTranscriber(backend, cfg, decoders=3, final_decoders=1)
+    final = decoder.submit(tagged(1), request(final=True))
+    assert backend.started.acquire(timeout=10)
+    partials = [decoder.submit(tagged(tag), request(final=False)) for tag in (2, 3)]
+    assert backend.started.acquire(timeout=10)  # partial 2 takes the free slot
+    assert not backend.started.acquire(timeout=0.3)  # partial 3 waits
+    backend.gate.release()  # one model call ends: partial 3 may start
+    assert backend.started.acquire(timeout=10)
+    assert sorted(batch[0][0] for batch in backend.batches) == [1, 2, 3]
+    drain(backend, [final, *partials])
+    assert [f.result().text for f in [final, *partials]] == ["heard 1", "heard 2", "heard 3"]
+    decoder.close()
+
+
 def test_a_live_call_goes_on_hearing_while_its_partial_is_recognised(
     fixture_audio: Path,
 ) -> None:
