@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from copilot.auth import AuthError, Principal, authenticate_api_key, bearer_from_header
 from copilot.permissions import Action, Owner, authorize
+from copilot.service.logs import bind_log_context
 from copilot.service.ratelimit import LIMITED, app_limiter
 from copilot.service.state import ServiceState
 from copilot.store import repo
@@ -59,9 +60,11 @@ def get_principal(
     try:
         key = bearer_from_header(authorization)
         with state.sessions.begin() as session:
-            return authenticate_api_key(session, key)
+            principal = authenticate_api_key(session, key)
     except AuthError as exc:
         raise ApiError(401, "unauthenticated", str(exc)) from exc
+    bind_log_context(org_id=principal.org_id)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -42,17 +42,32 @@ CONTEXT_FIELDS = ("call_id", "org_id", "request_id")
 _context: dict[str, contextvars.ContextVar[str | None]] = {
     name: contextvars.ContextVar(f"copilot_log_{name}", default=None) for name in CONTEXT_FIELDS
 }
+# One dict per request, shared by every copy of the request's context: a value bound in a
+# worker thread (the caller's org, known once a sync dependency has read the key) reaches
+# the request's later lines too, which a context variable set in the thread would not.
+_request: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "copilot_log_request", default=None
+)
 
 
 def bind_log_context(**values: str | None) -> None:
     """Ids that log records of the current task (or thread) carry from now on. A task
-    copies its context when created, so a value bound in one call's task stays there."""
+    copies its context when created, so a value bound in one call's task stays there;
+    within a request a value also reaches the request's own later lines."""
+    shared = _request.get()
     for name, value in values.items():
         _context[name].set(value)
+        if shared is not None:
+            if value is None:
+                shared.pop(name, None)
+            else:
+                shared[name] = value
 
 
 def log_context() -> dict[str, str]:
-    return {name: value for name, var in _context.items() if (value := var.get()) is not None}
+    found = dict(_request.get() or {})
+    found.update({name: value for name, var in _context.items() if (value := var.get())})
+    return found
 
 
 # -- redaction ---------------------------------------------------------------------------
@@ -113,6 +128,7 @@ class RequestLogContext:
             given = dict(scope.get("headers") or ()).get(b"x-request-id", b"")
             request_id = given.decode("latin-1")[:64] if given else uuid.uuid4().hex[:16]
             call = _CALL_PATH.match(scope.get("path", ""))
+            _request.set({})
             bind_log_context(request_id=redact(request_id), call_id=call[1] if call else None)
         await self.app(scope, receive, send)
 

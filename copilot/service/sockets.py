@@ -37,6 +37,7 @@ from copilot.service.deps import ApiError, call_for, visible_call
 from copilot.service.hub import SubscriberTooSlow
 from copilot.service.instances import CallHeldElsewhere
 from copilot.service.live import LiveCall
+from copilot.service.logs import bind_log_context
 from copilot.service.pacing import AudioPacer
 from copilot.service.pipeline import CallPipeline
 from copilot.service.recorder import SqlCallRecorder, load_progress
@@ -161,6 +162,7 @@ def _permit(state: ServiceState, principal: Principal, call_id: str, action: Act
     """The permission table's answer for a socket (copilot.permissions): 4403 when the
     role or the call's owner is out of scope, 4404 when the caller cannot see the call. A
     call id the org has no call under is a new call: the caller's own."""
+    bind_log_context(org_id=principal.org_id)
     try:
         authorize(principal, action)
         with state.sessions() as session:

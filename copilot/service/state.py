@@ -201,7 +201,8 @@ class ServiceState:
         return list(dict.fromkeys([*self.settings.vocabulary.hotwords(), *(extra or [])]))
 
     async def run_db(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+        # to_thread carries the context over: the log ids of the request or call.
+        return await asyncio.to_thread(fn, *args)
 
     async def _load_after(self, call_id: str, after: int) -> list[dict[str, Any]]:
         def load() -> list[dict[str, Any]]:

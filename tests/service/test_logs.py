@@ -15,6 +15,7 @@ from copilot.client import replay_call
 from copilot.commands.service import running_service
 from copilot.service.logs import JsonFormatter, RedactRecord, bind_log_context, redact
 from copilot.service.pipeline import Engines
+from copilot.store.tenants import DEMO_ORG_ID
 from speech.audio import decode_file
 from speech.engine import SpeechEngine
 from tests.service.conftest import DEVSET_AUDIO, service_settings
@@ -70,8 +71,12 @@ def test_a_call_and_a_scan_leave_json_lines_without_text_or_secrets(
 
     scan_lines = [r for r in records if r.get("request_id") == "req-scan-1"]
     assert any("/v1/compliance/scan" in r["message"] for r in scan_lines)
+    # The caller's org, known once its key was read in a worker thread, is on the
+    # request's own access line.
+    assert {r.get("org_id") for r in scan_lines} == {DEMO_ORG_ID}
     call_lines = [r for r in records if r.get("call_id") == "logs-call"]
     assert any("/audio" in r["message"] for r in call_lines)
+    assert any(r.get("org_id") == DEMO_ORG_ID for r in call_lines)
     assert any("postgresql://copilot:[REDACTED]@db" in r["message"] for r in records)
 
 
