@@ -87,8 +87,7 @@ class BatchingTranscriber(Transcriber):
         self._seq = itertools.count()
         self._ready = threading.Condition()
         self._closed = False
-        self._partial_batches = 0  # running now
-        self._final_batches = 0  # running now
+        self._running = 0  # model calls in progress, partial or final
         self._partial_slots = max(1, decoders - final_decoders)
         self.stats = BatchStats()
         self._threads = [
@@ -149,15 +148,11 @@ class BatchingTranscriber(Transcriber):
                 return
             if not batch:  # taken by another decoder, or all stale
                 continue
-            partial = not any(p.request.final for p in batch)
             try:
                 self._decode(batch)
             finally:
                 with self._ready:
-                    if partial:
-                        self._partial_batches -= 1
-                    else:
-                        self._final_batches -= 1
+                    self._running -= 1
                     self._ready.notify_all()
 
     def _startable(self) -> bool:
@@ -168,8 +163,7 @@ class BatchingTranscriber(Transcriber):
         not share its core with a third decode."""
         if not self._heap:
             return False
-        running = self._partial_batches + self._final_batches
-        return self._heap[0].priority == 0 or running < self._partial_slots
+        return self._heap[0].priority == 0 or self._running < self._partial_slots
 
     def _next_batch(self) -> list[_Pending] | None:
         """The most urgent request and those that can share its model call; None once
@@ -216,15 +210,11 @@ class BatchingTranscriber(Transcriber):
                     batch.append(pending)
             for pending in kept:
                 heapq.heappush(self._heap, pending)
-            if batch and not any(p.request.final for p in batch):
-                self._partial_batches += 1
-            elif batch:
-                self._final_batches += 1
+            if batch:
+                self._running += 1
             return batch
 
     def _decode(self, batch: Sequence[_Pending]) -> None:
-        if not batch:
-            return
         try:
             if len(batch) == 1:  # the unbatched path: no padding to anyone's length
                 results = [self.inner.recognize(batch[0].audio, batch[0].request)]

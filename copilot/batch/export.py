@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from copilot.analysis import COMPLIANCE_LABELS
+from copilot.dashboard.csv_export import safe_cell
 from copilot.store.models import BatchItem, Call
 
 PARQUET_MISSING = "Parquet export needs pyarrow — run: pip install 'sales-copilot[batch]'"
@@ -115,7 +116,8 @@ def write_csv(rows: list[Row], path: Path) -> None:
         writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            # Text from calls (summaries, names, errors) is shown, never evaluated.
+            writer.writerow({k: safe_cell(v) if isinstance(v, str) else v for k, v in row.items()})
 
 
 def write_parquet(rows: list[Row], path: Path) -> None:

@@ -35,6 +35,7 @@ from sqlalchemy.engine import URL
 
 from copilot.commands.common import UserError, err, user_errors
 from copilot.settings import Settings, get_settings
+from copilot.store.db import libpq_url
 
 ARCHIVE_FORMAT = 1
 _SQLITE_NAME, _PGDUMP_NAME = "database.sqlite", "database.pgdump"
@@ -255,15 +256,13 @@ def pg_tool(name: str, server_major: int, configured: Path | None = None) -> Pat
 def _run(command: list[str], url: URL) -> None:
     """Run a PostgreSQL program against ``url``; the password goes in the environment,
     never on the command line (``ps`` shows that to every user)."""
-    libpq_url = url.set(drivername="postgresql", password=None).render_as_string(
-        hide_password=False
-    )
+    connect = libpq_url(url, password=False)
     env = dict(os.environ)
     if url.password is not None:
         env["PGPASSWORD"] = str(url.password)
-    args = [libpq_url if arg == "{url}" else arg for arg in command]
+    args = [connect if arg == "{url}" else arg for arg in command]
     if "-d" not in command:  # pg_dump: the database is the last argument
-        args.append(libpq_url)
+        args.append(connect)
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         detail = _no_password(done.stderr.strip().splitlines()[-1:] or ["no output"], url)

@@ -82,9 +82,7 @@ class BudgetExtractor:
         # 销售易一年二十万: a competitor's price. A rival named after an amount the customer
         # introduced as theirs is the next thought run on without a pause, as recognition
         # writes it: 「控制在三十到四十万之间销售易报得低一点」.
-        if rivals and (
-            min(rivals) < mention.start or nearest is None or nearest.group() in self._not_budget
-        ):
+        if rivals and (min(rivals) < mention.start or nearest is None):
             return None
         if nearest is not None and nearest.group() in self._not_budget:
             return None

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import make_url
+from copilot.store.db import libpq_url, normalise_url
 
 logger = logging.getLogger(__name__)
 
@@ -134,12 +134,6 @@ def decode(payload: str) -> tuple[str, CallSignal | OrgSignal] | None:
     except (ValueError, KeyError, TypeError):
         logger.warning("ignoring a bus message this version cannot read")
         return None
-
-
-def libpq_url(database_url: str) -> str:
-    """The SQLAlchemy URL of the store as psycopg's own connection string."""
-    url = make_url(database_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
 
 
 class PostgresBus(Bus):
@@ -272,7 +266,7 @@ class PostgresBus(Bus):
 
 def build_bus(choice: str, instance_id: str, database_url: str) -> Bus:
     """The bus the settings ask for: ``auto`` is PostgreSQL's on a PostgreSQL store."""
-    backend = make_url(database_url).get_backend_name()
+    backend = normalise_url(database_url).get_backend_name()
     if choice == "auto":
         choice = "postgres" if backend == "postgresql" else "local"
     if choice == "postgres":

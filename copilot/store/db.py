@@ -131,6 +131,23 @@ def normalise_url(url: str | URL) -> URL:
     return parsed
 
 
+def libpq_url(url: str | URL, *, password: bool = True) -> str:
+    """The store's URL as libpq and psycopg's own connection string (``postgresql://``),
+    with or without the password (programs get it from ``PGPASSWORD`` instead)."""
+    parsed = normalise_url(url).set(drivername="postgresql")
+    if not password:
+        # ``URL.set`` reads None as "leave unchanged", so the password goes by rebuilding.
+        parsed = URL.create(
+            parsed.drivername,
+            username=parsed.username,
+            host=parsed.host,
+            port=parsed.port,
+            database=parsed.database,
+            query=parsed.query,
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
 def display_url(url: str | URL) -> str:
     """The URL with its password hidden, for messages and logs."""
     return normalise_url(url).render_as_string(hide_password=True)

@@ -39,6 +39,8 @@ def test_signals_round_trip_and_a_partial_too_large_is_not_sent() -> None:
 def test_the_bus_follows_the_database() -> None:
     assert type(build_bus("auto", "i", "sqlite:///x.db")).__name__ == "LocalBus"
     assert isinstance(build_bus("auto", "i", "postgresql+psycopg://u@h/db"), PostgresBus)
+    # Heroku-style URLs reach the store as PostgreSQL, so they get its bus too.
+    assert isinstance(build_bus("auto", "i", "postgres://u@h/db"), PostgresBus)
     assert type(build_bus("local", "i", "postgresql+psycopg://u@h/db")).__name__ == "LocalBus"
     with pytest.raises(ValueError, match="needs a PostgreSQL database"):
         build_bus("postgres", "i", "sqlite:///x.db")

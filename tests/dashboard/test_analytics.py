@@ -4,7 +4,6 @@ Chromium (screenshots in docs/screenshots/)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +40,7 @@ from copilot.store.models import (
     utcnow,
 )
 from copilot.store.tenants import list_teams
+from tests.screenshots import refresh
 
 from .conftest import AUTH_SECRET, World, add_flag, client_for, login
 
@@ -370,7 +370,7 @@ def _screenshot(page: Any, name: str) -> None:
     (UPDATE_SCREENSHOTS=1), so an ordinary run leaves the working tree clean."""
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
     committed = SCREENSHOTS / f"{name}.png"
-    if not committed.exists() or os.environ.get("UPDATE_SCREENSHOTS") == "1":
+    if refresh(committed):
         page.screenshot(path=committed, full_page=True)
 
 

@@ -24,6 +24,7 @@ from copilot.service.app import create_app
 from copilot.service.pipeline import Engines
 from copilot.store import repo
 from copilot.store.db import make_engine, migrate, session_factory
+from tests.screenshots import refresh
 
 from .conftest import dashboard_settings
 
@@ -115,7 +116,7 @@ def _flag_messages(service: LiveService) -> None:
 def _refresh_docs_screenshot() -> bool:
     """Write the committed screenshot when it is missing or asked for (UPDATE_SCREENSHOTS=1),
     so an ordinary test run leaves the working tree clean."""
-    return not DOCS_SCREENSHOT.exists() or os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    return refresh(DOCS_SCREENSHOT)
 
 
 def _launch(playwright: Any) -> Any:

@@ -9,7 +9,6 @@ Screenshots: ``docs/screenshots/calls-1400.png``, ``calls-390.png``, ``call-1400
 from __future__ import annotations
 
 import math
-import os
 import socket
 import struct
 import threading
@@ -28,6 +27,7 @@ from copilot.service.uploads import upload_dir
 from copilot.store import repo, scorecards
 from copilot.store.db import make_engine, migrate, session_factory
 from copilot.store.models import utcnow
+from tests.screenshots import refresh
 
 from .call_rows import add_call, add_suggestion
 from .conftest import dashboard_settings
@@ -132,7 +132,7 @@ def seeded(tmp_path: Path, engines: Engines) -> Iterator[Seeded]:
 def _shoot(page: Any, name: str) -> None:
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
     target = SHOTS / f"{name}.png"
-    if not target.exists() or os.environ.get("UPDATE_SCREENSHOTS") == "1":
+    if refresh(target):
         page.screenshot(path=target)  # the first screenful keeps the committed file small
 
 

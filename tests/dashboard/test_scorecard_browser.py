@@ -3,12 +3,13 @@ decides in the page; screenshots at 1400 and 390 px (docs/screenshots/scorecards
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 import httpx
 from playwright.sync_api import expect
+
+from tests.screenshots import refresh
 
 from .test_browser import (  # noqa: F401
     ARTIFACTS,
@@ -52,7 +53,7 @@ def _shoot(page: Any, name: str) -> None:
     (UPDATE_SCREENSHOTS=1), so an ordinary run leaves the working tree clean."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / name)
-    if not (SHOTS / name).exists() or os.environ.get("UPDATE_SCREENSHOTS") == "1":
+    if refresh(SHOTS / name):
         page.screenshot(path=SHOTS / name)
 
 

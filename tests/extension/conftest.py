@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from tests.screenshots import refresh
+
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION_SRC = REPO / "browser_extension"
 HERE = Path(__file__).resolve().parent
@@ -37,7 +39,7 @@ def publish_screenshot(taken: Path, name: str) -> None:
     """Copy a screenshot taken into artifacts/ to docs/screenshots/ when it is missing there
     or asked for (UPDATE_SCREENSHOTS=1), so an ordinary run leaves the working tree clean."""
     committed = SCREENSHOTS / name
-    if not committed.exists() or os.environ.get("UPDATE_SCREENSHOTS") == "1":
+    if refresh(committed):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(taken, committed)
 

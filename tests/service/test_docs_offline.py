@@ -13,6 +13,7 @@ import pytest
 
 from copilot.commands.service import running_service
 from copilot.service.pipeline import Engines
+from tests.screenshots import refresh
 from tests.service.conftest import service_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -102,7 +103,7 @@ def test_swagger_ui_renders_in_chromium_with_the_network_blocked(
             expect(page.locator(".opblock").first).to_be_visible()
             assert page.locator(".opblock").count() > 10
             page.screenshot(path=tmp_path / "docs-offline.png")
-            if not DOCS_SCREENSHOT.exists() or os.environ.get("UPDATE_SCREENSHOTS") == "1":
+            if refresh(DOCS_SCREENSHOT):
                 DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=DOCS_SCREENSHOT)
         finally:

@@ -12,6 +12,7 @@ from copilot.store.db import (
     DatabaseConfig,
     data_home,
     display_url,
+    libpq_url,
     make_engine,
     normalise_url,
 )
@@ -45,6 +46,12 @@ def test_postgres_scheme_and_unknown_databases() -> None:
     assert normalise_url("postgres://u@h/d").drivername == "postgresql+psycopg"
     with pytest.raises(StoreError, match="unsupported database"):
         make_engine("mysql://u@h/d")
+
+
+def test_libpq_urls_keep_or_drop_the_password() -> None:
+    url = "postgres://app:s3cret@db.internal:5433/copilot"
+    assert libpq_url(url) == "postgresql://app:s3cret@db.internal:5433/copilot"
+    assert libpq_url(url, password=False) == "postgresql://app@db.internal:5433/copilot"
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_creates_its_directory(tmp_path: Path) -> None:
