@@ -71,6 +71,7 @@ class DecisionChainExtractor:
         self._sequence = re.compile(lexicon.sequence_markers)
         self._greeting = re.compile(lexicon.greeting_after)
         self._pair_gap = re.compile(lexicon.pair_gap)
+        self._collective = tuple(lexicon.collective_body_endings)
 
     def extract(self, segmenter: Segmenter, utterance_id: str | None) -> list[DecisionMaker]:
         text = segmenter.text
@@ -155,8 +156,12 @@ class DecisionChainExtractor:
             return False
         gap = text[first.end : second.start]
         # A body is someone's department only when attached (设备科的张主任); after a comma
-        # it is a second decider (要上院长办公会，林院长还…).
-        if first.kind == "body" and gap.strip() not in ("", "的"):
+        # it is a second decider (要上院长办公会，林院长还…). A gathering (院长办公会, 董事会)
+        # or a party (投资方, 管理层) is nobody's department: recognised speech often drops
+        # the comma (要上院长办公会林院长还…).
+        if first.kind == "body" and (
+            gap.strip() not in ("", "的") or first.text.endswith(self._collective)
+        ):
             return False
         return bool(self._pair_gap.match(gap))
 

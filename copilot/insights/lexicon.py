@@ -92,6 +92,7 @@ class PainLexicon(LexiconSchema):
 class BudgetLexicon(LexiconSchema):
     units: dict[str, int]
     classifiers_after: tuple[str, ...]
+    time_words_after: tuple[str, ...]
     foreign_currency_after: tuple[str, ...]
     budget_cues: tuple[str, ...]
     not_budget_cues: tuple[str, ...]
@@ -122,6 +123,7 @@ class DecisionLexicon(LexiconSchema):
     role_modifiers: tuple[str, ...]
     bodies: tuple[str, ...]
     body_suffix_pattern: str
+    collective_body_endings: tuple[str, ...]
     bare_bodies: tuple[str, ...]
     bare_body_act_after: str
     bare_body_act_before: str

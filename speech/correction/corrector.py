@@ -191,6 +191,10 @@ class Corrector:
         if own:
             chinese = sum(1 for c in variant.chars if not c.isascii())
             return cues > 0 or chinese >= 3
+        if term.kind == "vocab":
+            # A sales word heard as characters that make no word (超过十万的和同还要备案):
+            # two different cue words, as for two real words that sound the same.
+            return self._cues(sentence, start, end, term, near_bonus=False) >= 2
         # Short shipped names are too easily heard in function words (据我 is no 巨沃).
         return long_name and cues > 0
 

@@ -35,6 +35,10 @@ def chain(insights: Insights) -> list[tuple[str, str | None]]:
         ("得过法务那关。", [("法务", None)]),
         # A body after a comma is a second decider, not the next person's department.
         ("要上院长办公会，林院长还特别看重风险。", [("院长办公会", None), ("林院长", None)]),
+        # Recognised speech without the comma: still two deciders.
+        ("要上院长办公会林院长还特别看重风险", [("院长办公会", None), ("林院长", None)]),
+        ("最后董事会王董拍板", [("董事会", None), ("王董", None)]),
+        ("设备科张主任比较关心维保", [("张主任", "设备科")]),
         ("要冯所长点头，大一点的开支还得开合伙人会议。", [("冯所长", None), ("合伙人", "合伙人")]),
         ("超过十万的合同还要报投资方备案。", [("投资方", None)]),
     ],
