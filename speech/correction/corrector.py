@@ -62,7 +62,12 @@ class Corrector:
         candidates = [
             *self._term_edits(sentence, partial),
             *self._units.edits(sentence, partial=partial),
-            *self._titles.edits(sentence, self.lexicon.surnames(), partial=partial),
+            *self._titles.edits(
+                sentence,
+                self.lexicon.surnames(),
+                addressed=self.lexicon.addressed(),
+                partial=partial,
+            ),
         ]
         protected = self.lexicon.spelled_spans(text)
         accepted = [

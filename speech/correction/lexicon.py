@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -53,6 +54,8 @@ class _Index:
     surnames: dict[str, float] = field(default_factory=dict)
     longest: int = 0
     longest_spelling: int = 0
+    # How the contacts are addressed: surname and title (韩总, 赵副校长).
+    addressed: set[str] = field(default_factory=set)
 
 
 def _variants(term: Term) -> list[Variant]:
@@ -118,6 +121,7 @@ class Lexicon:
             dict(index.surnames),
             index.longest,
             index.longest_spelling,
+            set(index.addressed),
         )
         copy._add(terms)
         return copy
@@ -148,6 +152,9 @@ class Lexicon:
                 surname = _surname_of(term.text)
                 if surname:
                     index.surnames[surname] = max(term.weight, index.surnames.get(surname, 0))
+                    address = term.text[term.text.rindex(surname) :]
+                    if len(address) > len(surname):
+                        index.addressed.add(address)
             for variant in _variants(term):
                 index.exact[variant.folded].append(variant)
                 for position, syllable in enumerate(variant.folded):
@@ -208,6 +215,10 @@ class Lexicon:
     def surnames(self) -> Mapping[str, float]:
         """Surnames of the people among the terms (the call's contacts), with weights."""
         return self._index.surnames
+
+    def addressed(self) -> AbstractSet[str]:
+        """The contacts as they are addressed, surname and title (韩总 of 人力资源副总裁韩总)."""
+        return self._index.addressed
 
 
 def _surname_of(name: str) -> str:

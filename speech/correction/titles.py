@@ -9,6 +9,7 @@ character that belongs to the word before it (人生总是) are left alone.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 
 from speech.correction import data
 from speech.correction.context import Sentence, word_freq
@@ -33,7 +34,12 @@ class TitleCorrector:
             self._by_sound.setdefault(char_sound(surname), surname)
 
     def edits(
-        self, sentence: Sentence, contacts: Mapping[str, float], *, partial: bool = False
+        self,
+        sentence: Sentence,
+        contacts: Mapping[str, float],
+        *,
+        addressed: AbstractSet[str] = frozenset(),
+        partial: bool = False,
     ) -> list[Edit]:
         text = sentence.text
         found: list[Edit] = []
@@ -43,7 +49,7 @@ class TitleCorrector:
             if title is None:
                 at += 1
                 continue
-            edit = self._surname_before(sentence, at, title, contacts, partial)
+            edit = self._surname_before(sentence, at, title, contacts, addressed, partial)
             if edit is not None:
                 found.append(edit)
             at += len(title)
@@ -55,6 +61,7 @@ class TitleCorrector:
         at: int,
         title: str,
         contacts: Mapping[str, float],
+        addressed: AbstractSet[str],
         partial: bool,
     ) -> Edit | None:
         text = sentence.text
@@ -68,10 +75,15 @@ class TitleCorrector:
         same_sound = any(len(s) == 1 and char_sound(s) == sound for s in contacts)
         if not same_sound and (heard in self._not_names or word_freq(heard) >= FUNCTION_CHAR_FREQ):
             return None  # 上总办会: a character this common alone is a word, not a name
+        # A contact addressed exactly so, heard in the word before (德国总拍板 with 郭总,
+        # 要包含总 with 韩总 on the call): the call's own names outweigh the word.
+        exact_address = any(
+            len(s) == 1 and char_sound(s) == sound and s + title in addressed for s in contacts
+        )
         # 人生总是, 信息科总预算: the character is part of the word before.
-        if at >= 2 and word_freq(text[at - 2 : at]) >= _WORD_FREQ:
+        if not exact_address and at >= 2 and word_freq(text[at - 2 : at]) >= _WORD_FREQ:
             return None
-        if len(sentence.token_around(at - 1)) > 1:
+        if not exact_address and len(sentence.token_around(at - 1)) > 1:
             return None
         if word_freq(heard + title) >= _WORD_FREQ or _title_starts_word(text, at, title):
             return None

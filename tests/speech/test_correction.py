@@ -170,6 +170,29 @@ def test_a_contact_that_sounds_exactly_alike_outweighs_a_function_word() -> None
     assert Corrector().correct("为总那边还要麻烦您多推动").text == "为总那边还要麻烦您多推动"
 
 
+@pytest.mark.parametrize(
+    ("contact", "heard", "said", "ordinary"),
+    [
+        ("董事长郭总", "不过德国总拍板", "不过德郭总拍板", ["德国总部在慕尼黑", "德国总理来访"]),
+        (
+            "人力资源副总裁韩总",
+            "这个要包含总他是我们副总裁",
+            "这个要包韩总他是我们副总裁",
+            ["这个价格包含总部的服务吗", "都包含总价里了"],
+        ),
+    ],
+)
+def test_a_contact_addressed_exactly_outweighs_the_word_before(
+    contact: str, heard: str, said: str, ordinary: list[str]
+) -> None:
+    call = Corrector().with_terms(call_terms(people=[contact]))
+    assert call.correct(heard).text == said
+    for text in ordinary:
+        assert call.correct(text).text == text
+    # Without the contact the word stays.
+    assert Corrector().correct(heard).text == heard
+
+
 def test_partials_get_only_exact_sounds(corrector: Corrector) -> None:
     exact = corrector.correct("之前也看过分享销课的系统", partial=True)
     assert exact.text == "之前也看过纷享销客的系统"
