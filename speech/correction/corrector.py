@@ -34,6 +34,8 @@ NEAR_CHARS = 1
 HOMOPHONE_RATIO = 5
 # Terms passed in for a call weigh this much; built-in ones 1.
 CALL_WEIGHT = 2.0
+# A call's own name this long may replace ordinary words that sound nearly like it.
+OWN_NEAR_SYLLABLES = 4
 # No heard syllable may be further than this from the term's, but for one of a two-syllable
 # term whose other syllable was heard exactly, with cue words (选皮 -> 审批 near 流程).
 MAX_SYLLABLE_COST = 0.5
@@ -177,11 +179,19 @@ class Corrector:
         """Plain Chinese that sounds like a term (油箱, 拥有8) changes only to the very same
         syllables, and only with cue words (or as a long name of this very call)."""
         term = variant.term
-        if similarity < 1.0 or variant.penalty:
-            return False
         own = term.weight >= CALL_WEIGHT
         long_name = len(variant.sounds) >= 3
         raw = sentence.text[start:end]
+        if similarity < 1.0 or variant.penalty:
+            # A long name of this call heard a little off, in words that make no word
+            # together (学校党委婚 for 学校党委会); 院长办公室 is too far from 院长办公会.
+            return (
+                own
+                and not variant.penalty
+                and len(variant.sounds) >= OWN_NEAR_SYLLABLES
+                and similarity >= MIN_SIMILARITY_GENERIC
+                and word_freq(raw) < ORDINARY_FREQ
+            )
         if raw in term.keep:
             return False
         heard_freq = word_freq(raw)

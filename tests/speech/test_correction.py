@@ -217,3 +217,13 @@ def test_a_final_of_forty_characters_takes_a_few_milliseconds(corrector: Correct
         big.correct(text)
     per_final_ms = (time.perf_counter() - started) / 50 * 1000
     assert per_final_ms < 20  # target 5 ms; slack for a loaded CI machine
+
+
+def test_a_long_name_of_the_call_heard_a_little_off() -> None:
+    call = Corrector().with_terms(call_terms(people=["学校党委会", "院长办公会"]))
+    heard = "超过20万的孩子上学校党委婚还要走招标"
+    assert call.correct(heard).text == "超过20万的孩子上学校党委会还要走招标"
+    for ordinary in ("我先去院长办公室一趟", "学校党委书记很重视"):
+        assert call.correct(ordinary).text == ordinary
+    # A shipped term needs the very same sounds in ordinary words.
+    assert Corrector().correct(heard).text == heard
