@@ -59,6 +59,8 @@ def test_hand_written_sentences_recall_and_lookalikes(customer: Extract) -> None
         # A product code right after a misheard name is its context.
         ("兰陵EKP 我们集团统一用的", "蓝凌", "兰陵"),
         ("志远A8 对 就是那个协同的", "致远", "志远"),
+        # A vendor's pitch is context: vendors come to present.
+        ("顶节也来交流过，他们在机械行业做的挺多的。", "鼎捷", "顶节"),
     ],
 )
 def test_misheard_names(customer: Extract, said: str, name: str, heard: str) -> None:
@@ -81,6 +83,7 @@ def test_misheard_names(customer: Extract, said: str, name: str, heard: str) -> 
         "今年是数字化的元年。",
         "CRM选型的事情下周再说。",  # 选型 is a software word, not 绚星
         "我们这边二十个账号，价格还能再谈吗？",  # 谈吗 ends a question, it is no 探马
+        "他也来交流过几次。",
     ],
 )
 def test_everyday_words_are_no_system(customer: Extract, said: str) -> None:
