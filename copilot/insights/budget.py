@@ -87,8 +87,15 @@ class BudgetExtractor:
         if nearest is not None and nearest.group() in self._not_budget:
             return None
         # An amount introduced as the budget is one (预算一百万以内超过这个数就得重新立项);
-        # otherwise 「超过五十万就要走招标」 is a procurement rule.
-        if nearest is None and self._is_threshold(before, after):
+        # otherwise 「超过五十万就要走招标」 is a procurement rule, also far after a budget
+        # word in a run-on clause (预算…总共十八万但…超过十万的合同还要报投资方备案).
+        # A cue introduces the first amount after it (总共十八万但超过十万: not the second).
+        near_cue = (
+            nearest is not None
+            and nearest.end() >= len(before) - _WINDOW
+            and not self._finder.find(before[nearest.end() :])
+        )
+        if not near_cue and self._is_threshold(before, after):
             return None
         if mention.bare and (
             nearest is None

@@ -125,6 +125,7 @@ def test_share_of_a_total(
         "五十万以上的项目都要上董事会。",
         "超过二十万的还得上学校党委会，还要走招标。",
         "超过十万的合同还要报投资方备案。",
+        "超过十万的和同还要到投资方便案",
         # The same as recognition writes it: 还得 heard 孩子, 党委会 heard 党委婚, no pause.
         "超过20万的孩子上学校党委婚还要走招标",
         # A price reckoned from the rep's offer, not money to spend.
@@ -182,6 +183,27 @@ def test_a_time_word_run_on_after_the_amount(customer: Extract, said: str) -> No
     budget = customer(said).budget
     assert budget is not None
     assert (budget.amount_min, budget.amount_max) == (3500000, 3500000)
+
+
+@pytest.mark.parametrize(
+    ("said", "budget"),
+    [
+        # An approval limit said far after the budget word in one run-on clause is a rule.
+        (
+            "我们设备科今年的大修预算是一百一十万然后超过五十万的都要上院长办公会",
+            (1100000, 1100000),
+        ),
+        ("预算一年不超过一万总共十八万但超过十万的和同还要到投资方便案", (None, 180000)),
+        # Right after the budget word it is the budget's bound.
+        ("预算一百万以内超过这个数就得重新立项", (None, 1000000)),
+    ],
+)
+def test_an_approval_limit_in_a_run_on_clause(
+    customer: Extract, said: str, budget: tuple[int | None, int]
+) -> None:
+    found = customer(said).budget
+    assert found is not None
+    assert (found.amount_min, found.amount_max) == budget
 
 
 def test_asr_spacing_and_full_width_digits(customer: Extract) -> None:
