@@ -59,7 +59,7 @@ class MoneyFinder:
             rf"(?P<mod>多|来|余)?(?P<ge>个)?(?P<late>来|多)?(?P<unit>(?:{units})(?![A-Za-z]))?"
         )
         self._classifiers = tuple(lexicon.classifiers_after)
-        self._time_words = tuple(lexicon.time_words_after)
+        self._not_counting = tuple(lexicon.not_counting_after)
         self._foreign = tuple(lexicon.foreign_currency_after)
 
     def find(self, text: str) -> list[MoneyMention]:
@@ -86,7 +86,7 @@ class MoneyFinder:
             not unit
             and following.startswith(self._classifiers)
             # 350万年初定的: recognised speech without its comma; a time word, not 万年.
-            and not (has_big_unit and following.startswith(self._time_words))
+            and not (has_big_unit and following.startswith(self._not_counting))
         ):
             return None  # 十万用户, 两万条数据
         first_range = parse_range(first)

@@ -92,7 +92,7 @@ class PainLexicon(LexiconSchema):
 class BudgetLexicon(LexiconSchema):
     units: dict[str, int]
     classifiers_after: tuple[str, ...]
-    time_words_after: tuple[str, ...]
+    not_counting_after: tuple[str, ...]
     foreign_currency_after: tuple[str, ...]
     budget_cues: tuple[str, ...]
     not_budget_cues: tuple[str, ...]
