@@ -84,7 +84,9 @@ class BudgetExtractor:
         # writes it: 「控制在三十到四十万之间销售易报得低一点」.
         if rivals and (min(rivals) < mention.start or nearest is None):
             return None
-        if nearest is not None and nearest.group() in self._not_budget:
+        # 三百万的预算: named the budget right after, whatever was said before (运维这块).
+        named_after = after.startswith(self._lex.budget_after)
+        if nearest is not None and nearest.group() in self._not_budget and not named_after:
             return None
         # An amount introduced as the budget is one (预算一百万以内超过这个数就得重新立项);
         # otherwise 「超过五十万就要走招标」 is a procurement rule, also far after a budget
@@ -95,7 +97,7 @@ class BudgetExtractor:
             and nearest.end() >= len(before) - _WINDOW
             and not self._finder.find(before[nearest.end() :])
         )
-        if not near_cue and self._is_threshold(before, after):
+        if not near_cue and not named_after and self._is_threshold(before, after):
             return None
         if mention.bare and (
             nearest is None
@@ -105,7 +107,7 @@ class BudgetExtractor:
             return None
         if contains_any(before[-_WINDOW:], self._lex.share_before):
             return _SHARE
-        return _CUED if nearest is not None else _PLAIN
+        return _CUED if nearest is not None or named_after else _PLAIN
 
     def _is_threshold(self, before: str, after: str) -> bool:
         over = before.rstrip("了").endswith(self._lex.threshold_before)

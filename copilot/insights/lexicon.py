@@ -97,6 +97,7 @@ class BudgetLexicon(LexiconSchema):
     budget_cues: tuple[str, ...]
     not_budget_cues: tuple[str, ...]
     not_budget_after: tuple[str, ...]
+    budget_after: tuple[str, ...]
     threshold_before: tuple[str, ...]
     threshold_after: str
     over_means_ceiling_after: str

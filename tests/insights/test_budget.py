@@ -189,6 +189,13 @@ def test_a_word_run_on_after_the_amount(customer: Extract, said: str, amount: in
     assert (budget.amount_min, budget.amount_max) == (amount, amount)
 
 
+def test_an_amount_named_the_budget_right_after_it(customer: Extract) -> None:
+    # 运维 before it would make it maintenance spend; 的预算 after it says what it is.
+    budget = customer("我们今年在智能运维这块大概有三百万的预算然后由网络部总经理最后签").budget
+    assert budget is not None
+    assert (budget.estimate_min, budget.estimate_max) == (2400000, 3600000)
+
+
 @pytest.mark.parametrize(
     ("said", "budget"),
     [
