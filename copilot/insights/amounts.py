@@ -31,6 +31,11 @@ _NUMERAL = (
 _RANGE_SEPARATORS = "到|至|~|～|-|—|或者|或"
 
 
+# 个 said for 万 is followed by an approximation (五十个左右, 三百个以内) that qualifies no
+# noun: 预算够买五十个 and 五十个左右的座席 count things.
+_SLANG_AFTER = re.compile(r"(?:左右|上下|以内|以下|出头|的样子)(?!的)")
+
+
 @dataclass(frozen=True)
 class MoneyMention:
     """One amount as said, in CNY. ``low == high`` unless a range was said."""
@@ -76,8 +81,16 @@ class MoneyFinder:
         following = text[match.end() : match.end() + 4]
         if match.start() > 0 and text[match.start() - 1] == "第":
             return None  # an ordinal: 第一期
-        if counted and not unit:
-            return None  # 十几个销售, 一万个客户
+        # 预算五十个左右: sales talk's 个 for 万, only before an approximation and (bare)
+        # next to a budget word; 十几个销售, 一万个客户 count things.
+        slang = bool(
+            counted
+            and not unit
+            and not any(ch in BIG_UNITS for ch in first + (second or ""))
+            and _SLANG_AFTER.match(text, match.end())
+        )
+        if counted and not unit and not slang:
+            return None
         if following.startswith(self._foreign):
             return None  # not CNY
         numerals = first + (second or "")
@@ -101,11 +114,11 @@ class MoneyFinder:
             if not any(ch in BIG_UNITS for ch in first) and second[-1] in BIG_UNITS:
                 low *= BIG_UNITS[second[-1]]
             high = second_range[1]
-        multiplier = Decimal(self._units[unit]) if unit else Decimal(1)
+        multiplier = Decimal(self._units[unit]) if unit else Decimal(10_000 if slang else 1)
         low, high = low * multiplier, high * multiplier
         if low > high or high <= 0:
             return None
-        bare = not unit and not has_big_unit
+        bare = (not unit and not has_big_unit) or slang
         modifier = match["mod"] or match["late"] or ""  # 八十来万, 一个来亿
         if modifier in ("多", "余") and not second:
             # 五十多万: between 50 and 60 (the last stated place plus one).

@@ -121,6 +121,9 @@ def test_share_of_a_total(
         "我们有十万用户，两万条线索。",
         "这套系统能用一万年。",
         "我们有二十万销售在全国。",
+        "预算只够买五十个。",
+        "预算五十个左右的座席。",
+        "我们有五十个左右的门店。",
         "十几个销售每天手工录客户信息。",
         "这个金额超过五十万就要走招标流程。",
         "五十万以上的项目都要上董事会。",
@@ -187,6 +190,21 @@ def test_a_word_run_on_after_the_amount(customer: Extract, said: str, amount: in
     budget = customer(said).budget
     assert budget is not None
     assert (budget.amount_min, budget.amount_max) == (amount, amount)
+
+
+@pytest.mark.parametrize(
+    ("said", "low", "high"),
+    [
+        # Sales talk's 个 for 万, before an approximation and after a budget word.
+        ("这个项目我们预算控制在三百个左右然后分两年付", None, 3000000),
+        ("说个数吧，我们这边能给到的是六十个上下，多了我也做不了主。", 480000, 720000),
+        ("我们心理价位也就十万出头", None, 100000),
+    ],
+)
+def test_slang_and_price_points(customer: Extract, said: str, low: int | None, high: int) -> None:
+    budget = customer(said).budget
+    assert budget is not None
+    assert (budget.amount_min, budget.amount_max) == (low, high)
 
 
 def test_an_amount_named_the_budget_right_after_it(customer: Extract) -> None:
