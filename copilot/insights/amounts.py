@@ -31,6 +31,9 @@ _NUMERAL = (
 _RANGE_SEPARATORS = "到|至|~|～|-|—|或者|或"
 
 
+# What 一 after an amount in 万 or 亿 counts (三十万一年): not 300,001 (三十万一).
+_PER_ONE = ("年", "套", "台", "期", "个月", "个人", "个账号")
+
 # 个 said for 万 is followed by an approximation (五十个左右, 三百个以内) that qualifies no
 # noun: 预算够买五十个 and 五十个左右的座席 count things.
 _SLANG_AFTER = re.compile(r"(?:左右|上下|以内|以下|出头|的样子)(?!的)")
@@ -78,7 +81,24 @@ class MoneyFinder:
     def _mention(self, text: str, match: re.Match[str]) -> MoneyMention | None:
         first, second = _no_trillions(match["a"]), match["b"] and _no_trillions(match["b"])
         unit, counted = match["unit"], match["ge"]
-        following = text[match.end() : match.end() + 4]
+        end = match.end()
+        last = second or first
+        numeral_end = match.end("b") if second else match.end("a")
+        if (
+            not unit
+            and len(last) > 2
+            and last[-2] in BIG_UNITS
+            and last[-1] == "一"
+            and text.startswith(_PER_ONE, numeral_end)
+        ):
+            # 三十万一年, 二十万一个月: the 一 counts the year or month, it is no 300,001.
+            end = numeral_end - 1
+            counted = None
+            if second:
+                second = second[:-1]
+            else:
+                first = first[:-1]
+        following = text[end : end + 4]
         if match.start() > 0 and text[match.start() - 1] == "第":
             return None  # an ordinal: 第一期
         # 预算五十个左右: sales talk's 个 for 万, only before an approximation and (bare)
@@ -87,7 +107,7 @@ class MoneyFinder:
             counted
             and not unit
             and not any(ch in BIG_UNITS for ch in first + (second or ""))
-            and _SLANG_AFTER.match(text, match.end())
+            and _SLANG_AFTER.match(text, end)
         )
         if counted and not unit and not slang:
             return None
@@ -126,7 +146,7 @@ class MoneyFinder:
             high = low + place
         return MoneyMention(
             start=match.start(),
-            end=match.end(),
+            end=end,
             low=low,
             high=high,
             ranged=low != high and not modifier,

@@ -122,6 +122,7 @@ def test_share_of_a_total(
         "这套系统能用一万年。",
         "我们有二十万销售在全国。",
         "预算只够买五十个。",
+        "我们有一万一个客户。",
         "预算五十个左右的座席。",
         "我们有五十个左右的门店。",
         "十几个销售每天手工录客户信息。",
@@ -205,6 +206,25 @@ def test_slang_and_price_points(customer: Extract, said: str, low: int | None, h
     budget = customer(said).budget
     assert budget is not None
     assert (budget.amount_min, budget.amount_max) == (low, high)
+
+
+@pytest.mark.parametrize(
+    ("said", "low", "high", "period"),
+    [
+        ("这个价位我们能接受，十二万一年，三年合同。", 120000, 120000, "year"),
+        ("预算二十万一个月", 200000, 200000, "month"),
+        ("我们预算大概是二三十万一年看你们能给什么方案", 200000, 300000, "year"),
+        # The budget the customer put in for, not a vendor's quote.
+        ("我们这边预算报的是八十万 你们方案能不能控制在这个数以内", 800000, 800000, None),
+    ],
+)
+def test_one_year_after_the_amount(
+    customer: Extract, said: str, low: int, high: int, period: str | None
+) -> None:
+    # 三十万一年 is 30万 a year, not 300,001 yuan of years.
+    budget = customer(said).budget
+    assert budget is not None
+    assert (budget.amount_min, budget.amount_max, budget.period) == (low, high, period)
 
 
 def test_an_amount_named_the_budget_right_after_it(customer: Extract) -> None:
