@@ -216,6 +216,8 @@ def test_slang_and_price_points(customer: Extract, said: str, low: int | None, h
         ("我们预算大概是二三十万一年看你们能给什么方案", 200000, 300000, "year"),
         # The budget the customer put in for, not a vendor's quote.
         ("我们这边预算报的是八十万 你们方案能不能控制在这个数以内", 800000, 800000, None),
+        ("预算我们报了二十万，但要等总公司的财务部批下来", 200000, 200000, None),
+        ("月付1500能接受", 1500, 1500, "month"),
     ],
 )
 def test_one_year_after_the_amount(
