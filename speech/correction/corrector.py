@@ -207,9 +207,11 @@ class Corrector:
             chinese = sum(1 for c in variant.chars if not c.isascii())
             return cues > 0 or chinese >= 3
         if term.kind == "vocab":
-            # A sales word heard as characters that make no word (超过十万的和同还要备案):
-            # two different cue words, as for two real words that sound the same.
-            return self._cues(sentence, start, end, term, near_bonus=False) >= 2
+            # A sales word heard as characters that make no word (超过五万的和同要法务审):
+            # two different cue words, as for two real words that sound the same; one for a
+            # long word (他们和同价是 -> 合同价).
+            distinct = self._cues(sentence, start, end, term, near_bonus=False)
+            return distinct >= 2 or (long_name and cues > 0)
         # Short shipped names are too easily heard in function words (据我 is no 巨沃).
         return long_name and cues > 0
 

@@ -34,6 +34,7 @@ MISHEARD = [
     ("你好，我是云番软接的小王", "你好，我是云帆软件的小王"),
     # A sales word heard as characters that make no word, with two cue words.
     ("超过五万的和同要法务审", "超过五万的合同要法务审"),
+    ("他们和同价是26万", "他们合同价是26万"),
 ]
 
 
