@@ -31,14 +31,6 @@ _NUMERAL = (
 _RANGE_SEPARATORS = "到|至|~|～|-|—|或者|或"
 
 
-# What 一 after an amount in 万 or 亿 counts (三十万一年): not 300,001 (三十万一).
-_PER_ONE = ("年", "套", "台", "期", "个月", "个人", "个账号")
-
-# 个 said for 万 is followed by an approximation (五十个左右, 三百个以内) that qualifies no
-# noun: 预算够买五十个 and 五十个左右的座席 count things.
-_SLANG_AFTER = re.compile(r"(?:左右|上下|以内|以下|出头|的样子)(?!的)")
-
-
 @dataclass(frozen=True)
 class MoneyMention:
     """One amount as said, in CNY. ``low == high`` unless a range was said."""
@@ -68,6 +60,10 @@ class MoneyFinder:
         )
         self._classifiers = tuple(lexicon.classifiers_after)
         self._not_counting = tuple(lexicon.not_counting_after)
+        self._per_one = tuple(lexicon.counted_by_one_after)
+        # 个 for 万 before an approximation that qualifies no noun (五十个左右的座席 counts).
+        words = "|".join(map(re.escape, lexicon.ge_for_wan_before))
+        self._ge_for_wan = re.compile(f"(?:{words})(?!的)")
         self._foreign = tuple(lexicon.foreign_currency_after)
 
     def find(self, text: str) -> list[MoneyMention]:
@@ -89,7 +85,7 @@ class MoneyFinder:
             and len(last) > 2
             and last[-2] in BIG_UNITS
             and last[-1] == "一"
-            and text.startswith(_PER_ONE, numeral_end)
+            and text.startswith(self._per_one, numeral_end)
         ):
             # 三十万一年, 二十万一个月: the 一 counts the year or month, it is no 300,001.
             end = numeral_end - 1
@@ -107,7 +103,7 @@ class MoneyFinder:
             counted
             and not unit
             and not any(ch in BIG_UNITS for ch in first + (second or ""))
-            and _SLANG_AFTER.match(text, end)
+            and self._ge_for_wan.match(text, end)
         )
         if counted and not unit and not slang:
             return None

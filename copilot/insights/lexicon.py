@@ -93,6 +93,8 @@ class BudgetLexicon(LexiconSchema):
     units: dict[str, int]
     classifiers_after: tuple[str, ...]
     not_counting_after: tuple[str, ...]
+    counted_by_one_after: tuple[str, ...]
+    ge_for_wan_before: tuple[str, ...]
     foreign_currency_after: tuple[str, ...]
     budget_cues: tuple[str, ...]
     not_budget_cues: tuple[str, ...]
