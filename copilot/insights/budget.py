@@ -53,8 +53,10 @@ class BudgetExtractor:
         """The budget stated in the text, or None. ``blocked`` spans (competitor names) make
         an amount in their clause someone else's price."""
         scored: list[tuple[int, MoneyMention]] = []
-        for mention in self._finder.find(segmenter.text):
-            score = self._score(segmenter, mention, blocked)
+        mentions = self._finder.find(segmenter.text)
+        starts = [m.start for m in mentions]
+        for mention in mentions:
+            score = self._score(segmenter, mention, blocked, starts)
             if score is not None:
                 scored.append((score, mention))
         if not scored:
@@ -68,8 +70,14 @@ class BudgetExtractor:
         return self._budget(segmenter, mention, utterance_id, total)
 
     def _score(
-        self, segmenter: Segmenter, mention: MoneyMention, blocked: Sequence[tuple[int, int]]
+        self,
+        segmenter: Segmenter,
+        mention: MoneyMention,
+        blocked: Sequence[tuple[int, int]],
+        starts: Sequence[int],
     ) -> int | None:
+        """How well the text supports ``mention`` as the budget; ``starts``: where every
+        amount of the text begins."""
         text = segmenter.text
         clause = segmenter.clause(mention.start)
         before = text[clause.start : mention.start]
@@ -95,7 +103,7 @@ class BudgetExtractor:
         near_cue = (
             nearest is not None
             and nearest.end() >= len(before) - _WINDOW
-            and not self._finder.find(before[nearest.end() :])
+            and not any(clause.start + nearest.end() <= s < mention.start for s in starts)
         )
         if not near_cue and not named_after and self._is_threshold(before, after):
             return None

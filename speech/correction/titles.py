@@ -72,18 +72,18 @@ class TitleCorrector:
         # A contact of this call whose surname sounds exactly like the heard character is
         # stronger evidence than the character's everyday use: 为总 -> 魏总 with 魏总 on the
         # call (为 stands before titles as a word of its own only without such a contact).
-        same_sound = any(len(s) == 1 and char_sound(s) == sound for s in contacts)
+        alike = [s for s in contacts if len(s) == 1 and char_sound(s) == sound]
+        same_sound = bool(alike)
         if not same_sound and (heard in self._not_names or word_freq(heard) >= FUNCTION_CHAR_FREQ):
             return None  # 上总办会: a character this common alone is a word, not a name
         # A contact addressed exactly so, heard in the word before (德国总拍板 with 郭总,
         # 要包含总 with 韩总 on the call): the call's own names outweigh the word.
-        exact_address = any(
-            len(s) == 1 and char_sound(s) == sound and s + title in addressed for s in contacts
-        )
+        exact_address = any(s + title in addressed for s in alike)
         # 人生总是, 信息科总预算: the character is part of the word before.
-        if not exact_address and at >= 2 and word_freq(text[at - 2 : at]) >= _WORD_FREQ:
-            return None
-        if not exact_address and len(sentence.token_around(at - 1)) > 1:
+        if not exact_address and (
+            (at >= 2 and word_freq(text[at - 2 : at]) >= _WORD_FREQ)
+            or len(sentence.token_around(at - 1)) > 1
+        ):
             return None
         if word_freq(heard + title) >= _WORD_FREQ or _title_starts_word(text, at, title):
             return None

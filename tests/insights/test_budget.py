@@ -11,9 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copilot.insights import Insights
+from copilot.insights import Budget, Insights
 
 Extract = Callable[[str], Insights]
+
+
+def stated(customer: Extract, said: str) -> Budget:
+    """The budget the utterance states; failing when it states none."""
+    budget = customer(said).budget
+    assert budget is not None, said
+    return budget
 
 
 @pytest.mark.parametrize(
@@ -162,8 +169,7 @@ def test_numbers_that_are_not_a_budget(customer: Extract, said: str) -> None:
 def test_a_rival_named_after_the_budget(
     customer: Extract, said: str, budget: tuple[int | None, int]
 ) -> None:
-    found = customer(said).budget
-    assert found is not None
+    found = stated(customer, said)
     assert (found.amount_min, found.amount_max) == budget
 
 
@@ -188,8 +194,7 @@ def test_the_budget_beats_other_money_in_the_utterance(customer: Extract) -> Non
 )
 def test_a_word_run_on_after_the_amount(customer: Extract, said: str, amount: int) -> None:
     # Recognition drops the comma: 350万, 年初定的 — not 350 万年.
-    budget = customer(said).budget
-    assert budget is not None
+    budget = stated(customer, said)
     assert (budget.amount_min, budget.amount_max) == (amount, amount)
 
 
@@ -203,8 +208,7 @@ def test_a_word_run_on_after_the_amount(customer: Extract, said: str, amount: in
     ],
 )
 def test_slang_and_price_points(customer: Extract, said: str, low: int | None, high: int) -> None:
-    budget = customer(said).budget
-    assert budget is not None
+    budget = stated(customer, said)
     assert (budget.amount_min, budget.amount_max) == (low, high)
 
 
@@ -224,15 +228,13 @@ def test_one_year_after_the_amount(
     customer: Extract, said: str, low: int, high: int, period: str | None
 ) -> None:
     # 三十万一年 is 30万 a year, not 300,001 yuan of years.
-    budget = customer(said).budget
-    assert budget is not None
+    budget = stated(customer, said)
     assert (budget.amount_min, budget.amount_max, budget.period) == (low, high, period)
 
 
 def test_an_amount_named_the_budget_right_after_it(customer: Extract) -> None:
     # 运维 before it would make it maintenance spend; 的预算 after it says what it is.
-    budget = customer("我们今年在智能运维这块大概有三百万的预算然后由网络部总经理最后签").budget
-    assert budget is not None
+    budget = stated(customer, "我们今年在智能运维这块大概有三百万的预算然后由网络部总经理最后签")
     assert (budget.estimate_min, budget.estimate_max) == (2400000, 3600000)
 
 
@@ -252,8 +254,7 @@ def test_an_amount_named_the_budget_right_after_it(customer: Extract) -> None:
 def test_an_approval_limit_in_a_run_on_clause(
     customer: Extract, said: str, budget: tuple[int | None, int]
 ) -> None:
-    found = customer(said).budget
-    assert found is not None
+    found = stated(customer, said)
     assert (found.amount_min, found.amount_max) == budget
 
 
