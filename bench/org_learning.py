@@ -6,9 +6,13 @@ A family file (``tests/learning/data/org_family_*.jsonl``) holds 30 ``train`` li
 violation in a disguise, 30 ``heldout`` lines of the same and 30 ``lookalike`` lines that are
 no violation. For every family and org weight (``copilot.learning.org_models.ORG_WEIGHT``:
 how many times each correction counts per 5,000 shipped examples), an org model is trained
-on the shipped rep corpus plus the 30 train lines, as ``copilot train --org`` does, and the
-scanner with that org model is scored: held-out recall of the family's category, and the
-share of look-alikes with any flag, before and after. ``copilot train`` itself is not run;
+on the shipped rep corpus plus the 30 train lines, stored as a rep's corrections are (the
+engines' flags plus the family's category, which is all the org ruled on) and trained as
+``copilot train --org`` does, and the
+scanner with that org model is scored: held-out recall of the family's category, the
+share of look-alikes with any flag, and compliance recall / precision on the blind rep
+split (``corpus/blind/rep_blind.jsonl``: what the org's model does to everything else it
+scans), before and after. ``copilot train`` itself is not run;
 nothing is written into the repository.
 
 The families were written by hand (rigged games) and by a helper who saw neither the rules
@@ -21,6 +25,7 @@ import argparse
 import json
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -31,9 +36,12 @@ from copilot.learning import assisted_scanner, bundled_models
 from copilot.learning.corpus import Example
 from copilot.learning.org_models import ORG_WEIGHT, layered, load_org_models, train_org
 
+from .understanding import read_jsonl, score_rep
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "learning" / "data"
 FAMILIES = sorted(DATA.glob("org_family_*.jsonl"))
+BLIND_REP = ROOT / "corpus" / "blind" / "rep_blind.jsonl"
 
 
 def load_family(path: Path) -> tuple[str, dict[str, list[str]], list[Example]]:
@@ -52,11 +60,28 @@ def load_family(path: Path) -> tuple[str, dict[str, list[str]], list[Example]]:
     return categories.pop(), texts, train
 
 
+def corrected(scanner: Scanner, train: list[Example]) -> list[Example]:
+    """The train lines as the service stores a rep's correction "add this category" on
+    each: what the engines flag there now, plus the category (copilot/store/labels.py)."""
+    return [
+        replace(
+            e,
+            labels=tuple(sorted({f.category for f in scanner.scan(e.text).flags} | set(e.labels))),
+        )
+        for e in train
+    ]
+
+
 def rates(scanner: Scanner, category: str, texts: dict[str, list[str]]) -> tuple[float, float]:
     """Held-out recall of ``category``; share of look-alikes with any flag."""
     caught = [any(f.category == category for f in scanner.scan(t).flags) for t in texts["heldout"]]
     flagged = [bool(scanner.scan(t).flags) for t in texts["lookalike"]]
     return sum(caught) / len(caught), sum(flagged) / len(flagged)
+
+
+def _blind(scanner: Scanner, rows: list[dict[str, object]]) -> str:
+    scores = score_rep(scanner, rows)
+    return f"{scores['compliance recall']:.3f}/{scores['compliance precision']:.3f}"
 
 
 def main() -> None:
@@ -70,10 +95,14 @@ def main() -> None:
     assert shipped is not None, "the shipped rep model is missing: run copilot train"
     rules = Scanner()
     before = assisted_scanner(rules, shipped)
+    blind = read_jsonl(BLIND_REP)
+    blind_before = _blind(before, blind)
     table = Table(title="an org's 30 corrections of a new phrasing family (rep side)")
     for column in ("family", "category", "weight", "recall before", "recall after"):
         table.add_column(column, justify="left" if column in ("family", "category") else "right")
     table.add_column("look-alikes flagged before", justify="right")
+    table.add_column("after", justify="right")
+    table.add_column("blind R/P before", justify="right")
     table.add_column("after", justify="right")
     table.add_column("train s", justify="right")
     for path in args.family:
@@ -82,7 +111,15 @@ def main() -> None:
         for weight in args.weights:
             with tempfile.TemporaryDirectory() as root:
                 started = time.perf_counter()
-                train_org("bench-org", {"rep": train}, Path(root), args.corpus, weight=weight)
+                train_org(
+                    "bench-org",
+                    {"rep": corrected(before, train)},
+                    Path(root),
+                    args.corpus,
+                    taught={"rep": [category]},
+                    denied={},
+                    weight=weight,
+                )
                 trained_s = time.perf_counter() - started
                 org = load_org_models(Path(root), "bench-org")
                 assert org is not None
@@ -96,6 +133,8 @@ def main() -> None:
                 f"{recall_after:.3f}",
                 f"{lookalike_before:.3f}",
                 f"{lookalike_after:.3f}",
+                blind_before,
+                _blind(after, blind),
                 f"{trained_s:.0f}",
             )
             console.log(f"{path.stem} weight {weight}: done")

@@ -27,6 +27,9 @@ from copilot.learning.corpus import (
 from copilot.learning.features import FeatureSpec, Vectorizer
 from copilot.learning.model import LinearModel
 
+# Marks the copies of one example: ``ID#1``, ``ID#2`` (org_models counts an org's examples
+# several times this way).
+COPY = "#"
 # A label whose out-of-fold predictions never reach the precision target is switched off.
 NEVER = 1.01
 
@@ -160,9 +163,11 @@ def choose_f1_threshold(probabilities: np.ndarray, gold: np.ndarray, floor: floa
 
 def out_of_fold(examples: Sequence[Example], side: Side, config: TrainConfig) -> np.ndarray:
     """Each example's probabilities from a model fitted on the other folds, scored the way
-    run time scores (float16 weights, chunking)."""
+    run time scores (float16 weights, chunking). Copies of one example (``ID#k``: an org's
+    example counted several times) share a fold, or each would be scored by a model that
+    had learnt its twins."""
     probabilities = np.zeros((len(examples), len(LABELS[side])), dtype=np.float32)
-    folds = [bucket("fold:" + e.id, config.folds) for e in examples]
+    folds = [bucket("fold:" + e.id.partition(COPY)[0], config.folds) for e in examples]
     for fold in range(config.folds):
         inside = [e for e, f in zip(examples, folds, strict=True) if f != fold]
         held = [i for i, f in enumerate(folds) if f == fold]

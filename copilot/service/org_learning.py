@@ -40,13 +40,14 @@ def train_org_now(
     the org has no labels."""
     examples: dict[Side, list[Example]] = {}
     taught: dict[Side, set[str]] = {}
+    denied: dict[Side, set[str]] = {}
     with sessions() as session:
         for side in SIDES:
-            examples[side], taught[side] = org_examples(session, org_id, side)
+            examples[side], taught[side], denied[side] = org_examples(session, org_id, side)
         seen = count_labels(session, org_id)
     if not any(examples.values()):
         return None
-    return train_org(org_id, examples, root, corpus, taught=taught, labels_seen=seen)
+    return train_org(org_id, examples, root, corpus, taught=taught, denied=denied, labels_seen=seen)
 
 
 class OrgRetrainer:

@@ -84,10 +84,13 @@ def add_label(
     return row
 
 
-def org_examples(session: Session, org_id: str, side: str) -> tuple[list[Example], set[str]]:
+def org_examples(
+    session: Session, org_id: str, side: str
+) -> tuple[list[Example], set[str], set[str]]:
     """The org's examples of one side, oldest first, as training examples (a later label of
-    the same text replaces an earlier one: a correction of a correction), and every label
-    its people ruled on."""
+    the same text replaces an earlier one: a correction of a correction); every label its
+    people ruled on; and those they took back at least once (ruled on, not in the text's
+    labels: "not a violation", a removed insight)."""
     rows = session.scalars(
         select(OrgLabel)
         .where(OrgLabel.org_id == org_id, OrgLabel.side == side)
@@ -95,10 +98,12 @@ def org_examples(session: Session, org_id: str, side: str) -> tuple[list[Example
     )
     latest: dict[str, Example] = {}
     taught: set[str] = set()
+    denied: set[str] = set()
     for row in rows:
         latest[row.text] = Example(id=f"org:{row.id}", text=row.text, labels=tuple(row.labels))
         taught.update(row.taught)
-    return list(latest.values()), taught
+        denied.update(set(row.taught) - set(row.labels))
+    return list(latest.values()), taught, denied
 
 
 def count_labels(session: Session, org_id: str) -> int:

@@ -66,6 +66,19 @@ def test_the_org_model_decides_only_the_labels_the_org_taught() -> None:
     assert prediction.probabilities == {"kickback": 0.95, "guarantee": 0.9, "privacy": 0.1}
 
 
+def test_a_label_the_org_only_confirmed_keeps_the_shipped_models_finds() -> None:
+    base = Fixed({"kickback": 0.7, "privacy": 0.8}, ["kickback", "privacy"])
+    org = Fixed({"kickback": 0.2, "privacy": 0.1}, [])
+    # The org added kickbacks (never took one back) and took a privacy flag back.
+    layered = OrgPredictor(base, org, frozenset({"kickback", "privacy"}), frozenset({"privacy"}))
+    prediction = layered.predict("…")
+    assert {h.label for h in prediction.hits} == {"kickback"}
+    assert prediction.probabilities == {"kickback": 0.7, "privacy": 0.1}
+    # And its own finds of it count where the shipped model has none.
+    added = OrgPredictor(org, base, frozenset({"kickback"}), frozenset())
+    assert {h.label for h in added.predict("…").hits} == {"kickback"}
+
+
 def test_train_org_publishes_a_loadable_version(tmp_path: Path, small_models: Models) -> None:
     assert load_org_models(tmp_path, "acme") is None
     version = train_org(
@@ -76,7 +89,14 @@ def test_train_org_publishes_a_loadable_version(tmp_path: Path, small_models: Mo
     assert isinstance(learned, OrgModels)
     assert learned.version == version and learned.customer is None and learned.rep is not None
     assert learned.owned == {"rep": frozenset({"kickback"})}
+    assert learned.denied == {"rep": frozenset({"kickback"})}  # ruled on, taken back unknown
     assert learned.rep.header["org_id"] == "acme"
+    confirmed = train_org(
+        "acme", examples(), tmp_path, SMALL_CORPUS, taught={"rep": ["kickback"]}, denied={}
+    )
+    learned = load_org_models(tmp_path, "acme")
+    assert learned is not None and learned.version == confirmed
+    assert learned.denied == {"rep": frozenset()}
     # Without ``taught``, the org owns what its examples name and the shipped model claims.
     train_org("acme", examples(), tmp_path, SMALL_CORPUS, base=small_models)
     again = load_org_models(tmp_path, "acme")
@@ -165,10 +185,13 @@ def test_labels_are_stored_per_org_and_a_later_one_replaces_an_earlier(
         taught=["objection:risk"],
         source="insight_correction",
     )
-    rep, taught = org_examples(db_session, principal.org_id, "rep")
+    rep, taught, denied = org_examples(db_session, principal.org_id, "rep")
     assert [(e.text, e.labels) for e in rep] == [(RIGGED[0], ())]
     assert taught == {"kickback"}
-    assert org_examples(db_session, "another-org", "rep") == ([], set())
+    assert denied == {"kickback"}  # the second label took it back
+    customer = org_examples(db_session, principal.org_id, "customer")
+    assert customer[1] == {"objection:risk"} and customer[2] == set()
+    assert org_examples(db_session, "another-org", "rep") == ([], set(), set())
     with pytest.raises(Exception, match="unknown rep label"):
         add_label(
             db_session,
@@ -240,6 +263,6 @@ def test_a_label_keeps_no_personal_number(db_session: Session) -> None:
         taught=["kickback"],
         source="flag_verdict",
     )
-    stored, _ = org_examples(db_session, principal.org_id, "rep")
+    stored, _, _ = org_examples(db_session, principal.org_id, "rep")
     assert "13912345678" not in stored[0].text
     assert stored[0].text.replace("*", "") != said and len(stored[0].text) == len(said)
