@@ -178,9 +178,9 @@ def test_thirty_corrections_teach_org_a_and_leave_org_b_alone(
         f"\nrigged-games family, org A: held-out kickback recall {a_before:.3f} -> "
         f"{a_after:.3f}; look-alikes flagged {a_lookalike_before:.3f} -> {a_lookalike_after:.3f}"
     )
-    # Measured with the 7,000-line rep corpus: recall 0.167 -> 0.867, look-alikes
-    # 0.067 -> 0.333 (30 positive corrections only; the brief's targets were recall >= 0.9
-    # with a small look-alike rise: not met by the linear model, see docs/learning.md
+    # Measured with the 7,000-line rep corpus: recall 0.167 -> 0.933, look-alikes
+    # 0.067 -> 0.367 (30 positive corrections only; the brief's targets were recall >= 0.9
+    # with a small look-alike rise: the rise is not small, see docs/learning.md
     # "Organisation models").
     assert a_after >= 0.85
     assert a_lookalike_after - a_lookalike_before <= 0.3
