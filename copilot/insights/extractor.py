@@ -42,7 +42,7 @@ from copilot.insights.models import (
     SystemRole,
 )
 from copilot.insights.systems import ROLE_STRENGTH, RoleReader, SystemHit, SystemMatcher
-from copilot.insights.text import Segmenter, normalize
+from copilot.insights.text import Segmenter, normalize_marking_pauses
 from copilot.insights.vendors import builtin, systems_of
 from copilot.insights.words import warm_up
 
@@ -108,7 +108,7 @@ class RuleExtractor(InsightExtractor):
             # Callers choose max_chars; the command line tells its user, a service need not.
             logger.info("utterance of %d characters cut to %d", len(text), self.config.max_chars)
             text = text[: self.config.max_chars]
-        segmenter = Segmenter(normalize(text))
+        segmenter = Segmenter(*normalize_marking_pauses(text))
         if not segmenter.text:
             return RuleJudgement(Insights())
         commitments = self._commitments.extract(segmenter, speaker, utterance_id)

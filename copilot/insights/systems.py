@@ -86,7 +86,9 @@ class _Spelling:
 class _View:
     """The text lower-cased with whitespace dropped, and where each character came from."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, pauses: frozenset[int] = frozenset()) -> None:
+        # Where a transcript paused: no word runs across these (Segmenter.pauses).
+        self.pauses = pauses
         kept = [(i, ch.lower() if ch.isascii() else ch) for i, ch in enumerate(text)]
         kept = [(i, ch) for i, ch in kept if not ch.isspace()]
         self.positions = [i for i, _ in kept]
@@ -115,7 +117,7 @@ class SystemMatcher:
                 if item.cjk >= 2 and _CJK.match(key):
                     self._by_sound.setdefault(sound[0], []).append(item)
                 if item.cjk == len(key) >= 3:
-                    for k in range(len(sound)):
+                    for k in range(_stem(key, cues.generic_endings), len(sound)):
                         wild = (*sound[:k], "*", *sound[k + 1 :])
                         self._one_off.setdefault(wild, []).append(item)
         self._automaton.make_automaton()
@@ -155,7 +157,7 @@ class SystemMatcher:
         """Systems named in the text, in order, at most once each; and the ordinary words
         that only look like one (for the competitor rules to skip too)."""
         text = segmenter.text
-        view = _View(text)
+        view = _View(text, segmenter.pauses)
         if not view.text:
             return Found([], [])
         literal = self._literal(text, view)
@@ -214,7 +216,9 @@ class SystemMatcher:
                 continue
             if item.key[-1].isascii() and item.key[-1].isalnum() and _alnum_at(text, end):
                 continue
-            if _CJK.match(item.key[0]) and _cuts_word(text, start, end, _LITERAL_BOUNDARY_FREQ):
+            if _CJK.match(item.key[0]) and _cuts_word(
+                text, start, end, _LITERAL_BOUNDARY_FREQ, pauses=view.pauses
+            ):
                 continue
             found.append((start, end, item))
         return [
@@ -245,7 +249,7 @@ class SystemMatcher:
                 ):
                     continue
                 start, end = view.span(at, last)
-                if self._everyday(text, start, end, heard_key):
+                if self._everyday(text, start, end, heard_key, view.pauses):
                     continue
                 # A software word is never a name heard wrong (选型 is no 绚星), nor is a
                 # question ending in its particle (价格还能再谈吗 is no 探马).
@@ -290,7 +294,7 @@ class SystemMatcher:
                         if not all(_CJK.match(ch) for ch in heard):
                             continue
                         start, end = view.span(at, at + length)
-                        if self._everyday(text, start, end, heard):
+                        if self._everyday(text, start, end, heard, view.pauses):
                             continue
                         hits.append(SystemHit(item.system, start, end, text[start:end], True, True))
         return hits
@@ -362,14 +366,16 @@ class SystemMatcher:
             return False
         return hit.start < 2 or frequency(text[hit.start - 2 : hit.start]) < _NAME_WORD_FREQ
 
-    def _everyday(self, text: str, start: int, end: int, heard: str) -> bool:
+    def _everyday(
+        self, text: str, start: int, end: int, heard: str, pauses: frozenset[int] = frozenset()
+    ) -> bool:
         """Whether misheard words are more likely ordinary speech: a common word on its own
         (拥有, 支持; 拥有U8 still counts), or cutting through one (销售议价)."""
         if all(_CJK.match(c) for c in heard) and frequency(heard) >= self._cues.max_word_frequency:
             return True
         # 用费书: the 用 is the verb before the name, not the start of 用费.
         verb = bool(self._verb_before.search(text, max(0, start - 3), start))
-        return _cuts_word(text, start, end, _SOUNDALIKE_BOUNDARY_FREQ, left=not verb)
+        return _cuts_word(text, start, end, _SOUNDALIKE_BOUNDARY_FREQ, left=not verb, pauses=pauses)
 
     def _placed(self, text: str, hit: SystemHit, low: int) -> bool:
         """在微盟上, 都在丁丁里: where work is kept; not 在华为上班 (上班 is a word)."""
@@ -448,13 +454,31 @@ class RoleReader:
         return bool(self._before.search(before) or self._after.search(after))
 
 
-def _cuts_word(text: str, start: int, end: int, min_frequency: int, left: bool = True) -> bool:
-    """:func:`cuts_word`, except that a particle after the name (飞书上, 钉钉里) cuts nothing."""
+def _stem(key: str, generic_endings: Sequence[str]) -> int:
+    """Where a name's syllables may first be heard off: after a stem of two characters or
+    fewer before a generic ending (太极|软件), else anywhere."""
+    for ending in generic_endings:
+        if key.endswith(ending) and len(key) - len(ending) <= 2:
+            return len(key) - len(ending)
+    return 0
+
+
+def _cuts_word(
+    text: str,
+    start: int,
+    end: int,
+    min_frequency: int,
+    left: bool = True,
+    pauses: frozenset[int] = frozenset(),
+) -> bool:
+    """:func:`cuts_word`, except that a particle after the name (飞书上, 钉钉里) cuts nothing,
+    nor does a word across a pause in a transcript (天才商龙 门店: no 龙门)."""
     right = text[end - 1 : end + 1]
-    if len(right) == 2 and text[end] not in _PARTICLES_AFTER:
+    if len(right) == 2 and text[end] not in _PARTICLES_AFTER and end not in pauses:
         if frequency(right) >= min_frequency:
             return True
     # Only the left side now: cuts_word on the text cut right after the name.
+    left = left and start not in pauses
     return left and cuts_word(text[:end], start, end, min_frequency, rebind_left=True)
 
 

@@ -18,6 +18,7 @@ _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 _SPACE_INSIDE_CJK = re.compile(
     rf"(?<=[{_CJK}\d])[ \t\u3000]+(?=[{_CJK}])|(?<=[{_CJK}])[ \t\u3000]+(?=\d)"
 )
+_CJK_CHAR = re.compile(f"[{_CJK}]")
 # Full-width letters and digits (６０万, ＣＲＭ) to ASCII; punctuation stays as it is because
 # evidence quotes the customer's words.
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF5B) if chr(code).isalnum()}
@@ -25,6 +26,36 @@ _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF5B) if chr(code
 
 def normalize(text: str) -> str:
     return _SPACE_INSIDE_CJK.sub("", text.translate(_FULL_WIDTH)).strip()
+
+
+def normalize_marking_pauses(text: str) -> tuple[str, frozenset[int]]:
+    """:func:`normalize`, and the positions in its result where a space stood between two
+    runs of two or more Chinese characters: a pause in a transcript (天才商龙 门店), where
+    words end, unlike the spaces of 销 售 易."""
+    text = text.translate(_FULL_WIDTH)
+    lead = len(text) - len(text.lstrip())
+    out: list[str] = []
+    pauses: set[int] = set()
+    kept = lead
+    for match in _SPACE_INSIDE_CJK.finditer(text):
+        out.append(text[kept : match.start()])
+        if _run(text, match.start(), -1) >= 2 and _run(text, match.end(), 1) >= 2:
+            pauses.add(sum(map(len, out)))
+        kept = match.end()
+    out.append(text[kept:])
+    normal = "".join(out)
+    stripped = normal.strip()
+    return stripped, frozenset(p for p in pauses if 0 < p < len(stripped))
+
+
+def _run(text: str, at: int, step: int) -> int:
+    """How many Chinese characters run from ``at`` (leftwards from ``at - 1`` when ``step``
+    is -1)."""
+    count, i = 0, at - 1 if step < 0 else at
+    while 0 <= i < len(text) and _CJK_CHAR.match(text[i]):
+        count += 1
+        i += step
+    return count
 
 
 def expand(pattern: str) -> str:
@@ -41,8 +72,10 @@ class Span:
 class Segmenter:
     """Clause and sentence boundaries of one text, found once and looked up by position."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, pauses: frozenset[int] = frozenset()) -> None:
         self.text = text
+        # Where a transcript paused between words (normalize_marking_pauses).
+        self.pauses = pauses
         self._clause_ends = [i for i, ch in enumerate(text) if ch in CLAUSE_BREAKS]
         self._sentence_ends = [i for i, ch in enumerate(text) if ch in SENTENCE_BREAKS]
 

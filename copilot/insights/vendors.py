@@ -79,6 +79,10 @@ class ContextCues(LexiconSchema):
     transliteration_chars: str = ""
     # Literal endings of an English name said as letters after the read-out part (凡恩BI).
     spoken_tails: tuple[str, ...] = ()
+    # Words that end many names (软件, 信息, 科技): heard one syllable off, a name with one
+    # of them after a stem of two characters must have its stem heard right (采集软件 is no
+    # 太极软件, 会员信息 no 慧云信息).
+    generic_endings: tuple[str, ...] = ()
     # Categories whose ambiguous names only their own category's words confirm (华为: 手机).
     narrow_categories: tuple[Category, ...] = ()
 

@@ -1,0 +1,65 @@
+"""The named-system extractor on ``data/vendors_dev3.jsonl``: a third writer's 320 lines
+(368 systems of 177 vendors across fifteen industries, vertical software above all: hospital,
+lab, school, property, dealer, restaurant, port, mine, fab and bank systems; 110 lines
+misheard, 60 look-alikes), written from market knowledge without seeing the catalogue, the
+code or the other sets (tests/insights/data/DATASHEET.md).
+
+Measured before any change (this file's scoring, stricter than the bench's): recall 0.61
+on the tuning half, 0.62 on the check half, misheard 0.54 / 0.57, look-alikes with a system
+0.04 / 0.11: the catalogue knew few vertical systems. The catalogue was then broadened
+by vertical from market knowledge (not from these lines), and the tuning half (first byte
+of the id's SHA-256 even) was read for misses; the check half never. Floors sit a little
+under what was measured after (recall 0.81 / 0.74, misheard 0.73 / 0.64, look-alikes
+0.04 / 0.14), to catch a regression.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from copilot.insights import RuleExtractor
+
+from .test_vendors_dev import score
+
+ROWS: list[dict[str, Any]] = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "vendors_dev3.jsonl")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip()
+]
+
+
+def half(parity: int) -> list[dict[str, Any]]:
+    return [r for r in ROWS if hashlib.sha256(r["id"].encode()).digest()[0] % 2 == parity]
+
+
+def test_the_third_dev_set_is_as_described() -> None:
+    assert len(ROWS) == 320
+    assert sum(not row["systems"] for row in ROWS) == 60
+    assert sum(row["noise"] == "asr" for row in ROWS) == 110
+    for row in ROWS:
+        for system in row["systems"]:
+            assert system["as_written"] in row["text"]
+
+
+@pytest.mark.parametrize(
+    ("parity", "recall", "misheard", "lookalikes"),
+    [
+        pytest.param(0, 0.80, 0.71, 0.06, id="tuning-half"),
+        pytest.param(1, 0.72, 0.62, 0.16, id="check-half"),
+    ],
+)
+def test_named_systems_on_a_third_writers_wording(
+    parity: int, recall: float, misheard: float, lookalikes: float
+) -> None:
+    extractor = RuleExtractor()
+    scores = score(lambda text: extractor.extract(text, speaker="customer"), half(parity))
+    assert scores.recall >= recall, scores
+    assert scores.misheard_recall >= misheard, scores
+    assert scores.lookalike_rate <= lookalikes, scores
