@@ -1,6 +1,6 @@
 """How many of a new phrasing family an organisation's own model catches after 30 corrections.
 
-    .venv/bin/python -m bench.org_learning [--weights 25 40] [--family FILE ...]
+    .venv/bin/python -m bench.org_learning [--weights 25 40] [--family FILE ...] [--verdicts N]
 
 A family file (``tests/learning/data/org_family_*.jsonl``) holds 30 ``train`` lines of one
 violation in a disguise, 30 ``heldout`` lines of the same and 30 ``lookalike`` lines that are
@@ -12,7 +12,10 @@ engines' flags plus the family's category, which is all the org ruled on) and tr
 scanner with that org model is scored: held-out recall of the family's category, the
 share of look-alikes with any flag, and compliance recall / precision on the blind rep
 split (``corpus/blind/rep_blind.jsonl``: what the org's model does to everything else it
-scans), before and after. ``copilot train`` itself is not run;
+scans), before and after. With ``--verdicts N`` a second round follows: a manager rules
+"not a violation" on every flag the org's engines raise on the first N look-alikes (stored
+as the service stores a verdict: the category taken away and ruled on), the org retrains,
+and the family is scored again on the other look-alikes. ``copilot train`` itself is not run;
 nothing is written into the repository.
 
 The families were written by hand (rigged games) and by a helper who saw neither the rules
@@ -72,6 +75,19 @@ def corrected(scanner: Scanner, train: list[Example]) -> list[Example]:
     ]
 
 
+def verdicts(scanner: Scanner, texts: list[str]) -> tuple[list[Example], set[str]]:
+    """A manager's "not a violation" on every flag the org's engines raise on ``texts``:
+    the examples as the service stores them (the flags' categories taken away) and the
+    categories ruled on."""
+    examples, ruled = [], set()
+    for n, text in enumerate(texts):
+        flagged = {f.category for f in scanner.scan(text).flags}
+        if flagged:
+            examples.append(Example(id=f"verdict-{n}", text=text, labels=()))
+            ruled |= flagged
+    return examples, ruled
+
+
 def rates(scanner: Scanner, category: str, texts: dict[str, list[str]]) -> tuple[float, float]:
     """Held-out recall of ``category``; share of look-alikes with any flag."""
     caught = [any(f.category == category for f in scanner.scan(t).flags) for t in texts["heldout"]]
@@ -89,6 +105,13 @@ def main() -> None:
     parser.add_argument("--weights", type=int, nargs="+", default=[ORG_WEIGHT])
     parser.add_argument("--family", type=Path, nargs="+", default=FAMILIES)
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    parser.add_argument(
+        "--verdicts",
+        type=int,
+        default=0,
+        help="a second round: a manager rules 'not a violation' on what the org's engines "
+        "flag among the first N look-alikes, the org retrains, the rest are scored",
+    )
     args = parser.parse_args()
     console = Console(width=160)
     shipped = bundled_models().rep
@@ -105,15 +128,21 @@ def main() -> None:
     table.add_column("blind R/P before", justify="right")
     table.add_column("after", justify="right")
     table.add_column("train s", justify="right")
+    if args.verdicts:
+        for column in ("verdicts", "recall", "look-alikes", "blind R/P"):
+            table.add_column(f"{column} (2nd round)", justify="right")
     for path in args.family:
         category, texts, train = load_family(path)
+        to_rule = texts["lookalike"][: args.verdicts]
+        texts["lookalike"] = texts["lookalike"][args.verdicts :]
         recall_before, lookalike_before = rates(before, category, texts)
         for weight in args.weights:
             with tempfile.TemporaryDirectory() as root:
                 started = time.perf_counter()
+                examples = corrected(before, train)
                 train_org(
                     "bench-org",
-                    {"rep": corrected(before, train)},
+                    {"rep": examples},
                     Path(root),
                     args.corpus,
                     taught={"rep": [category]},
@@ -123,7 +152,29 @@ def main() -> None:
                 trained_s = time.perf_counter() - started
                 org = load_org_models(Path(root), "bench-org")
                 assert org is not None
-            after = assisted_scanner(rules, layered(shipped, org, "rep"))
+                after = assisted_scanner(rules, layered(shipped, org, "rep"))
+                second: list[str] = []
+                if args.verdicts:
+                    ruled_on, ruled = verdicts(after, to_rule)
+                    train_org(
+                        "bench-org",
+                        {"rep": examples + ruled_on},
+                        Path(root),
+                        args.corpus,
+                        taught={"rep": sorted(ruled | {category})},
+                        denied={"rep": sorted(ruled)},
+                        weight=weight,
+                    )
+                    again = load_org_models(Path(root), "bench-org")
+                    assert again is not None
+                    retrained = assisted_scanner(rules, layered(shipped, again, "rep"))
+                    recall_2, lookalike_2 = rates(retrained, category, texts)
+                    second = [
+                        str(len(ruled_on)),
+                        f"{recall_2:.3f}",
+                        f"{lookalike_2:.3f}",
+                        _blind(retrained, blind),
+                    ]
             recall_after, lookalike_after = rates(after, category, texts)
             table.add_row(
                 path.stem.removeprefix("org_family_"),
@@ -136,6 +187,7 @@ def main() -> None:
                 blind_before,
                 _blind(after, blind),
                 f"{trained_s:.0f}",
+                *second,
             )
             console.log(f"{path.stem} weight {weight}: done")
     console.print(table)
