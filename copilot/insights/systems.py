@@ -181,6 +181,10 @@ class SystemMatcher:
                 confirmed.append(hit)
             else:
                 unconfirmed.append(hit)
+        # A name joined to a confirmed one (用Zoom和Slack) is named in the same breath.
+        joined = [hit for hit in unconfirmed if self._joined(text, hit, confirmed)]
+        confirmed += joined
+        unconfirmed = [hit for hit in unconfirmed if hit not in joined]
         # Longest wins where spellings overlap (金蝶云星空 over 金蝶, 金叠云星空 over 云星空), a
         # spelling as written over a misheard one of the same length, a sure one over one
         # that needed context.
@@ -388,6 +392,23 @@ class SystemMatcher:
             return False
         return frequency(text[after.end() - 1 : after.end() + 1]) < _PLACE_WORD_FREQ
 
+    def _joined(self, text: str, hit: SystemHit, confirmed: Sequence[SystemHit]) -> bool:
+        """Whether a conjunction alone stands between the name and a confirmed one (of the
+        same kind when the name was heard wrong)."""
+        for other in confirmed:
+            if _overlap(other, hit) or (
+                hit.heard_wrong and other.system.category != hit.system.category
+            ):
+                continue
+            between = (
+                text[other.end : hit.start]
+                if other.end <= hit.start
+                else text[hit.end : other.start]
+            )
+            if between.strip() in _CONJUNCTIONS:
+                return True
+        return False
+
     def _has_context(
         self, segmenter: Segmenter, hit: SystemHit, confirmed: Sequence[SystemHit]
     ) -> bool:
@@ -404,6 +425,9 @@ class SystemMatcher:
         # A product code right after the name (兰陵EKP, 志远A8, 金碟K三): names of software,
         # not of places or people, take a Latin model number.
         if _CJK.search(hit.heard) and _product_code_at(text, hit.end):
+            return True
+        # A version number right after it (ECC 6.0, K3 13.1): software.
+        if _VERSION.match(text, hit.end):
             return True
         if hit.narrow:
             return False
@@ -482,6 +506,8 @@ def _cuts_word(
     return left and cuts_word(text[:end], start, end, min_frequency, rebind_left=True)
 
 
+_VERSION = re.compile(r"\s?[vV]?\d+(?:\.\d+)+(?![\d.]*[%％万元])")
+_CONJUNCTIONS = frozenset({"和", "跟", "与", "及", "或", "或者", "以及", "还有", "、", "/"})
 _PRODUCT_CODE = re.compile(r"\s?[A-Z]{1,4}[0-9一二三四五六七八九十]{0,3}(?![A-Za-z])")
 
 

@@ -61,6 +61,8 @@ def test_hand_written_sentences_recall_and_lookalikes(customer: Extract) -> None
         ("志远A8 对 就是那个协同的", "致远", "志远"),
         # A vendor's pitch is context: vendors come to present.
         ("顶节也来交流过，他们在机械行业做的挺多的。", "鼎捷", "顶节"),
+        # A pause in a transcript ends a word: 龙门 does not cut the name.
+        ("总部用的天才商龙 门店是另一套", "天财商龙", "天才商龙"),
     ],
 )
 def test_misheard_names(customer: Extract, said: str, name: str, heard: str) -> None:
@@ -84,10 +86,30 @@ def test_misheard_names(customer: Extract, said: str, name: str, heard: str) -> 
         "CRM选型的事情下周再说。",  # 选型 is a software word, not 绚星
         "我们这边二十个账号，价格还能再谈吗？",  # 谈吗 ends a question, it is no 探马
         "他也来交流过几次。",
+        # A stem of two characters before 软件/信息/数据 is heard right or it is no name.
+        "设计的那个 三维软件 数据是不通的",  # no 泛微软件
+        "所里的数据采集软件是厂商自带的",  # no 太极软件
+        "去年办的卡，会员信息有一百多个是错的。",  # no 慧云信息
+        "这个指标增长了3.5%，比去年好。",
     ],
 )
 def test_everyday_words_are_no_system(customer: Extract, said: str) -> None:
     assert customer(said).systems == []
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        # Joined to a name confirmed by its verb: the same breath.
+        ("海外同事用Zoom和Slack。", {"Zoom", "Slack"}),
+        # A version number after an ambiguous name is software context.
+        ("我们还是ECC 6.0，明年要升级。", {"SAP ECC"}),
+    ],
+)
+def test_names_confirmed_by_their_neighbours(
+    customer: Extract, said: str, expected: set[str]
+) -> None:
+    assert names(customer(said)) == expected
 
 
 def test_an_ordinary_red_circle_is_no_competitor_either(customer: Extract) -> None:
