@@ -74,8 +74,8 @@ class OrgModels:
     customer: LinearModel | None = None
     rep: LinearModel | None = None
     owned: dict[str, frozenset[str]] = field(default_factory=dict)
-    # Of the owned labels, those the org took back at least once (the shipped model found
-    # them in an example that does not have them); None: all of them (older versions).
+    # Of the owned labels, those the org took back at least once ("not a violation", an
+    # insight removed); None: all of them (versions trained before this was kept).
     denied: dict[str, frozenset[str]] | None = None
     labels_seen: int = 0
 
@@ -135,13 +135,6 @@ def current_version(root: Path, org_id: str) -> str | None:
     return name or None
 
 
-def owned_labels(examples: Sequence[Example], base: Predictor | None) -> frozenset[str]:
-    """What the org taught: every label its examples have, and every label the shipped
-    model finds in them (confirmed or denied by the org, either way the org's call)."""
-    owned = {label for example in examples for label in example.labels}
-    return frozenset(owned | denied_labels(examples, base))
-
-
 def denied_labels(examples: Sequence[Example], base: Predictor | None) -> frozenset[str]:
     """The labels the shipped model finds in one of the org's examples that the example
     does not have: what the org took back."""
@@ -172,9 +165,9 @@ def train_org(
     as the org's current version; its name.
 
     ``taught``: per side, the labels the org's people ruled on, which its model will decide
-    (default: :func:`owned_labels` of the examples); ``denied``: those of them they took
-    back at least once, which its model alone decides (default: with ``taught`` all of
-    them, without it :func:`denied_labels` of the examples; see :class:`OrgPredictor`)."""
+    (default: the examples' labels and their :func:`denied_labels`); ``denied``: those of
+    them they took back at least once, which its model alone decides (default: with
+    ``taught`` all of them, without it :func:`denied_labels`; see :class:`OrgPredictor`)."""
     sides = [side for side in SIDES if examples.get(side)]
     if not sides:
         raise ValueError(f"org {org_id} has no labelled examples to train on")
@@ -200,10 +193,12 @@ def train_org(
                 owned[side] = sorted(set(taught.get(side, ())))
                 took_back = set(owned[side] if denied is None else denied.get(side, ()))
             else:
+                # What the org taught: every label its examples have, and every label the
+                # shipped model finds in them that they do not (taken back).
                 models = base if base is not None else bundled_models()
                 shipped_model = models.customer if side == "customer" else models.rep
-                owned[side] = sorted(owned_labels(own, shipped_model))
                 took_back = set(denied_labels(own, shipped_model))
+                owned[side] = sorted({label for e in own for label in e.labels} | took_back)
             taken_back[side] = sorted(took_back & set(owned[side]))
         manifest = {
             "org_id": org_id,
