@@ -147,6 +147,13 @@ class SystemMatcher:
         )
         # A verb right before the name, perhaps with 的是/了 (用的是丁丁), not 用户有赞.
         self._verb_before = re.compile(f"(?:{before.pattern})(?:的是|的|了|是|着)?$")
+        self._verb_after = (
+            re.compile(
+                f"(?:我们|我们都|都|也|一直|已经)?(?:{compile_words(list(cues.after)).pattern})"
+            )
+            if cues.after
+            else None
+        )
         self._own_context = {
             system.name: compile_words(words)
             for system in systems
@@ -434,6 +441,8 @@ class SystemMatcher:
         if self._nearby.search(around):
             return True
         if self._verb_before.search(text, max(sentence.start, hit.start - 6), hit.start):
+            return True
+        if self._verb_after is not None and self._verb_after.match(text, hit.end):
             return True
         if self._placed(text, hit, sentence.start):
             return True

@@ -144,7 +144,10 @@ class ReadingIndex(Generic[T]):
         """Readings whose skeleton is ``key`` (True: exactly) or one edit from it."""
         found = list(self._exact.get(key, ()))
         if consonants(key) >= 3:
-            near = {id(r): r for k in (key, *_deletions(key)) for r in self._near.get(k, ())}
+            # Sorted: a set's order changes from one process to the next (string hashing),
+            # and the first reading found wins a tie.
+            keys = (key, *sorted(_deletions(key)))
+            near = {id(r): r for k in keys for r in self._near.get(k, ())}
             found += [(r, False) for r in near.values() if r.key != key]
         return found
 

@@ -62,6 +62,8 @@ class SystemSpec(LexiconSchema):
 class ContextCues(LexiconSchema):
     nearby: tuple[str, ...]
     before: tuple[str, ...]
+    # Verbs of use right after the name, maybe after 我们/都/一直 (今目标我们用了七八年).
+    after: tuple[str, ...] = ()
     window: int = Field(ge=1)
     max_word_frequency: int = Field(ge=0)
     false_friends: tuple[str, ...] = ()
