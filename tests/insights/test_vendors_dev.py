@@ -23,13 +23,15 @@ from copilot.insights import Insights, RuleExtractor
 from copilot.insights.models import System
 
 Extract = Callable[[str], Insights]
-ROWS: list[dict[str, Any]] = [
-    json.loads(line)
-    for line in (Path(__file__).parent / "data" / "vendors_dev.jsonl")
-    .read_text(encoding="utf-8")
-    .splitlines()
-    if line.strip()
-]
+
+
+def load(name: str) -> list[dict[str, Any]]:
+    """The rows of a vendor dev set, ``data/<name>.jsonl``."""
+    path = Path(__file__).parent / "data" / f"{name}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+ROWS = load("vendors_dev")
 
 
 def _key(value: str | None) -> str:
@@ -68,6 +70,25 @@ def score(extract: Extract, rows: list[dict[str, Any]]) -> Scores:
                 roles += 1
                 right += any(s.role == wanted["role"] for s in hits)
     return Scores(found / gold, misheard_found / misheard, fired / lookalikes, right / roles)
+
+
+def assert_as_described(rows: list[dict[str, Any]], lines: int, lookalikes: int, asr: int) -> None:
+    assert len(rows) == lines
+    assert sum(not row["systems"] for row in rows) == lookalikes
+    assert sum(row["noise"] == "asr" for row in rows) == asr
+    for row in rows:
+        for system in row["systems"]:
+            assert system["as_written"] in row["text"]
+
+
+def assert_above_floors(
+    rows: list[dict[str, Any]], recall: float, misheard: float, lookalikes: float
+) -> None:
+    extractor = RuleExtractor()
+    scores = score(lambda text: extractor.extract(text, speaker="customer"), rows)
+    assert scores.recall >= recall, scores
+    assert scores.misheard_recall >= misheard, scores
+    assert scores.lookalike_rate <= lookalikes, scores
 
 
 def half(parity: int) -> list[dict[str, Any]]:

@@ -13,23 +13,13 @@ under what was measured (this file's scoring: recall 0.890 / 0.833, misheard 0.7
 from __future__ import annotations
 
 import hashlib
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from copilot.insights import RuleExtractor
+from .test_vendors_dev import assert_above_floors, assert_as_described, load
 
-from .test_vendors_dev import score
-
-ROWS: list[dict[str, Any]] = [
-    json.loads(line)
-    for line in (Path(__file__).parent / "data" / "vendors_dev2.jsonl")
-    .read_text(encoding="utf-8")
-    .splitlines()
-    if line.strip()
-]
+ROWS = load("vendors_dev2")
 
 
 def half(parity: int) -> list[dict[str, Any]]:
@@ -37,12 +27,7 @@ def half(parity: int) -> list[dict[str, Any]]:
 
 
 def test_the_second_dev_set_is_as_described() -> None:
-    assert len(ROWS) == 320
-    assert sum(not row["systems"] for row in ROWS) == 64
-    assert sum(row["noise"] == "asr" for row in ROWS) == 96
-    for row in ROWS:
-        for system in row["systems"]:
-            assert system["as_written"] in row["text"]
+    assert_as_described(ROWS, lines=320, lookalikes=64, asr=96)
 
 
 @pytest.mark.parametrize(
@@ -55,8 +40,4 @@ def test_the_second_dev_set_is_as_described() -> None:
 def test_named_systems_on_a_second_writers_wording(
     parity: int, recall: float, misheard: float, lookalikes: float
 ) -> None:
-    extractor = RuleExtractor()
-    scores = score(lambda text: extractor.extract(text, speaker="customer"), half(parity))
-    assert scores.recall >= recall, scores
-    assert scores.misheard_recall >= misheard, scores
-    assert scores.lookalike_rate <= lookalikes, scores
+    assert_above_floors(half(parity), recall, misheard, lookalikes)

@@ -16,23 +16,13 @@ under what was measured after (recall 0.81 / 0.74, misheard 0.73 / 0.64, look-al
 from __future__ import annotations
 
 import hashlib
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from copilot.insights import RuleExtractor
+from .test_vendors_dev import assert_above_floors, assert_as_described, load
 
-from .test_vendors_dev import score
-
-ROWS: list[dict[str, Any]] = [
-    json.loads(line)
-    for line in (Path(__file__).parent / "data" / "vendors_dev3.jsonl")
-    .read_text(encoding="utf-8")
-    .splitlines()
-    if line.strip()
-]
+ROWS = load("vendors_dev3")
 
 
 def half(parity: int) -> list[dict[str, Any]]:
@@ -40,12 +30,7 @@ def half(parity: int) -> list[dict[str, Any]]:
 
 
 def test_the_third_dev_set_is_as_described() -> None:
-    assert len(ROWS) == 320
-    assert sum(not row["systems"] for row in ROWS) == 60
-    assert sum(row["noise"] == "asr" for row in ROWS) == 110
-    for row in ROWS:
-        for system in row["systems"]:
-            assert system["as_written"] in row["text"]
+    assert_as_described(ROWS, lines=320, lookalikes=60, asr=110)
 
 
 @pytest.mark.parametrize(
@@ -58,8 +43,4 @@ def test_the_third_dev_set_is_as_described() -> None:
 def test_named_systems_on_a_third_writers_wording(
     parity: int, recall: float, misheard: float, lookalikes: float
 ) -> None:
-    extractor = RuleExtractor()
-    scores = score(lambda text: extractor.extract(text, speaker="customer"), half(parity))
-    assert scores.recall >= recall, scores
-    assert scores.misheard_recall >= misheard, scores
-    assert scores.lookalike_rate <= lookalikes, scores
+    assert_above_floors(half(parity), recall, misheard, lookalikes)
