@@ -36,6 +36,8 @@ MISHEARD = [
     # A sales word heard as characters that make no word, with two cue words.
     ("超过五万的和同要法务审", "超过五万的合同要法务审"),
     ("他们和同价是26万", "他们合同价是26万"),
+    # Reporting up to a title (the demo's customer: 我下周跟厂长会报).
+    ("我下周跟厂长会报。", "我下周跟厂长汇报。"),
 ]
 
 
@@ -59,6 +61,8 @@ ORDINARY = [
     "我跟大家分享一下经验",
     "这个案例值得分享",
     "谢谢你的分享",
+    "这个会报名的人很多",
+    "开了个会报告了一下",
     "车的油箱满了",
     "加满一箱油，油箱就满了",
     "油箱的改装方案还没定",
