@@ -97,20 +97,16 @@ class MoneyFinder:
         following = text[end : end + 4]
         if match.start() > 0 and text[match.start() - 1] == "第":
             return None  # an ordinal: 第一期
+        has_big_unit = any(ch in BIG_UNITS for ch in first + (second or ""))
         # 预算五十个左右: sales talk's 个 for 万, only before an approximation and (bare)
         # next to a budget word; 十几个销售, 一万个客户 count things.
         slang = bool(
-            counted
-            and not unit
-            and not any(ch in BIG_UNITS for ch in first + (second or ""))
-            and self._ge_for_wan.match(text, end)
+            counted and not unit and not has_big_unit and self._ge_for_wan.match(text, end)
         )
         if counted and not unit and not slang:
             return None
         if following.startswith(self._foreign):
             return None  # not CNY
-        numerals = first + (second or "")
-        has_big_unit = any(ch in BIG_UNITS for ch in numerals)
         if (
             not unit
             and following.startswith(self._classifiers)
