@@ -17,6 +17,7 @@ import argparse
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from rich.table import Table
 from compliance import Scanner
 from copilot.insights import build_extractor
 from copilot.insights.base import InsightExtractor
+from copilot.insights.vendors import builtin, squash, systems_of
 from copilot.learning.combine import assisted_extractor, assisted_scanner
 from copilot.learning.runtime import bundled_models
 from copilot.settings import get_settings
@@ -140,23 +142,45 @@ def _names(insights: Any) -> list[str]:
     return [name.lower().replace(" ", "") for name in found if name]
 
 
-def _same_vendor(said: list[str], gold: dict[str, Any]) -> bool:
+@cache
+def _catalogue_spellings() -> dict[str, frozenset[str]]:
+    return {
+        entry.name: frozenset(squash(spelling) for spelling in entry.spellings)
+        for entry in systems_of(builtin())
+    }
+
+
+def _spellings(insights: Any) -> frozenset[str]:
+    """Every catalogue spelling of the systems reported: Oracle found is 甲骨文 found."""
+    known = _catalogue_spellings()
+    return frozenset().union(
+        *(known.get(system.name, ()) for system in getattr(insights, "systems", []))
+    )
+
+
+def _same_vendor(
+    said: list[str], gold: dict[str, Any], spellings: frozenset[str] = frozenset()
+) -> bool:
     targets = [gold["vendor"], gold.get("product") or ""]
     targets = [t.lower().replace(" ", "") for t in targets if t and len(t) >= 2]
-    return any(t in name or name in t for name in said for t in targets)
+    return any(t in name or name in t for name in said for t in targets) or any(
+        t in spellings for t in targets
+    )
 
 
 def score_vendors(extractor: InsightExtractor, rows: Iterable[dict[str, Any]]) -> dict[str, float]:
     """Vendor recall: a named system counts as found when a reported competitor or system
-    names its vendor or product (not the misheard spelling); false positives: look-alike
-    lines (no system) where anything is reported."""
+    names its vendor or product, or one of its catalogue spellings is that name (Oracle found
+    is 甲骨文 found; the misheard spelling never counts); false positives: look-alike lines
+    (no system) where anything is reported."""
     recall, false_positive, misheard = Ratio(), Ratio(), Ratio()
     for row in rows:
-        said = _names(extractor.extract(row["text"], speaker="customer"))
+        insights = extractor.extract(row["text"], speaker="customer")
+        said, spellings = _names(insights), _spellings(insights)
         if not row["systems"]:
             false_positive.add(bool(said))
         for gold in row["systems"]:
-            found = _same_vendor(said, gold)
+            found = _same_vendor(said, gold, spellings)
             recall.add(found)
             if row.get("noise") == "asr":
                 misheard.add(found)

@@ -109,6 +109,9 @@ def test_everyday_words_are_no_system(customer: Extract, said: str) -> None:
         ("今目标我们用了七八年了，日报都在里面。", {"今目标"}),
         # A version number after an ambiguous name is software context.
         ("我们还是ECC 6.0，明年要升级。", {"SAP ECC"}),
+        # A maker named with a vertical system it sells is that system; alone it is a maker.
+        ("我们影像科用的Philips的PACS。", {"飞利浦"}),
+        ("我们科室用惯了飞利浦的。", set()),
     ],
 )
 def test_names_confirmed_by_their_neighbours(
@@ -136,6 +139,8 @@ def test_an_ordinary_red_circle_is_no_competitor_either(customer: Extract) -> No
         # Where the work is done, or what a part of the company runs, is run now.
         ("报销在易快报里提。", {"易快报": "incumbent"}),
         ("总部是SAP，分公司用的金蝶。", {"SAP": "incumbent", "金蝶": "incumbent"}),
+        # Torn between it and us: weighed against us.
+        ("我们在浪潮和你们之间犹豫。", {"浪潮": "competitor"}),
     ],
 )
 def test_roles(customer: Extract, said: str, expected: dict[str, str]) -> None:
