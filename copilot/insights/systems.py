@@ -147,13 +147,13 @@ class SystemMatcher:
         )
         # A verb right before the name, perhaps with 的是/了 (用的是丁丁), not 用户有赞.
         self._verb_before = re.compile(f"(?:{before.pattern})(?:的是|的|了|是|着)?$")
+        lead = f"(?:{compile_words(list(cues.after_lead)).pattern})?" if cues.after_lead else ""
         self._verb_after = (
-            re.compile(
-                f"(?:我们|我们都|都|也|一直|已经)?(?:{compile_words(list(cues.after)).pattern})"
-            )
+            re.compile(f"{lead}(?:{compile_words(list(cues.after)).pattern})")
             if cues.after
             else None
         )
+        self._joiners = frozenset(cues.joiners)
         self._own_context = {
             system.name: compile_words(words)
             for system in systems
@@ -412,7 +412,7 @@ class SystemMatcher:
                 if other.end <= hit.start
                 else text[hit.end : other.start]
             )
-            if between.strip() in _CONJUNCTIONS:
+            if between.strip() in self._joiners:
                 return True
         return False
 
@@ -516,7 +516,6 @@ def _cuts_word(
 
 
 _VERSION = re.compile(r"\s?[vV]?\d+(?:\.\d+)+(?![\d.]*[%％万元])")
-_CONJUNCTIONS = frozenset({"和", "跟", "与", "及", "或", "或者", "以及", "还有", "、", "/"})
 _PRODUCT_CODE = re.compile(r"\s?[A-Z]{1,4}[0-9一二三四五六七八九十]{0,3}(?![A-Za-z])")
 
 

@@ -64,6 +64,10 @@ class ContextCues(LexiconSchema):
     before: tuple[str, ...]
     # Verbs of use right after the name, maybe after 我们/都/一直 (今目标我们用了七八年).
     after: tuple[str, ...] = ()
+    # What may stand between the name and that verb (我们, 一直).
+    after_lead: tuple[str, ...] = ()
+    # A name joined by one of these to a confirmed one is confirmed (用Zoom和Slack).
+    joiners: tuple[str, ...] = ()
     window: int = Field(ge=1)
     max_word_frequency: int = Field(ge=0)
     false_friends: tuple[str, ...] = ()
