@@ -150,6 +150,8 @@ class LiveCall:
         self._loop = asyncio.get_running_loop()
         self._task: asyncio.Task[CallSummary | None] | None = None
         self._closing = False
+        # Closed by suspend(): a later finish() builds no summary (see suspended).
+        self._suspended = False
         self._room = asyncio.Event()
         self._room.set()
         self.ended = asyncio.Event()
@@ -174,6 +176,12 @@ class LiveCall:
     @property
     def closing(self) -> bool:
         return self._closing
+
+    @property
+    def suspended(self) -> bool:
+        """The stream dropped without ``stop`` and the call kept what it had, unsummarised:
+        an end asked for now must close it as an interrupted call."""
+        return self._suspended
 
     def accept(self, frame: bytes) -> float:
         """Queue one binary frame; the seconds of audio it held. Raises
@@ -221,6 +229,7 @@ class LiveCall:
         spoken are committed), keep it all, build no summary; the call can resume."""
         if not self._closing:
             self._closing = True
+            self._suspended = True
             self._queue.put_nowait(_SUSPEND)
         assert self._task is not None
         await asyncio.shield(self._task)

@@ -53,6 +53,16 @@ async def collect(url: str, into: list[dict[str, Any]]) -> None:
                 return
 
 
+async def until_not_live(service: Service, key: str, call_id: str) -> dict[str, Any]:
+    with http(service, key) as client:
+        for _ in range(600):
+            call: dict[str, Any] = client.get(f"/v1/calls/{call_id}").json()
+            if call["status"] != "live":
+                return call
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"call {call_id} still live after 60 s")
+
+
 async def until_stopped(ws: Any) -> dict[str, Any]:
     while (reply := json.loads(await ws.recv()))["type"] != "stopped":
         pass
@@ -92,9 +102,10 @@ def test_another_org_taking_an_id_first_locks_nobody_out(service: Service) -> No
                 for offset in range(0, len(pcm), 6400):
                     await our_audio.send(pcm[offset : offset + 6400])
                 # We drop the socket without ``stop``: the call is interrupted, to be ended.
-            await asyncio.sleep(1.0)
+            # It stays live while it recognises what it had received (longer on a slow
+            # machine), then it is interrupted.
+            interrupted = await until_not_live(service, ours, CALL)
             with http(service, ours) as client:
-                interrupted = client.get(f"/v1/calls/{CALL}").json()
                 ended = client.post(f"/v1/calls/{CALL}/end").json()
             await asyncio.wait_for(our_watch, 60)
             await their_audio.send(json.dumps({"type": "stop"}))
@@ -132,6 +143,33 @@ def test_another_org_taking_an_id_first_locks_nobody_out(service: Service) -> No
         assert [c["id"] for c in client.get("/v1/calls").json()] == [CALL]
     assert ours_summary["call_id"] == our_id and ours_summary["transcript"]
     assert their_summary["call_id"] == CALL and not their_summary["transcript"]
+
+
+def test_ending_a_dropped_stream_at_once_summarises_it(service: Service) -> None:
+    """The end asked for while the call still recognises what a dropped stream sent: the
+    call is summarised from what it kept, not left interrupted."""
+    pcm = to_pcm_s16le(decode_file(DEVSET_AUDIO / "dc02.stereo.wav").samples[:, : 6 * SAMPLE_RATE])
+    token = socket_token(service, service.rep_key, "dropped-then-ended").json()["token"]
+
+    async def run() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        events: list[dict[str, Any]] = []
+        async with websockets.connect(audio_url(service, "dropped-then-ended", token)) as audio:
+            await audio.send(json.dumps(START))
+            call_id = json.loads(await audio.recv())["call_id"]
+            watch = asyncio.create_task(collect(events_url(service, call_id, token), events))
+            await asyncio.sleep(0.5)
+            for offset in range(0, len(pcm), 6400):
+                await audio.send(pcm[offset : offset + 6400])
+        with http(service, service.rep_key) as client:
+            client.post(f"/v1/calls/{call_id}/end")
+        await asyncio.wait_for(watch, 60)
+        with http(service, service.rep_key) as client:
+            return client.get(f"/v1/calls/{call_id}").json(), events
+
+    call, events = asyncio.run(run())
+    assert call["status"] == "ended"
+    assert events[-1]["type"] == "call.summary"
+    assert any(e["type"] == "transcript.final" for e in events)
 
 
 def test_the_socket_token_answer_does_not_depend_on_other_orgs(service: Service) -> None:

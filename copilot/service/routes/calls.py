@@ -123,7 +123,9 @@ async def end_call(
     live = state.live.get(stored_id)
     if live is not None:
         await live.finish()
-    elif status == "interrupted":
+    # A stream that dropped just before this request was still recognising what it had
+    # received: it suspended, and finish() waited for it without a summary.
+    if (live is not None and live.suspended) or (live is None and status == "interrupted"):
         await jobs.close_interrupted(state, stored_id)
     info: CallInfo = await state.run_db(get_call, call_id, principal, state)
     return info
