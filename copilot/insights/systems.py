@@ -36,6 +36,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LITERAL_BOUNDARY_FREQ = 200
 _PARTICLES_AFTER = "上里中内的了呢吗吧啊呀"
 _QUESTION_PARTICLES = "吗呢吧啊呀嘛"
+# Hesitation between a verb and the name it governs (用的是…呃…金蝶): pauses and fillers.
+_HESITATION = re.compile(r"(?:[…\s—]|\.\.\.|嗯|呃|额|那个)+$")
 _SOUNDALIKE_BOUNDARY_FREQ = 10
 # A read-out name (赞迪斯克) spans 2 to 6 characters and holds no common word (系统, 时候).
 _READING_CHARS = (2, 6)
@@ -67,6 +69,9 @@ class SystemHit:
     # Only words of its own kind confirm it (招聘 for 魔卡 -> Moka): a read-out name of two
     # consonants sounds like too many ordinary words for 系统 or 用 to be enough.
     narrow: bool = False
+    # Heard with one syllable off (下管家 for 校管家): a name sounding exactly like the same
+    # words (管家泼 for 管家婆) is the likelier reading.
+    syllable_off: bool = False
 
 
 class Found(NamedTuple):
@@ -193,9 +198,11 @@ class SystemMatcher:
         confirmed += joined
         unconfirmed = [hit for hit in unconfirmed if hit not in joined]
         # Longest wins where spellings overlap (金蝶云星空 over 金蝶, 金叠云星空 over 云星空), a
-        # spelling as written over a misheard one of the same length, a sure one over one
-        # that needed context.
-        confirmed.sort(key=lambda h: (h.start - h.end, h.heard_wrong, h.needs_context, h.start))
+        # spelling as written over a misheard one of the same length, one that sounds exactly
+        # alike over one a syllable off, a sure one over one that needed context.
+        confirmed.sort(
+            key=lambda h: (h.start - h.end, h.heard_wrong, h.syllable_off, h.needs_context, h.start)
+        )
         kept: list[SystemHit] = []
         for candidate in confirmed:
             if not any(_overlap(candidate, h) for h in kept):
@@ -307,7 +314,17 @@ class SystemMatcher:
                         start, end = view.span(at, at + length)
                         if self._everyday(text, start, end, heard, view.pauses):
                             continue
-                        hits.append(SystemHit(item.system, start, end, text[start:end], True, True))
+                        hits.append(
+                            SystemHit(
+                                item.system,
+                                start,
+                                end,
+                                text[start:end],
+                                needs_context=True,
+                                heard_wrong=True,
+                                syllable_off=True,
+                            )
+                        )
         return hits
 
     def _readings_in(self, text: str, view: _View) -> list[SystemHit]:
@@ -442,6 +459,10 @@ class SystemMatcher:
             return True
         if self._verb_before.search(text, max(sentence.start, hit.start - 6), hit.start):
             return True
+        # The same across hesitation, which may end a sentence (用的是…浪…浪潮的).
+        lead = _before_hesitation(text, hit.start, hit.heard)
+        if lead < hit.start and self._verb_before.search(text, max(0, lead - 6), lead):
+            return True
         if self._verb_after is not None and self._verb_after.match(text, hit.end):
             return True
         if self._placed(text, hit, sentence.start):
@@ -480,11 +501,33 @@ class RoleReader:
         return "mentioned"
 
     def _incumbent(self, text: str, low: int, high: int, hit: SystemHit) -> bool:
-        before = text[max(low, hit.start - 8) : hit.start]
+        # Hesitation may cut the clause before the name (我们用的是…金…金蝶): read across it.
+        lead = _before_hesitation(text, hit.start, hit.heard)
+        low = min(low, max(0, lead - 8))
+        before = text[max(low, lead - 8) : lead]
         after = text[hit.end : min(high, hit.end + 8)]
         if self._denied.search(text[low : hit.start]) or self._denied.search(after):
             return False
         return bool(self._before.search(before) or self._after.search(after))
+
+
+def _before_hesitation(text: str, start: int, heard: str) -> int:
+    """Where the words before a name end once hesitation is set aside: pauses, fillers and
+    false starts of the name itself (浪…浪潮, 金…金蝶); ``start`` when there is none."""
+    end = start
+    while True:
+        pause = _HESITATION.search(text, max(0, end - 8), end)
+        if pause is not None and pause.start() < end:
+            end = pause.start()
+            continue
+        false_start = next(
+            (n for n in (2, 1) if n < len(heard) and text[max(0, end - n) : end] == heard[:n]),
+            0,
+        )
+        if false_start and end < start:  # a false start stands before a pause, not at the name
+            end -= false_start
+            continue
+        return end
 
 
 def _stem(key: str, generic_endings: Sequence[str]) -> int:
