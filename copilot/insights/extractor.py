@@ -161,11 +161,16 @@ class RuleExtractor(InsightExtractor):
 
         for hit in hits:
             listed = any(c.start < hit.end and hit.start < c.end for c in competitors)
+            if listed and hit.unknown:
+                continue  # the competitor rules know the name (Salesfroce is Salesforce)
             add(
                 self._system(segmenter, hit, self._roles.role(segmenter, hit, listed), utterance_id)
             )
         for competitor in competitors:
-            if not any(c.start < competitor.end and competitor.start < c.end for c in hits):
+            if not any(
+                c.start < competitor.end and competitor.start < c.end and not c.unknown
+                for c in hits
+            ):
                 add(
                     System(
                         name=competitor.name,
@@ -188,7 +193,7 @@ class RuleExtractor(InsightExtractor):
             name=entry.name,
             role=role,
             vendor=entry.vendor,
-            category=entry.category,
+            category=None if hit.unknown else entry.category,
             heard=hit.heard if hit.heard != entry.name else None,
             evidence=Evidence(utterance_id=utterance_id, text=segmenter.sentence_text(hit.start)),
         )

@@ -36,6 +36,12 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LITERAL_BOUNDARY_FREQ = 200
 _PARTICLES_AFTER = "上里中内的了呢吗吧啊呀"
 _QUESTION_PARTICLES = "吗呢吧啊呀嘛"
+# A Latin word that may be a product's name: letters (digits after the first), a dotted
+# domain ending (monday.com); words in a row of three or more are an English phrase.
+_LATIN_WORD = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:\.(?:com|io|ai|cn))?(?![A-Za-z0-9])"
+)
+_ENGLISH_PHRASE = re.compile(r"[A-Za-z]+(?:[ ,'-]+[A-Za-z]+){2,}")
 # Hesitation between a verb and the name it governs (用的是…呃…金蝶): pauses and fillers.
 _HESITATION = re.compile(r"(?:[…\s—]|\.\.\.|嗯|呃|额|那个)+$")
 _SOUNDALIKE_BOUNDARY_FREQ = 10
@@ -72,6 +78,8 @@ class SystemHit:
     # Heard with one syllable off (下管家 for 校管家): a name sounding exactly like the same
     # words (管家泼 for 管家婆) is the likelier reading.
     syllable_off: bool = False
+    # A Latin name the catalogue lacks, reported as written (Procore).
+    unknown: bool = False
 
 
 class Found(NamedTuple):
@@ -159,6 +167,7 @@ class SystemMatcher:
             else None
         )
         self._joiners = frozenset(cues.joiners)
+        self._not_products = frozenset(word.lower() for word in cues.not_products)
         self._own_context = {
             system.name: compile_words(words)
             for system in systems
@@ -180,9 +189,11 @@ class SystemMatcher:
             for hit in self._readings_in(text, view)
             if not any(_overlap(hit, h) for h in (*literal, *heard))
         ]
+        known = literal + heard
+        unknown = [h for h in self._unknown_latin(text) if not any(_overlap(h, k) for k in known)]
         candidates = [
             hit
-            for hit in literal + heard
+            for hit in known + unknown
             if not self._cuts_false_friend(text, hit) and not self._is_person(text, hit)
         ]
         # Context first, so that a word without it (是魔 for 石墨) does not hide a name next to it.
@@ -214,7 +225,8 @@ class SystemMatcher:
             if hit.system.name not in seen:
                 seen.add(hit.system.name)
                 ordered.append(hit)
-        return Found(ordered, unconfirmed)
+        # An unknown Latin word left unconfirmed says nothing of the catalogue's names.
+        return Found(ordered, [hit for hit in unconfirmed if not hit.unknown])
 
     def _cuts_false_friend(self, text: str, hit: SystemHit) -> bool:
         if self._false_friends is None:
@@ -250,6 +262,32 @@ class SystemMatcher:
             )
             for start, end, item in found
         ]
+
+    def _unknown_latin(self, text: str) -> list[SystemHit]:
+        """Latin words the catalogue does not hold that look like a product's name: four
+        letters or more in mixed case (Procore, iManage, XTools; not DCS, not policy),
+        outside English phrases and :attr:`ContextCues.not_products`. Each needs software
+        context, as an ambiguous name does, and is reported as written."""
+        if not self._not_products:
+            return []
+        phrases = [(m.start(), m.end()) for m in _ENGLISH_PHRASE.finditer(text)]
+        hits: list[SystemHit] = []
+        for match in _LATIN_WORD.finditer(text):
+            word = match.group()
+            letters = [c for c in word.split(".")[0] if c.isalpha()]
+            # Mixed case: a name (Procore, iManage, XTools); all capitals is an acronym (DCS),
+            # all lower case the English of code-mixed speech (migration风险, total下来).
+            if len(letters) < 4 or word.islower() or word.isupper():
+                continue
+            if word.lower() in self._not_products or squash(word) in self._automaton:
+                continue
+            if any(low <= match.start() and match.end() <= high for low, high in phrases):
+                continue
+            entry = CatalogueEntry(name=word, category="other")
+            hits.append(
+                SystemHit(entry, match.start(), match.end(), word, needs_context=True, unknown=True)
+            )
+        return hits
 
     def _soundalikes(self, text: str, view: _View) -> list[SystemHit]:
         if not self._by_sound or not _CJK.search(view.text):

@@ -91,6 +91,10 @@ class ContextCues(LexiconSchema):
     generic_endings: tuple[str, ...] = ()
     # Categories whose ambiguous names only their own category's words confirm (华为: 手机).
     narrow_categories: tuple[Category, ...] = ()
+    # Latin words that are no product's name (Excel, Demo, Boss): an English word the
+    # catalogue does not know is reported as a system only with software context, and
+    # never one of these (lower case).
+    not_products: tuple[str, ...] = ()
 
 
 class RoleCues(LexiconSchema):

@@ -271,3 +271,45 @@ def test_a_read_out_name_is_the_same_in_every_process() -> None:
         for seed in (1, 2, 3)
     }
     assert len(seen) == 1, seen
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("海外律所用的是Clio，中国区还在讨论。", "Clio"),
+        ("我们律所全球统一用的是iManage。", "iManage"),
+        ("会员系统在用Nexudus，总部统一采购的。", "Nexudus"),
+    ],
+)
+def test_a_latin_name_the_catalogue_lacks_is_reported_as_written(
+    customer: Extract, said: str, name: str
+) -> None:
+    (system,) = customer(said).systems
+    assert (system.name, system.category, system.vendor) == (name, None, None)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "明源的CRM我们用了好多年，migration风险太大。",  # code-mixed English in lower case
+        "Hi Kevin，报价单我用邮件发您了。",  # a person greeted
+        "我们用Excel记台账就够了。",  # office English
+        "这个Nexudus是什么意思？",  # a Latin word without software words near it
+        "请提供系统的21 CFR Part 11符合性声明。",
+    ],
+)
+def test_latin_words_that_are_no_product(customer: Extract, said: str) -> None:
+    assert not any(s.category is None for s in customer(said).systems)
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["嗯…我们用的是…浪…浪潮的，对。", "我们财务用的…金…金蝶，旗舰版。", "我们现在用的是 呃 浪潮"],
+)
+def test_a_name_after_hesitation_keeps_its_verb(customer: Extract, said: str) -> None:
+    (system,) = customer(said).systems
+    assert system.role == "incumbent"
+
+
+def test_a_name_heard_exactly_alike_wins_over_one_a_syllable_off(customer: Extract) -> None:
+    assert names(customer("老板说要对比下管家泼和速达。")) == {"管家婆", "速达"}

@@ -9,8 +9,9 @@ Measured before any change (this file's scoring): recall 0.66 on the tuning half
 the check half, misheard 0.71 / 0.77, look-alikes with a system 0.15 / 0.09. The catalogue
 was then broadened by those verticals from market knowledge, and the tuning half (first
 byte of the id's SHA-256 even) was read for misses; the check half never. After: recall
-0.88 / 0.73, misheard 0.87 / 0.80, look-alikes 0.13 / 0.13. Floors sit a little under, to
-catch a regression.
+0.88 / 0.73, misheard 0.87 / 0.80, look-alikes 0.13 / 0.13; with Latin names the catalogue
+lacks reported as written (Procore, iManage), recall 0.89 / 0.80. Floors sit a little
+under, to catch a regression.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def test_the_fourth_dev_set_is_as_described() -> None:
     ("parity", "recall", "misheard", "lookalikes"),
     [
         pytest.param(0, 0.86, 0.84, 0.16, id="tuning-half"),
-        pytest.param(1, 0.71, 0.78, 0.16, id="check-half"),
+        pytest.param(1, 0.77, 0.78, 0.16, id="check-half"),
     ],
 )
 def test_named_systems_on_a_fourth_writers_wording(
