@@ -51,3 +51,36 @@ def test_misheard_discounts_are_written_back_before_scanning() -> None:
     (flag,) = scan_segment(Scanner(), segment)
     assert flag.category == "unauthorized_discount"
     assert flag.evidence.text == segment.text
+
+
+def inferred(speaker: str, text: str) -> Segment:
+    return Segment(
+        id="s1",
+        start=0,
+        end=2,
+        speaker=speaker,  # type: ignore[arg-type]
+        text=text,
+        speaker_source="inferred",
+        speaker_confidence=0.8,
+    )
+
+
+def test_a_sellers_words_given_to_the_customer_on_a_mono_recording_are_scanned() -> None:
+    """The voice was put on the wrong side; the words say who spoke (dev call dv14, mono)."""
+    scanner = Scanner()
+    said = "事成之后返点给您个人，按合同额的百分之三，我们私下转给您。"
+    assert {f.category for f in scan_segment(scanner, inferred("customer", said))} == {"kickback"}
+    offer = "周末前签的话按六折给你，就是七万六千八。"
+    assert {f.category for f in scan_segment(scanner, inferred("customer", offer))} == {
+        "unauthorized_discount"
+    }
+
+
+def test_customer_words_on_a_mono_recording_stay_unflagged() -> None:
+    scanner = Scanner()
+    # No seller's words: a customer asking, or weighing a price.
+    assert scan_segment(scanner, inferred("customer", "你们能保证不延期吗？")) == []
+    assert scan_segment(scanner, inferred("customer", "你给打个五折我就签。")) == []
+    # The same seller's words on a channel of a stereo call are the customer's: never flagged.
+    said = "事成之后返点给您个人，我们私下转给您。"
+    assert scan_segment(scanner, segment("customer", said)) == []
