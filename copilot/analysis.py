@@ -50,8 +50,9 @@ def segment_insights(extractor: InsightExtractor, segment: Segment) -> Insights:
 def analyze_segment(
     extractor: InsightExtractor, scanner: Scanner, segment: Segment
 ) -> tuple[Insights, list[SpokenFlag]]:
-    """Insights and compliance flags (rep words only: in a mono recording nobody can say
-    who promised what) of one final segment."""
+    """Insights and compliance flags of one final segment: flags on the rep's words, and on
+    a mono recording's segment given to the customer when its words are a seller's
+    (:func:`copilot.spoken_compliance.scan_segment`)."""
     return segment_insights(extractor, segment), scan_segment(scanner, segment)
 
 
