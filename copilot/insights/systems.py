@@ -190,7 +190,12 @@ class SystemMatcher:
             if not any(_overlap(hit, h) for h in (*literal, *heard))
         ]
         known = literal + heard
-        unknown = [h for h in self._unknown_latin(text) if not any(_overlap(h, k) for k in known)]
+        # A Latin word run on to a known name is its edition (华为云Stack, 东华iMedical).
+        unknown = [
+            h
+            for h in self._unknown_latin(text)
+            if not any(_overlap(h, k) or h.start == k.end or h.end == k.start for k in known)
+        ]
         candidates = [
             hit
             for hit in known + unknown

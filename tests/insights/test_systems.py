@@ -296,6 +296,7 @@ def test_a_latin_name_the_catalogue_lacks_is_reported_as_written(
         "我们用Excel记台账就够了。",  # office English
         "这个Nexudus是什么意思？",  # a Latin word without software words near it
         "请提供系统的21 CFR Part 11符合性声明。",
+        "国企要求上华为云Stack。",  # run on to a known name: its edition
     ],
 )
 def test_latin_words_that_are_no_product(customer: Extract, said: str) -> None:
