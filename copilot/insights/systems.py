@@ -546,7 +546,8 @@ class RoleReader:
     def _incumbent(self, text: str, low: int, high: int, hit: SystemHit) -> bool:
         # Hesitation may cut the clause before the name (我们用的是…金…金蝶): read across it.
         lead = _before_hesitation(text, hit.start, hit.heard)
-        low = min(low, max(0, lead - 8))
+        if lead < hit.start:
+            low = min(low, max(0, lead - 8))
         before = text[max(low, lead - 8) : lead]
         after = text[hit.end : min(high, hit.end + 8)]
         if self._denied.search(text[low : hit.start]) or self._denied.search(after):
