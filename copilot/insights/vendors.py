@@ -93,7 +93,7 @@ class ContextCues(LexiconSchema):
     narrow_categories: tuple[Category, ...] = ()
     # Latin words that are no product's name (Excel, Demo, Boss): an English word the
     # catalogue does not know is reported as a system only with software context, and
-    # never one of these (lower case).
+    # never one of these (lower case). A catalogue without the list reports no such names.
     not_products: tuple[str, ...] = ()
 
 
