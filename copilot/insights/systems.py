@@ -310,7 +310,7 @@ class SystemMatcher:
                 ):
                     continue
                 start, end = view.span(at, last)
-                if self._everyday(text, start, end, heard_key, view.pauses):
+                if self._everyday(text, start, end, heard_key, view.pauses, item.system):
                     continue
                 # A software word is never a name heard wrong (选型 is no 绚星), nor is a
                 # question ending in its particle (价格还能再谈吗 is no 探马).
@@ -438,15 +438,35 @@ class SystemMatcher:
         return hit.start < 2 or frequency(text[hit.start - 2 : hit.start]) < _NAME_WORD_FREQ
 
     def _everyday(
-        self, text: str, start: int, end: int, heard: str, pauses: frozenset[int] = frozenset()
+        self,
+        text: str,
+        start: int,
+        end: int,
+        heard: str,
+        pauses: frozenset[int] = frozenset(),
+        system: CatalogueEntry | None = None,
     ) -> bool:
         """Whether misheard words are more likely ordinary speech: a common word on its own
-        (拥有, 支持; 拥有U8 still counts), or cutting through one (销售议价)."""
-        if all(_CJK.match(c) for c in heard) and frequency(heard) >= self._cues.max_word_frequency:
+        (拥有, 支持; 拥有U8 still counts), unless a verb of use stands right before it and
+        words of the system's own kind near it (OA用的是范围，审批都在上面: 泛微); or cutting
+        through a word (销售议价)."""
+        common = all(_CJK.match(c) for c in heard) and (
+            frequency(heard) >= self._cues.max_word_frequency
+        )
+        if common and not (system is not None and self._used_as(text, start, end, system)):
             return True
         # 用费书: the 用 is the verb before the name, not the start of 用费.
         verb = bool(self._verb_before.search(text, max(0, start - 3), start))
         return _cuts_word(text, start, end, _SOUNDALIKE_BOUNDARY_FREQ, left=not verb, pauses=pauses)
+
+    def _used_as(self, text: str, start: int, end: int, system: CatalogueEntry) -> bool:
+        """A verb of use right before the span and words of the system's kind near it."""
+        own = self._own_context.get(system.name)
+        if own is None or not self._verb_before.search(text, max(0, start - 6), start):
+            return False
+        window = self._cues.window
+        around = text[max(0, start - window) : start] + "|" + text[end : end + window]
+        return bool(own.search(around))
 
     def _placed(self, text: str, hit: SystemHit, low: int) -> bool:
         """在微盟上, 都在丁丁里: where work is kept; not 在华为上班 (上班 is a word)."""

@@ -314,3 +314,11 @@ def test_a_name_after_hesitation_keeps_its_verb(customer: Extract, said: str) ->
 
 def test_a_name_heard_exactly_alike_wins_over_one_a_syllable_off(customer: Extract) -> None:
     assert names(customer("老板说要对比下管家泼和速达。")) == {"管家婆", "速达"}
+
+
+def test_an_everyday_word_is_a_name_after_a_verb_of_use_among_words_of_its_kind(
+    customer: Extract,
+) -> None:
+    """范围 is a common word, but in OA用的是范围，审批都在上面 it is 泛微 heard wrong."""
+    assert names(customer("OA的话用的是范围，审批都在上面。")) == {"泛微"}
+    assert names(customer("我们用的是范围更广的方案。")) == set()
