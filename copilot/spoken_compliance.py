@@ -59,16 +59,22 @@ def scan_segment(scanner: Scanner, segment: Segment) -> list[SpokenFlag]:
     speaker is inferred from the voice and can be wrong: a segment given to the customer is
     scanned too, and its flags kept when it speaks as a seller (按六折给您, 返点给您个人)."""
     text = segment.text
-    if not text.strip() or segment.speaker not in ("rep", "customer"):
-        return []
-    misattributed = segment.speaker == "customer" and segment.speaker_source == "inferred"
-    if segment.speaker == "customer" and not (misattributed and _SELLERS_WORDS.search(text)):
+    if not text.strip() or not _said_by_rep(segment):
         return []
     evidence = Evidence(utterance_id=segment.id, text=text)
     return [
         SpokenFlag(**flag.model_dump(), evidence=evidence)
         for flag in scanner.scan(repair_misheard_discounts(text)).flags
     ]
+
+
+def _said_by_rep(segment: Segment) -> bool:
+    """The rep's segment, or one a mono recording's diariser gave the customer that speaks
+    as a seller."""
+    if segment.speaker == "rep":
+        return True
+    inferred_customer = segment.speaker == "customer" and segment.speaker_source == "inferred"
+    return inferred_customer and _SELLERS_WORDS.search(segment.text) is not None
 
 
 def scan_transcript(scanner: Scanner, segments: Iterable[Segment]) -> list[SpokenFlag]:

@@ -13,7 +13,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy import update
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from compliance import Scanner
@@ -29,9 +28,9 @@ from copilot.service.logs import RequestLogContext
 from copilot.service.pipeline import Engines, Suggests
 from copilot.service.state import ServiceState, worker_threads
 from copilot.settings import Settings, get_settings
+from copilot.store import repo
 from copilot.store.db import make_engine, migrate, session_factory
 from copilot.store.errors import Conflict, InvalidInput, NotFound, StoreError
-from copilot.store.models import Call
 from copilot.summary import build_summary_writer
 from speech.engine import SpeechEngine
 
@@ -173,11 +172,7 @@ async def _stop(state: ServiceState) -> None:
 
     def mark() -> None:
         with state.sessions.begin() as session:
-            session.execute(
-                update(Call)
-                .where(Call.id.in_([c.call_id for c in calls]), Call.status == "live")
-                .values(status="interrupted")
-            )
+            repo.mark_suspended_calls(session, [c.call_id for c in calls])
 
     if calls:
         await asyncio.to_thread(mark)

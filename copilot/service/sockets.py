@@ -18,7 +18,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy import update
 from starlette.websockets import WebSocketState
 
 from copilot.auth import (
@@ -560,15 +559,8 @@ async def _close_audio(ws: WebSocket, live: LiveCall) -> None:
 
 
 def _mark_interrupted(state: ServiceState, live: LiveCall) -> None:
-    """One conditional update: an end asked for meanwhile (POST /end on the suspended call)
-    may have summarised the call already, and a read-then-write would put it back to
-    interrupted (seen on PostgreSQL in test_call_ids)."""
     with state.sessions.begin() as session:
-        session.execute(
-            update(Call)
-            .where(Call.id == live.call_id, Call.status == "live")
-            .values(status="interrupted")
-        )
+        repo.mark_suspended_calls(session, [live.call_id])
 
 
 async def _warn(ws: WebSocket, code: str, message: str) -> None:

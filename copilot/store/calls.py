@@ -7,6 +7,7 @@ and a reconnecting side panel replays :func:`list_events_after` its last ``seq``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal, get_args
 
@@ -240,6 +241,19 @@ def mark_interrupted_calls(session: Session, *, now: datetime | None = None) -> 
         )
         session.flush()
     return ids
+
+
+def mark_suspended_calls(session: Session, call_ids: Sequence[str]) -> None:
+    """Calls whose streams stopped without ``stop`` (the client went away, the server shuts
+    down): those still ``live`` become ``interrupted``, in one conditional update. An end
+    asked for meanwhile may have summarised one already; a read-then-write would put it
+    back to interrupted (seen on PostgreSQL in test_call_ids)."""
+    if call_ids:
+        session.execute(
+            update(Call)
+            .where(Call.id.in_(list(call_ids)), Call.status == "live")
+            .values(status="interrupted")
+        )
 
 
 def _load(session: Session, call: Call | str) -> Call:

@@ -27,6 +27,7 @@ from copilot.store.calls import (
     list_segments,
     list_visible_calls,
     mark_interrupted_calls,
+    mark_suspended_calls,
     save_summary_edit,
     update_call,
 )
@@ -116,6 +117,7 @@ __all__ = [
     "list_users",
     "list_visible_calls",
     "mark_interrupted_calls",
+    "mark_suspended_calls",
     "override_flags",
     "reveal_flag",
     "revoke_api_key",

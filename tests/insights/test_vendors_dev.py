@@ -10,6 +10,7 @@ measured (docs/systems.md), to catch a regression, not to chase noise.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -70,6 +71,12 @@ def score(extract: Extract, rows: list[dict[str, Any]]) -> Scores:
                 roles += 1
                 right += any(s.role == wanted["role"] for s in hits)
     return Scores(found / gold, misheard_found / misheard, fired / lookalikes, right / roles)
+
+
+def sha256_half(rows: list[dict[str, Any]], parity: int) -> list[dict[str, Any]]:
+    """The tuning half (parity 0) or the check half (1) of a later set: the first byte of the
+    id's SHA-256, even or odd."""
+    return [r for r in rows if hashlib.sha256(r["id"].encode()).digest()[0] % 2 == parity]
 
 
 def assert_as_described(rows: list[dict[str, Any]], lines: int, lookalikes: int, asr: int) -> None:

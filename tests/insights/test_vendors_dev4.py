@@ -16,18 +16,17 @@ under, to catch a regression.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import pytest
 
-from .test_vendors_dev import assert_above_floors, assert_as_described, load
+from .test_vendors_dev import assert_above_floors, assert_as_described, load, sha256_half
 
 ROWS = load("vendors_dev4")
 
 
 def half(parity: int) -> list[dict[str, Any]]:
-    return [r for r in ROWS if hashlib.sha256(r["id"].encode()).digest()[0] % 2 == parity]
+    return sha256_half(ROWS, parity)
 
 
 def test_the_fourth_dev_set_is_as_described() -> None:
