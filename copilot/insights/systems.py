@@ -28,7 +28,7 @@ from copilot.insights.models import SystemRole
 from copilot.insights.text import Segmenter
 from copilot.insights.transliteration import ReadingIndex, consonants, heard_key
 from copilot.insights.vendors import CatalogueEntry, ContextCues, RoleCues, squash
-from copilot.insights.words import cuts_word, frequency
+from copilot.insights.words import cuts_word, frequency, is_place
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # A spelling written out is dropped only inside a common word (八百客户, 钉钉子); a misheard
@@ -36,6 +36,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LITERAL_BOUNDARY_FREQ = 200
 _PARTICLES_AFTER = "上里中内的了呢吗吧啊呀"
 _QUESTION_PARTICLES = "吗呢吧啊呀嘛"
+# What may end a verb of use before a name (用的是, 上了): see ``_verb_before``.
+_VERB_ENDINGS = "的是了着"
 # A Latin word that may be a product's name: letters (digits after the first), a dotted
 # domain ending (monday.com); words in a row of three or more are an English phrase.
 _LATIN_WORD = re.compile(
@@ -450,6 +452,14 @@ class SystemMatcher:
         (拥有, 支持; 拥有U8 still counts), unless a verb of use stands right before it and
         words of the system's own kind near it (OA用的是范围，审批都在上面: 泛微); or cutting
         through a word (销售议价)."""
+        # 山东兰陵 is a county, not 蓝凌 heard wrong; 兰陵EKP and 苏达5000 (速达) still are.
+        if is_place(heard) and not _alnum_at(text, end):
+            return True
+        # 用的是极佳: the 是 ends the verb before it, it starts no name (是极 for 石基).
+        if heard[0] in _VERB_ENDINGS and self._verb_before.search(
+            text, max(0, start - 3), start + 1
+        ):
+            return True
         common = all(_CJK.match(c) for c in heard) and (
             frequency(heard) >= self._cues.max_word_frequency
         )

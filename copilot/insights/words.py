@@ -25,6 +25,24 @@ def frequency(word: str) -> int:
     return _frequencies().get(word, 0)
 
 
+@lru_cache(maxsize=1)
+def _places() -> frozenset[str]:
+    import jieba
+
+    places = set()
+    with jieba.get_dict_file() as lines:  # "word frequency tag" per line
+        for raw in lines:
+            parts = raw.decode("utf-8").split()
+            if len(parts) == 3 and parts[2] == "ns":
+                places.add(parts[0])
+    return frozenset(places)
+
+
+def is_place(word: str) -> bool:
+    """Whether jieba's dictionary tags ``word`` as a place name (兰陵, 长沙)."""
+    return word in _places()
+
+
 def cuts_word(
     text: str, start: int, end: int, min_frequency: int, rebind_left: bool = False
 ) -> bool:

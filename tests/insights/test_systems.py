@@ -322,3 +322,15 @@ def test_an_everyday_word_is_a_name_after_a_verb_of_use_among_words_of_its_kind(
     """范围 is a common word, but in OA用的是范围，审批都在上面 it is 泛微 heard wrong."""
     assert names(customer("OA的话用的是范围，审批都在上面。")) == {"泛微"}
     assert names(customer("我们用的是范围更广的方案。")) == set()
+
+
+def test_a_place_name_is_no_name_heard_wrong(customer: Extract) -> None:
+    assert "蓝凌" not in names(customer("我们在兰陵那边有个加工厂，山东兰陵那边系统也要装"))
+    assert "蓝凌EKP" in names(customer("OA用的是兰陵EKP"))
+
+
+def test_the_verb_ending_starts_no_name(customer: Extract) -> None:
+    # 是极 sounds like 石基; the 是 belongs to 用的是.
+    said = names(customer("嗯我们ERP现在用的是极佳，然后财务那边是金蝶"))
+    assert "石基信息" not in said
+    assert "积加ERP" in said
