@@ -8,8 +8,10 @@ code or the other sets (tests/insights/data/DATASHEET.md).
 Measured before any change (this file's scoring): recall 0.77 on the tuning half, 0.80 on
 the check half, misheard 0.70 / 0.70, look-alikes with a system 0.09 / 0.23. Two general
 mends came from the tuning half (a place name is no name heard wrong, 山东兰陵; the 是 of
-用的是 starts no name, 用的是极佳); the look-alikes of the tuning half fell to 0.06, the rest
-stayed. Floors sit a little under, to catch a regression.
+用的是 starts no name, 用的是极佳), and the catalogue took six of the makers it lacked
+(智慧商贸, 柠檬云, 四格互联, 8Manage, 平安知鸟, 智布互联); the check half was not read. After:
+recall 0.81 / 0.80, misheard 0.72 / 0.70, look-alikes 0.06 / 0.23. Floors sit a little
+under, to catch a regression.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def test_the_fifth_dev_set_is_as_described() -> None:
 @pytest.mark.parametrize(
     ("parity", "recall", "misheard", "lookalikes"),
     [
-        pytest.param(0, 0.75, 0.67, 0.08, id="tuning-half"),
+        pytest.param(0, 0.79, 0.70, 0.08, id="tuning-half"),
         pytest.param(1, 0.78, 0.68, 0.24, id="check-half"),
     ],
 )
