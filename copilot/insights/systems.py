@@ -450,8 +450,9 @@ class SystemMatcher:
     ) -> bool:
         """Whether misheard words are more likely ordinary speech: a common word on its own
         (拥有, 支持; 拥有U8 still counts), unless a verb of use stands right before it and
-        words of the system's own kind near it (OA用的是范围，审批都在上面: 泛微); or cutting
-        through a word (销售议价)."""
+        words of the system's own kind near it (OA用的是范围，审批都在上面: 泛微); a place name
+        (山东兰陵); the end of a verb of use (用的是极佳: no 石基); or cutting through a word
+        (销售议价)."""
         # 山东兰陵 is a county, not 蓝凌 heard wrong; 兰陵EKP and 苏达5000 (速达) still are.
         if is_place(heard) and not _alnum_at(text, end):
             return True

@@ -1,4 +1,5 @@
-"""How common a two-character word is, from jieba's dictionary.
+"""How common a two-character word is, and which words are place names, from jieba's
+dictionary.
 
 Names found inside running text must not cut through an ordinary word: 「八百客户」 is 800
 customers, not the vendor 八百客; 「价钱总是」 is no Mr 钱. jieba's word frequencies tell us which
@@ -66,3 +67,4 @@ def cuts_word(
 def warm_up() -> None:
     """Load the dictionary now (at start-up) rather than on the first utterance."""
     _frequencies()
+    _places()
