@@ -233,27 +233,26 @@ def mark_interrupted_calls(session: Session, *, now: datetime | None = None) -> 
     restart. Mark them ``interrupted`` (their finals and events are kept) and return their
     ids, so the service can tell their side panels."""
     ids = list(session.scalars(select(Call.id).where(Call.status == "live")))
-    if ids:
-        session.execute(
-            update(Call)
-            .where(Call.id.in_(ids), Call.status == "live")
-            .values(status="interrupted", ended_at=now or utcnow())
-        )
-        session.flush()
+    mark_suspended_calls(session, ids, ended_at=now or utcnow())
+    session.flush()
     return ids
 
 
-def mark_suspended_calls(session: Session, call_ids: Sequence[str]) -> None:
+def mark_suspended_calls(
+    session: Session, call_ids: Sequence[str], *, ended_at: datetime | None = None
+) -> None:
     """Calls whose streams stopped without ``stop`` (the client went away, the server shuts
-    down): those still ``live`` become ``interrupted``, in one conditional update. An end
-    asked for meanwhile may have summarised one already; a read-then-write would put it
-    back to interrupted (seen on PostgreSQL in test_call_ids)."""
-    if call_ids:
-        session.execute(
-            update(Call)
-            .where(Call.id.in_(list(call_ids)), Call.status == "live")
-            .values(status="interrupted")
-        )
+    down or restarted): those still ``live`` become ``interrupted``, in one conditional
+    update. An end asked for meanwhile may have summarised one already; a read-then-write
+    would put it back to interrupted (seen on PostgreSQL in test_call_ids)."""
+    if not call_ids:
+        return
+    values: dict[str, Any] = {"status": "interrupted"}
+    if ended_at is not None:
+        values["ended_at"] = ended_at
+    session.execute(
+        update(Call).where(Call.id.in_(list(call_ids)), Call.status == "live").values(**values)
+    )
 
 
 def _load(session: Session, call: Call | str) -> Call:

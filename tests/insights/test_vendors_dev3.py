@@ -15,17 +15,11 @@ under what was measured after (recall 0.81 / 0.74, misheard 0.73 / 0.64, look-al
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from .test_vendors_dev import assert_above_floors, assert_as_described, load, sha256_half
 
 ROWS = load("vendors_dev3")
-
-
-def half(parity: int) -> list[dict[str, Any]]:
-    return sha256_half(ROWS, parity)
 
 
 def test_the_third_dev_set_is_as_described() -> None:
@@ -42,4 +36,4 @@ def test_the_third_dev_set_is_as_described() -> None:
 def test_named_systems_on_a_third_writers_wording(
     parity: int, recall: float, misheard: float, lookalikes: float
 ) -> None:
-    assert_above_floors(half(parity), recall, misheard, lookalikes)
+    assert_above_floors(sha256_half(ROWS, parity), recall, misheard, lookalikes)

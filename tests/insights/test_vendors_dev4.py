@@ -16,17 +16,11 @@ under, to catch a regression.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from .test_vendors_dev import assert_above_floors, assert_as_described, load, sha256_half
 
 ROWS = load("vendors_dev4")
-
-
-def half(parity: int) -> list[dict[str, Any]]:
-    return sha256_half(ROWS, parity)
 
 
 def test_the_fourth_dev_set_is_as_described() -> None:
@@ -43,4 +37,4 @@ def test_the_fourth_dev_set_is_as_described() -> None:
 def test_named_systems_on_a_fourth_writers_wording(
     parity: int, recall: float, misheard: float, lookalikes: float
 ) -> None:
-    assert_above_floors(half(parity), recall, misheard, lookalikes)
+    assert_above_floors(sha256_half(ROWS, parity), recall, misheard, lookalikes)
