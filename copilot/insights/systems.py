@@ -397,6 +397,9 @@ class SystemMatcher:
                     if not consonants(reading.key) <= len(heard) + 1 <= consonants(reading.key) + 3:
                         continue
                     start, stop = view.span(at, tail_end)
+                    # A transcript's pause ends a read-out name (吉拉 工单 is no Preqin).
+                    if any(start < pause < stop for pause in view.pauses):
+                        continue
                     if self._common_inside(heard) or self._everyday(
                         text, start, view.span(at, end)[1], heard
                     ):

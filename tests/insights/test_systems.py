@@ -334,3 +334,15 @@ def test_the_verb_ending_starts_no_name(customer: Extract) -> None:
     said = names(customer("嗯我们ERP现在用的是极佳，然后财务那边是金蝶"))
     assert "石基信息" not in said
     assert "积加ERP" in said
+
+
+def test_a_read_out_name_ends_at_a_pause(customer: Extract) -> None:
+    # 吉拉 is Jira read out; run on across the pause into 工单 it sounded like Preqin.
+    assert names(customer("研发用的是吉拉 工单现在也在吉拉里")) == {"Jira"}
+
+
+@pytest.mark.parametrize(
+    ("said", "name"), [("采购这块在比真云", "甄云"), ("门店系统在看伯骏", "伯俊软件")]
+)
+def test_a_name_being_weighed_is_heard_wrong_too(customer: Extract, said: str, name: str) -> None:
+    assert names(customer(said)) == {name}
