@@ -112,6 +112,8 @@ def test_everyday_words_are_no_system(customer: Extract, said: str) -> None:
         # A maker named with a vertical system it sells is that system; alone it is a maker.
         ("我们影像科用的Philips的PACS。", {"飞利浦"}),
         ("我们科室用惯了飞利浦的。", set()),
+        # HR names the kind of an HR system whose name is also an English word.
+        ("HR是Workday，跟总部一套。", {"Workday"}),
     ],
 )
 def test_names_confirmed_by_their_neighbours(
