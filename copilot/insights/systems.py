@@ -31,6 +31,7 @@ from copilot.insights.vendors import CatalogueEntry, ContextCues, RoleCues, squa
 from copilot.insights.words import cuts_word, frequency, is_place
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_DIGITS = dict(zip("零一二三四五六七八九", "0123456789", strict=True))
 # A spelling written out is dropped only inside a common word (八百客户, 钉钉子); a misheard
 # one already when the pair is any dictionary word (销售议价).
 _LITERAL_BOUNDARY_FREQ = 200
@@ -106,6 +107,16 @@ class _View:
         self.pauses = pauses
         kept = [(i, ch.lower() if ch.isascii() else ch) for i, ch in enumerate(text)]
         kept = [(i, ch) for i, ch in kept if not ch.isspace()]
+        # A model number spoken as Chinese numerals reads as written (G七 -> g7, U八 -> u8).
+        kept = [
+            (
+                i,
+                _DIGITS.get(ch, ch)
+                if k and kept[k - 1][1].isascii() and kept[k - 1][1].isalpha()
+                else ch,
+            )
+            for k, (i, ch) in enumerate(kept)
+        ]
         self.positions = [i for i, _ in kept]
         self.text = "".join(ch for _, ch in kept)
 

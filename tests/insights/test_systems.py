@@ -348,3 +348,12 @@ def test_a_read_out_name_ends_at_a_pause(customer: Extract) -> None:
 )
 def test_a_name_being_weighed_is_heard_wrong_too(customer: Extract, said: str, name: str) -> None:
     assert names(customer(said)) == {name}
+
+
+@pytest.mark.parametrize(
+    ("said", "name"), [("车队现在用的是G七", "G7易流"), ("财务用的是U八", "用友U8")]
+)
+def test_a_model_number_in_chinese_numerals_reads_as_written(
+    customer: Extract, said: str, name: str
+) -> None:
+    assert name in names(customer(said))
