@@ -140,6 +140,8 @@ class SystemMatcher:
                 sound = tuple(syllables(key))
                 item = _Spelling(key, system, sound, len(_CJK.findall(key)))
                 self._automaton.add_word(key, item)
+                if key in system.written_only:
+                    continue
                 if item.cjk >= 2 and _CJK.match(key):
                     self._by_sound.setdefault(sound[0], []).append(item)
                 if item.cjk == len(key) >= 3:
@@ -428,7 +430,15 @@ class SystemMatcher:
                             reading.item, start, stop, text[start:stop], not sure, True, narrow
                         )
                     )
-        return hits
+        # Part of a longer read-out name is no name of its own (利沃克斯 in 索利沃克斯).
+        return [
+            hit
+            for hit in hits
+            if not any(
+                o.start <= hit.start and hit.end <= o.end and o.end - o.start > hit.end - hit.start
+                for o in hits
+            )
+        ]
 
     def _common_inside(self, heard: str) -> bool:
         """A word inside: common (单子), or any dictionary word not written with

@@ -49,13 +49,17 @@ class SystemSpec(LexiconSchema):
     category: Category
     rival: bool = False
     ambiguous: tuple[str, ...] = ()
+    # Spellings matched only as written, never by their sound: short names whose sound is
+    # everywhere (易保 and 医保, 森亿 and 省医).
+    written_only: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _ambiguous_are_spellings(self) -> SystemSpec:
-        unknown = set(self.ambiguous) - {self.name, *self.aliases}
-        if unknown:
-            raise ValueError(f"{self.name}: ambiguous {sorted(unknown)} are not its spellings")
+        for field in ("ambiguous", "written_only"):
+            unknown = set(getattr(self, field)) - {self.name, *self.aliases}
+            if unknown:
+                raise ValueError(f"{self.name}: {field} {sorted(unknown)} are not its spellings")
         return self
 
 
@@ -134,6 +138,7 @@ class CatalogueEntry:
     vendor: str | None = None
     spellings: tuple[str, ...] = ()
     ambiguous: frozenset[str] = frozenset()
+    written_only: frozenset[str] = frozenset()
     context: tuple[str, ...] = ()
 
 
@@ -161,6 +166,7 @@ def systems_of(
             vendor=spec.vendor,
             spellings=(spec.name, *spec.aliases),
             ambiguous=frozenset(squash(s) for s in spec.ambiguous),
+            written_only=frozenset(squash(s) for s in spec.written_only),
             context=spec.context,
         )
         for spec in catalogue.systems

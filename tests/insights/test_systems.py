@@ -357,3 +357,15 @@ def test_a_model_number_in_chinese_numerals_reads_as_written(
     customer: Extract, said: str, name: str
 ) -> None:
     assert name in names(customer(said))
+
+
+def test_a_name_written_only_is_not_heard_in_its_sound(customer: Extract) -> None:
+    # 易保 (an insurance core system) sounds like 医保 heard wrong as 医宝; only as written.
+    assert names(customer("理赔那块用的是易保")) == {"易保网络"}
+    assert names(customer("我们现在用的那个系统跟医宝是连通的")) == set()
+
+
+def test_part_of_a_longer_read_out_name_is_no_name(customer: Extract) -> None:
+    # 利沃克斯 inside 索利沃克斯 (SolidWorks) once read as FlowUs, near 文档管理.
+    said = names(customer("我们的三维是那个，呃，索利沃克斯，然后…文档管理还没有"))
+    assert "FlowUs" not in said

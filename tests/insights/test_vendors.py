@@ -72,6 +72,7 @@ def _write(tmp_path: Path, systems: str) -> Path:
         ),
         ("  - {name: 甲U8, vendor: 甲, category: erp}\n", "not in the catalogue"),
         ("  - {name: 甲, category: crm, ambiguous: [乙]}\n", "not its spellings"),
+        ("  - {name: 甲, category: crm, written_only: [乙]}\n", "written_only"),
         ("  - {name: 甲, category: spreadsheets}\n", "category"),
         ("  - {name: 甲, category: crm, rivall: true}\n", "rivall"),
     ],
