@@ -52,7 +52,10 @@ _SOUNDALIKE_BOUNDARY_FREQ = 10
 _READING_CHARS = (2, 6)
 _PLACE_WORD_FREQ = 100
 _NAME_WORD_FREQ = 100
-_READING_INNER_FREQ = 150
+# Two transliteration characters that make a word this common are that word, not part of a
+# name read out: 400 lets 克拉 (391) begin 克拉斯 (Class); 600 also let 夸特 in, and two
+# corpus lines named a system in everyday words (保安签 as ProcessOn).
+_READING_INNER_FREQ = 400
 _READING_WORD_FREQ = 20
 # Folded pinyin initials, longest first, to tell whether two syllables are close.
 _PINYIN_INITIALS = ("z", "c", "s", "b", "p", "m", "f", "d", "t", "l", "g", "k", "h", "j", "q",

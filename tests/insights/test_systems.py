@@ -369,3 +369,8 @@ def test_part_of_a_longer_read_out_name_is_no_name(customer: Extract) -> None:
     # 利沃克斯 inside 索利沃克斯 (SolidWorks) once read as FlowUs, near 文档管理.
     said = names(customer("我们的三维是那个，呃，索利沃克斯，然后…文档管理还没有"))
     assert "FlowUs" not in said
+
+
+def test_a_read_out_name_may_begin_with_a_word_of_its_characters(customer: Extract) -> None:
+    # 克拉 (carat) is a word, but 克拉斯应 is ClassIn read out.
+    assert "ClassIn" in names(customer("上课用的是克拉斯应"))
