@@ -421,8 +421,10 @@ class SystemMatcher:
                     ):
                         continue
                     styled_chars = sum(ch in self._transliteration_chars for ch in heard)
-                    if styled_chars * 2 <= len(heard):
-                        continue  # 宕机, 您算: not written the way names are transliterated
+                    # 宕机, 您算: not written the way names are transliterated; with its
+                    # letters after it (炮味BI) a name may be written any way.
+                    if styled_chars * 2 <= len(heard) and not reading.tail:
+                        continue
                     styled = styled_chars == len(heard)
                     sure = bool(reading.tail) or (
                         exact and consonants(key) >= 3 and len(heard) >= 3 and styled

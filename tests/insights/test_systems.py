@@ -374,3 +374,10 @@ def test_part_of_a_longer_read_out_name_is_no_name(customer: Extract) -> None:
 def test_a_read_out_name_may_begin_with_a_word_of_its_characters(customer: Extract) -> None:
     # 克拉 (carat) is a word, but 克拉斯应 is ClassIn read out.
     assert "ClassIn" in names(customer("上课用的是克拉斯应"))
+
+
+def test_a_read_out_name_with_its_letters_after_it_may_be_written_any_way(
+    customer: Extract,
+) -> None:
+    # 炮 and 味 are no transliteration characters, but BI after them makes 炮味BI Power BI.
+    assert "Power BI" in names(customer("报表用的是炮味BI"))
