@@ -408,7 +408,13 @@ class SystemMatcher:
                     tail_end = end + len(reading.tail)
                     if reading.tail and chars[end:tail_end] != reading.tail:
                         continue
-                    if not reading.tail and _alnum_at(chars, end):
+                    # Run on into Latin letters it is part of a longer word (肖皮fy), unless
+                    # they are a model number (泰门诺斯T24).
+                    if (
+                        not reading.tail
+                        and _alnum_at(chars, end)
+                        and not _MODEL_NUMBER.match(text, view.span(at, end)[1])
+                    ):
                         continue
                     if not consonants(reading.key) <= len(heard) + 1 <= consonants(reading.key) + 3:
                         continue
@@ -663,6 +669,7 @@ def _cuts_word(
 
 
 _VERSION = re.compile(r"\s?[vV]?\d+(?:\.\d+)+(?![\d.]*[%％万元])")
+_MODEL_NUMBER = re.compile(r"\s?[A-Z]{0,3}\d+(?![A-Za-z])")
 _PRODUCT_CODE = re.compile(r"\s?[A-Z]{1,4}[0-9一二三四五六七八九十]{0,3}(?![A-Za-z])")
 
 

@@ -381,3 +381,8 @@ def test_a_read_out_name_with_its_letters_after_it_may_be_written_any_way(
 ) -> None:
     # 炮 and 味 are no transliteration characters, but BI after them makes 炮味BI Power BI.
     assert "Power BI" in names(customer("报表用的是炮味BI"))
+
+
+@pytest.mark.parametrize("said", ["核心用的是泰门诺斯T24", "核心用的是泰门诺斯 T24"])
+def test_a_read_out_name_may_carry_a_model_number(customer: Extract, said: str) -> None:
+    assert "Temenos" in names(customer(said))
