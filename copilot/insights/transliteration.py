@@ -40,8 +40,10 @@ _INITIALS = (
 _LATIN_WORD = re.compile(r"^[a-z]+$")
 
 
-def latin_key(spelling: str) -> str:
-    """The skeleton of an English name: 「Zendesk」 -> 「sntsk」, 「Oracle」 -> 「_lkl」."""
+def latin_key(spelling: str, closing_m: str = "n") -> str:
+    """The skeleton of an English name: 「Zendesk」 -> 「sntsk」, 「Oracle」 -> 「_lkl」.
+    ``closing_m``: what an m before a consonant becomes, a final (Campaign -> 坎, ``n``) or
+    a syllable of its own (Teamcenter -> 提姆森特, ``m``)."""
     word = spelling.lower()
     word = re.sub(r"c(?=[eiy])", "s", word).replace("c", "k")
     for long, short in _DIGRAPHS:
@@ -54,7 +56,7 @@ def latin_key(spelling: str) -> str:
         if ch in "rh" and not (following and following in _VOWELS):
             continue  # Work -> 沃克: an r closing a syllable is not heard
         if ch == "m" and following and following not in _VOWELS:
-            ch = "n"  # a nasal closing a syllable is a final: Campaign -> 坎
+            ch = closing_m
         key.append(_LATIN_CLASS.get(ch, ""))
     return _merge("".join(key))
 
@@ -133,7 +135,8 @@ class ReadingIndex(Generic[T]):
                 continue
             reading = Reading(item, key, tail)
             self._exact.setdefault(key, []).append((reading, True))
-            for short in {_without_final_l(key), _without_liquids(key)} - {None, key}:
+            variants = {_without_final_l(key), _without_liquids(key), latin_key(base, "m")}
+            for short in variants - {None, key}:
                 if short is not None and consonants(short) >= 2:
                     self._exact.setdefault(short, []).append((reading, False))
             if consonants(key) >= 4:

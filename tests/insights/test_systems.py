@@ -225,6 +225,7 @@ def test_an_orgs_own_vendors_are_systems_for_that_org() -> None:
         ("我们财务系统是奥拉克的。", "Oracle"),  # a final l is not said
         ("海外团队在用哈布斯波特管线索。", "HubSpot"),
         ("老板说塞尔斯福斯太贵。", "Salesforce"),
+        ("PLM在看提姆森特。", "Teamcenter"),  # the m of Team said as 姆
         ("我们的ERP是金蝶云星坑。", "金蝶云星空"),  # one syllable off, with context
     ],
 )

@@ -111,6 +111,12 @@ def test_an_english_name_and_its_reading_share_a_skeleton(english: str, chinese:
     assert latin_key(english) == heard_key(chinese)
 
 
+def test_an_m_before_a_consonant_is_read_either_way() -> None:
+    # A final (Campaign -> 坎) or a syllable of its own (Teamcenter -> 提姆森特).
+    assert latin_key("Teamcenter") == heard_key("提南森特")
+    assert latin_key("Teamcenter", "m") == heard_key("提姆森特")
+
+
 def test_makers_named_as_vendors_are_listed() -> None:
     by_name = {spec.name: spec for spec in builtin().systems}
     assert by_name["宜搭"].vendor == "钉钉"
