@@ -186,10 +186,22 @@ class SystemMatcher:
         )
         self._joiners = frozenset(cues.joiners)
         self._not_products = frozenset(word.lower() for word in cues.not_products)
+        # The kind a name says it is (领星ERP, 金和OA) is a word of its own kind too.
+        kinds = [word for word in cues.nearby if word.isascii() and word.isupper()]
         self._own_context = {
             system.name: compile_words(words)
             for system in systems
-            if (words := [*system.context, *cues.by_category.get(system.category, ())])
+            if (
+                words := [
+                    *system.context,
+                    *cues.by_category.get(system.category, ()),
+                    *(
+                        k
+                        for k in kinds
+                        if any(len(s) > len(k) and s.endswith(k) for s in system.spellings)
+                    ),
+                ]
+            )
         }
 
     def find(self, segmenter: Segmenter) -> Found:
@@ -499,16 +511,21 @@ class SystemMatcher:
         common = all(_CJK.match(c) for c in heard) and (
             frequency(heard) >= self._cues.max_word_frequency
         )
-        if common and not (system is not None and self._used_as(text, start, end, system)):
+        if common and not (system is not None and self._used_as(text, start, end, system, pauses)):
             return True
         # 用费书: the 用 is the verb before the name, not the start of 用费.
         verb = bool(self._verb_before.search(text, max(0, start - 3), start))
         return _cuts_word(text, start, end, _SOUNDALIKE_BOUNDARY_FREQ, left=not verb, pauses=pauses)
 
-    def _used_as(self, text: str, start: int, end: int, system: CatalogueEntry) -> bool:
-        """A verb of use right before the span and words of the system's kind near it."""
+    def _used_as(
+        self, text: str, start: int, end: int, system: CatalogueEntry, pauses: frozenset[int]
+    ) -> bool:
+        """A verb of use right before the span (no pause between: 够用了 就是 is no 九思) and
+        words of the system's kind near it."""
         own = self._own_context.get(system.name)
-        if own is None or not self._verb_before.search(text, max(0, start - 6), start):
+        if own is None or start in pauses:
+            return False
+        if not self._verb_before.search(text, max(0, start - 6), start):
             return False
         window = self._cues.window
         around = text[max(0, start - window) : start] + "|" + text[end : end + window]

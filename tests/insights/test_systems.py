@@ -387,3 +387,10 @@ def test_a_read_out_name_with_its_letters_after_it_may_be_written_any_way(
 @pytest.mark.parametrize("said", ["核心用的是泰门诺斯T24", "核心用的是泰门诺斯 T24"])
 def test_a_read_out_name_may_carry_a_model_number(customer: Extract, said: str) -> None:
     assert "Temenos" in names(customer(said))
+
+
+def test_the_kind_a_name_says_it_is_confirms_it_heard_wrong(customer: Extract) -> None:
+    # 零星 (odd bits) is a word; ERP before the verb makes it 领星ERP heard wrong.
+    assert "领星ERP" in names(customer("我们是亚马逊卖家，ERP用的是零星"))
+    # Not across a pause: 够用了 ends its clause, 就是 starts the next (no 九思).
+    assert names(customer("现在的OA够用了 就是界面丑点 没必要重新上")) == set()
