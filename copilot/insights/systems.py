@@ -508,8 +508,13 @@ class SystemMatcher:
             text, max(0, start - 3), start + 1
         ):
             return True
-        common = all(_CJK.match(c) for c in heard) and (
-            frequency(heard) >= self._cues.max_word_frequency
+        # A word with a model number after it (横生O32) is a name heard wrong, unless the
+        # number is a name of its own (就是G7).
+        model = _CODED_MODEL.match(text, end)
+        common = (
+            all(_CJK.match(c) for c in heard)
+            and frequency(heard) >= self._cues.max_word_frequency
+            and (model is None or squash(model.group()) in self._automaton)
         )
         if common and not (system is not None and self._used_as(text, start, end, system, pauses)):
             return True
@@ -686,6 +691,7 @@ def _cuts_word(
 
 
 _VERSION = re.compile(r"\s?[vV]?\d+(?:\.\d+)+(?![\d.]*[%％万元])")
+_CODED_MODEL = re.compile(r"\s?[A-Z]{1,3}\d+(?![A-Za-z])")
 _MODEL_NUMBER = re.compile(r"\s?[A-Z]{0,3}\d+(?![A-Za-z])")
 _PRODUCT_CODE = re.compile(r"\s?[A-Z]{1,4}[0-9一二三四五六七八九十]{0,3}(?![A-Za-z])")
 

@@ -394,3 +394,9 @@ def test_the_kind_a_name_says_it_is_confirms_it_heard_wrong(customer: Extract) -
     assert "领星ERP" in names(customer("我们是亚马逊卖家，ERP用的是零星"))
     # Not across a pause: 够用了 ends its clause, 就是 starts the next (no 九思).
     assert names(customer("现在的OA够用了 就是界面丑点 没必要重新上")) == set()
+
+
+def test_a_word_with_a_model_number_after_it_is_a_name_heard_wrong(customer: Extract) -> None:
+    # 横生 is a word; 横生O32 is 恒生's O32 heard wrong. 就是G7 is no 九思: G7 is a name.
+    assert "恒生电子" in names(customer("投资交易用的横生O32"))
+    assert "九思软件" not in names(customer("我们现在车上装的就是G7的盒子。"))
