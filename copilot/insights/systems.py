@@ -111,15 +111,12 @@ class _View:
         kept = [(i, ch.lower() if ch.isascii() else ch) for i, ch in enumerate(text)]
         kept = [(i, ch) for i, ch in kept if not ch.isspace()]
         # A model number spoken as Chinese numerals reads as written (G七 -> g7, U八 -> u8).
-        kept = [
-            (
-                i,
-                _DIGITS.get(ch, ch)
-                if k and kept[k - 1][1].isascii() and kept[k - 1][1].isalpha()
-                else ch,
-            )
-            for k, (i, ch) in enumerate(kept)
-        ]
+        in_model = False
+        for k, (i, ch) in enumerate(kept):
+            if in_model and ch in _DIGITS:
+                kept[k] = (i, _DIGITS[ch])
+            else:
+                in_model = ch.isascii() and ch.isalpha()
         self.positions = [i for i, _ in kept]
         self.text = "".join(ch for _, ch in kept)
 
@@ -186,7 +183,6 @@ class SystemMatcher:
         )
         self._joiners = frozenset(cues.joiners)
         self._not_products = frozenset(word.lower() for word in cues.not_products)
-        # The kind a name says it is (领星ERP, 金和OA) is a word of its own kind too.
         kinds = [word for word in cues.nearby if word.isascii() and word.isupper()]
         self._own_context = {
             system.name: compile_words(words)
@@ -195,11 +191,7 @@ class SystemMatcher:
                 words := [
                     *system.context,
                     *cues.by_category.get(system.category, ()),
-                    *(
-                        k
-                        for k in kinds
-                        if any(len(s) > len(k) and s.endswith(k) for s in system.spellings)
-                    ),
+                    *_kinds_named(system, kinds),
                 ]
             )
         }
@@ -510,11 +502,16 @@ class SystemMatcher:
             return True
         # A word with a model number after it (横生O32) is a name heard wrong, unless the
         # number is a name of its own (就是G7).
-        model = _CODED_MODEL.match(text, end)
+        model = _MODEL_NUMBER.match(text, end)
+        numbered = (
+            model is not None
+            and _LETTER.search(model.group()) is not None
+            and squash(model.group()) not in self._automaton
+        )
         common = (
             all(_CJK.match(c) for c in heard)
             and frequency(heard) >= self._cues.max_word_frequency
-            and (model is None or squash(model.group()) in self._automaton)
+            and not numbered
         )
         if common and not (system is not None and self._used_as(text, start, end, system, pauses)):
             return True
@@ -691,14 +688,20 @@ def _cuts_word(
 
 
 _VERSION = re.compile(r"\s?[vV]?\d+(?:\.\d+)+(?![\d.]*[%％万元])")
-_CODED_MODEL = re.compile(r"\s?[A-Z]{1,3}\d+(?![A-Za-z])")
+# A model number after a name: 泰门诺斯T24, 横生O32 (letters optional).
 _MODEL_NUMBER = re.compile(r"\s?[A-Z]{0,3}\d+(?![A-Za-z])")
+_LETTER = re.compile(r"[A-Z]")
 _PRODUCT_CODE = re.compile(r"\s?[A-Z]{1,4}[0-9一二三四五六七八九十]{0,3}(?![A-Za-z])")
 
 
 def _product_code_at(text: str, index: int) -> bool:
     """A short upper-case code, maybe with a number, at ``index`` (EKP, A8, K3, K三)."""
     return _PRODUCT_CODE.match(text, index) is not None
+
+
+def _kinds_named(system: CatalogueEntry, kinds: Sequence[str]) -> list[str]:
+    """The kinds a system's own spellings end in (领星ERP, 金和OA): words of its kind."""
+    return [k for k in kinds if any(len(s) > len(k) and s.endswith(k) for s in system.spellings)]
 
 
 def _alnum_at(text: str, index: int) -> bool:
