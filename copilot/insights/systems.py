@@ -542,7 +542,10 @@ class SystemMatcher:
         after = self._place_after.match(text, hit.end)
         if after is None:
             return False
-        return frequency(text[after.end() - 1 : after.end() + 1]) < _PLACE_WORD_FREQ
+        # The place word with what follows it: 上班 is a word; at the end of the text (都在丁丁里)
+        # nothing follows.
+        pair = text[after.end() - 1 : after.end() + 1]
+        return len(pair) < 2 or frequency(pair) < _PLACE_WORD_FREQ
 
     def _joined(self, text: str, hit: SystemHit, confirmed: Sequence[SystemHit]) -> bool:
         """Whether a conjunction alone stands between the name and a confirmed one (of the

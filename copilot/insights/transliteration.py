@@ -127,21 +127,26 @@ class ReadingIndex(Generic[T]):
         for spelling, item in spellings:
             word = spelling.lower().replace(" ", "")
             tail = next((t for t in tails if word.endswith(t) and len(word) - len(t) >= 3), "")
-            base = word[: len(word) - len(tail)]
-            if not _LATIN_WORD.match(base) or len(base) < 4 and not tail:
-                continue
-            key = latin_key(base)
-            if consonants(key) < 2:
-                continue
-            reading = Reading(item, key, tail)
-            self._exact.setdefault(key, []).append((reading, True))
-            variants = {_without_final_l(key), _without_liquids(key), latin_key(base, "m")}
-            for short in variants - {None, key}:
-                if short is not None and consonants(short) >= 2:
-                    self._exact.setdefault(short, []).append((reading, False))
-            if consonants(key) >= 4:
-                for near in _deletions(key) | {key}:
-                    self._near.setdefault(near, []).append(reading)
+            if tail:
+                self._add(item, word[: len(word) - len(tail)], tail)
+            # Read out whole too: a tail is not always said in English (赛尔斯福斯).
+            self._add(item, word, "")
+
+    def _add(self, item: T, base: str, tail: str) -> None:
+        if not _LATIN_WORD.match(base) or len(base) < 4 and not tail:
+            return
+        key = latin_key(base)
+        if consonants(key) < 2:
+            return
+        reading = Reading(item, key, tail)
+        self._exact.setdefault(key, []).append((reading, True))
+        variants = {_without_final_l(key), _without_liquids(key), latin_key(base, "m")}
+        for short in variants - {None, key}:
+            if short is not None and consonants(short) >= 2:
+                self._exact.setdefault(short, []).append((reading, False))
+        if consonants(key) >= 4:
+            for near in _deletions(key) | {key}:
+                self._near.setdefault(near, []).append(reading)
 
     def lookup(self, key: str) -> list[tuple[Reading[T], bool]]:
         """Readings whose skeleton is ``key`` (True: exactly) or one edit from it."""

@@ -87,7 +87,8 @@ class ContextCues(LexiconSchema):
     # Characters Chinese transliterations of foreign names are written with (斯, 克, 迪): a
     # read-out name of three or more of these needs no further context.
     transliteration_chars: str = ""
-    # Literal endings of an English name said as letters after the read-out part (凡恩BI).
+    # Literal endings of an English name said as letters or in English after the read-out
+    # part (凡恩BI, 克利克sense); the whole name is also matched read out.
     spoken_tails: tuple[str, ...] = ()
     # Words that end many names (软件, 信息, 科技): heard one syllable off, a name with one
     # of them after a stem of two characters must have its stem heard right (采集软件 is no

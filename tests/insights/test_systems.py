@@ -400,3 +400,20 @@ def test_a_word_with_a_model_number_after_it_is_a_name_heard_wrong(customer: Ext
     # 横生 is a word; 横生O32 is 恒生's O32 heard wrong. 就是G7 is no 九思: G7 is a name.
     assert "恒生电子" in names(customer("投资交易用的横生O32"))
     assert "九思软件" not in names(customer("我们现在车上装的就是G7的盒子。"))
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("报表在用克利克sense", "Qlik"),  # the English word of the name said as it is
+        ("独立站是秀匹fy", "Shopify"),
+        ("售后用的是赞德斯克", "Zendesk"),  # and the whole name read out still
+    ],
+)
+def test_a_name_read_out_up_to_its_english_ending(customer: Extract, said: str, name: str) -> None:
+    assert name in names(customer(said))
+
+
+def test_a_name_where_work_is_kept_at_the_end_of_a_line(customer: Extract) -> None:
+    # 都在期微里: nothing follows 里, so no word such as 里面 could hold it.
+    assert "企业微信" in names(customer("客户跟进都在期微里"))
