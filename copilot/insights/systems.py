@@ -238,8 +238,17 @@ class SystemMatcher:
         # Longest wins where spellings overlap (金蝶云星空 over 金蝶, 金叠云星空 over 云星空), a
         # spelling as written over a misheard one of the same length, one that sounds exactly
         # alike over one a syllable off, a sure one over one that needed context.
+        # Among names that needed context, one of the kind its words speak of wins (仿真用的安西斯:
+        # Ansys, not IQVIA).
         confirmed.sort(
-            key=lambda h: (h.start - h.end, h.heard_wrong, h.syllable_off, h.needs_context, h.start)
+            key=lambda h: (
+                h.start - h.end,
+                h.heard_wrong,
+                h.syllable_off,
+                h.needs_context,
+                h.needs_context and not self._kind_near(h, self._around(segmenter, h)),
+                h.start,
+            )
         )
         kept: list[SystemHit] = []
         for candidate in confirmed:
@@ -564,6 +573,19 @@ class SystemMatcher:
                 return True
         return False
 
+    def _around(self, segmenter: Segmenter, hit: SystemHit) -> str:
+        """The words either side of a name, within its sentence and the window."""
+        text = segmenter.text
+        sentence = segmenter.sentence(hit.start)
+        low = max(sentence.start, hit.start - self._cues.window)
+        high = min(sentence.end, hit.end + self._cues.window)
+        return text[low : hit.start] + "|" + text[hit.end : high]
+
+    def _kind_near(self, hit: SystemHit, around: str) -> bool:
+        """Words of the system's own kind around it (招聘 for Moka, 仿真 for Ansys)."""
+        own = self._own_context.get(hit.system.name)
+        return own is not None and own.search(around) is not None
+
     def _has_context(
         self, segmenter: Segmenter, hit: SystemHit, confirmed: Sequence[SystemHit]
     ) -> bool:
@@ -571,11 +593,8 @@ class SystemMatcher:
         system named for sure in the same sentence."""
         text = segmenter.text
         sentence = segmenter.sentence(hit.start)
-        low = max(sentence.start, hit.start - self._cues.window)
-        high = min(sentence.end, hit.end + self._cues.window)
-        around = text[low : hit.start] + "|" + text[hit.end : high]
-        own = self._own_context.get(hit.system.name)
-        if own is not None and own.search(around):
+        around = self._around(segmenter, hit)
+        if self._kind_near(hit, around):
             return True
         # A product code right after the name (兰陵EKP, 志远A8, 金碟K三): names of software,
         # not of places or people, take a Latin model number.

@@ -417,3 +417,9 @@ def test_a_name_read_out_up_to_its_english_ending(customer: Extract, said: str, 
 def test_a_name_where_work_is_kept_at_the_end_of_a_line(customer: Extract) -> None:
     # 都在期微里: nothing follows 里, so no word such as 里面 could hold it.
     assert "企业微信" in names(customer("客户跟进都在期微里"))
+
+
+def test_of_two_readings_the_one_of_the_kind_spoken_of_wins(customer: Extract) -> None:
+    # 安西斯 reads as Ansys and as IQVIA's IMS; 仿真 is Ansys's kind of work.
+    said = names(customer("流程模拟用的阿斯本 仿真用的安西斯 都是正版的"))
+    assert "Ansys" in said and "IQVIA" not in said
