@@ -22,7 +22,7 @@ from tests.insights.recorded_server import ChatServer
 MODEL_ONLY = "给您家孩子报个夏令营，费用我们这边出。"
 RULE_FLAGGED = "签了合同，我私下给您返点。"
 # The rules find a price objection here, the shipped model alone an authority one.
-MODEL_OBJECTION = "老板那边可能不会批这么多钱"
+MODEL_OBJECTION = "这么多钱老板肯定不会批的"
 
 Decide = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
