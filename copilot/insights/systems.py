@@ -237,9 +237,9 @@ class SystemMatcher:
         unconfirmed = [hit for hit in unconfirmed if hit not in joined]
         # Longest wins where spellings overlap (金蝶云星空 over 金蝶, 金叠云星空 over 云星空), a
         # spelling as written over a misheard one of the same length, one that sounds exactly
-        # alike over one a syllable off, a sure one over one that needed context.
-        # Among names that needed context, one of the kind its words speak of wins (仿真用的安西斯:
-        # Ansys, not IQVIA).
+        # alike over one a syllable off, a sure one over one that needed context, and of those
+        # that needed it, one whose kind the words around speak of (仿真用的安西斯: Ansys, not
+        # IQVIA).
         confirmed.sort(
             key=lambda h: (
                 h.start - h.end,
