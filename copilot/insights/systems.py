@@ -174,7 +174,7 @@ class SystemMatcher:
             compile_words(list(cues.false_friends)) if cues.false_friends else None
         )
         # A verb right before the name, perhaps with 的是/了 (用的是丁丁), not 用户有赞.
-        self._verb_before = re.compile(f"(?:{before.pattern})(?:的是|的|了|是|着)?$")
+        self._verb_before = re.compile(f"(?:{before.pattern})(?:的是|[{_VERB_ENDINGS}])?$")
         lead = f"(?:{compile_words(list(cues.after_lead)).pattern})?" if cues.after_lead else ""
         self._verb_after = (
             re.compile(f"{lead}(?:{compile_words(list(cues.after)).pattern})")
@@ -226,8 +226,16 @@ class SystemMatcher:
         # Context first, so that a word without it (是魔 for 石墨) does not hide a name next to it.
         sure = [hit for hit in candidates if not hit.needs_context]
         confirmed, unconfirmed = [], []
+        of_kind: set[int] = set()  # ids of names confirmed by words of their own kind
         for hit in candidates:
-            if not hit.needs_context or self._has_context(segmenter, hit, sure):
+            if not hit.needs_context:
+                confirmed.append(hit)
+                continue
+            around = self._around(segmenter, hit)
+            if self._kind_near(hit, around):
+                confirmed.append(hit)
+                of_kind.add(id(hit))
+            elif self._has_context(segmenter, hit, sure, around):
                 confirmed.append(hit)
             else:
                 unconfirmed.append(hit)
@@ -246,7 +254,7 @@ class SystemMatcher:
                 h.heard_wrong,
                 h.syllable_off,
                 h.needs_context,
-                h.needs_context and not self._kind_near(h, self._around(segmenter, h)),
+                h.needs_context and id(h) not in of_kind,
                 h.start,
             )
         )
@@ -587,15 +595,13 @@ class SystemMatcher:
         return own is not None and own.search(around) is not None
 
     def _has_context(
-        self, segmenter: Segmenter, hit: SystemHit, confirmed: Sequence[SystemHit]
+        self, segmenter: Segmenter, hit: SystemHit, confirmed: Sequence[SystemHit], around: str
     ) -> bool:
-        """Software words near the name, a verb such as 用/上了 just before it, or another
-        system named for sure in the same sentence."""
+        """Software words in ``around`` (:meth:`_around`), a verb such as 用/上了 just before
+        the name, or another system named for sure in the same sentence; words of the name's
+        own kind are looked for first, in :meth:`find`."""
         text = segmenter.text
         sentence = segmenter.sentence(hit.start)
-        around = self._around(segmenter, hit)
-        if self._kind_near(hit, around):
-            return True
         # A product code right after the name (兰陵EKP, 志远A8, 金碟K三): names of software,
         # not of places or people, take a Latin model number.
         if _CJK.search(hit.heard) and _product_code_at(text, hit.end):
