@@ -46,6 +46,20 @@ class TranscriptFinal(Event):
         return f"✔ {self.segment}"
 
 
+class TranscriptRelabelled(Event):
+    """Speakers revised at the end of a mono call, with the whole call's evidence: each
+    segment replaces the final with its id; the flags named in ``withdrawn_flags`` no longer
+    stand (their segment turned out to be the customer's). Flags, insights and checklist
+    items the new labels bring follow as their own events."""
+
+    type: Literal["transcript.relabelled"] = "transcript.relabelled"
+    segments: list[Segment]
+    withdrawn_flags: list[str] = Field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "↺ " + "; ".join(str(s) for s in self.segments)
+
+
 class ErrorEvent(Event):
     """Something went wrong in the call; ``fatal`` says whether the call goes on."""
 
@@ -140,6 +154,7 @@ class CallSummaryEvent(Event):
 AnyEvent = Annotated[
     TranscriptPartial
     | TranscriptFinal
+    | TranscriptRelabelled
     | InsightEvent
     | SuggestionEvent
     | ComplianceFlagEvent

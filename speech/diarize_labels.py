@@ -7,8 +7,9 @@ are committed.
 
 Live calls: a segment is labelled when it is committed, with what is known by then. Until
 both the voices and the roles are clear (the resolver has heard enough cues), segments stay
-``unknown``; a committed segment never changes afterwards. A whole file is labelled once at
-the end (:meth:`MonoSpeakers.relabel`), every segment with the whole call's evidence.
+``unknown``. At the end of the call, and for a whole file, every segment is labelled again
+with the whole call's evidence (:meth:`MonoSpeakers.relabel`); the service then redoes what
+depends on who spoke.
 """
 
 from __future__ import annotations

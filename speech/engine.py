@@ -175,6 +175,5 @@ class SpeechEngine:
                 progress(samples / SAMPLE_RATE, expected_s)
         finals.extend(e for e in call.finish() if isinstance(e, FinalSegment))
         segments = sorted((f.segment for f in finals), key=lambda s: (s.start, s.end))
-        if call.voices is not None:  # a whole file: every segment with the whole call's evidence
-            segments = call.voices.relabel(segments)
+        segments = call.relabel(segments)  # a whole file: the whole call's evidence
         return Transcript(duration=round(samples / SAMPLE_RATE, 3), segments=segments)

@@ -388,3 +388,14 @@ class CallTranscriber:
         for channel in self.channels:
             events.extend(channel.finish())
         return events
+
+    def relabel(self, segments: Sequence[Segment]) -> list[Segment]:
+        """``segments`` labelled with the whole call's evidence, for after :meth:`finish`.
+
+        While a mono call goes on, each segment is labelled with what was heard by then and
+        early ones may stay ``unknown``; at the end every segment this transcriber committed
+        gets the voices and roles of the whole call, as a file does. Other calls, and
+        segments committed before a restart (their audio is gone), come back unchanged."""
+        if self.voices is None:
+            return list(segments)
+        return self.voices.relabel(segments)

@@ -72,6 +72,15 @@ export function applyEvent(state, event) {
       state.partials.delete(event.segment.id);
       insertFinal(state.finals, event.segment);
       return ["transcript"];
+    case "transcript.relabelled": {
+      // The end of a mono call: speakers from the whole call's voices; flags on words that
+      // turned out to be the customer's are taken back.
+      for (const segment of event.segments) insertFinal(state.finals, segment);
+      const withdrawn = new Set(event.withdrawn_flags || []);
+      const before = state.flags.length;
+      state.flags = state.flags.filter((f) => !withdrawn.has(f.flag_id));
+      return state.flags.length === before ? ["transcript"] : ["transcript", "flags"];
+    }
     case "insight":
       state.insights = event.call_insights;
       return ["insights"];

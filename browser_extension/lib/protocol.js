@@ -154,6 +154,10 @@ const segmentId = string({ max: 100 });
 const EVENT_BODIES = {
   "transcript.partial": { segment },
   "transcript.final": { segment },
+  "transcript.relabelled": {
+    segments: arrayOf(segment, { max: 5000 }),
+    withdrawn_flags: arrayOf(string({ max: 64 }), { max: 1000, optional: true }),
+  },
   insight: { segment_id: segmentId, insights: anyObject(), call_insights: anyObject() },
   suggestion: {
     segment_id: segmentId,

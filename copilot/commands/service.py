@@ -92,6 +92,11 @@ def print_event(event: dict[str, Any]) -> None:
         s = event["segment"]
         span = f"{s['start']:.1f}–{s['end']:.1f}s"
         err.print(f"{at} [bold]✔ {s['speaker']:>8}: {s['text']}[/]  [dim]{span}[/]")
+    elif kind == "transcript.relabelled":
+        for s in event["segments"]:
+            err.print(f"{at} [dim]↺ {s['speaker']:>8}: {s['text']}[/]")
+        if event.get("withdrawn_flags"):
+            err.print(f"{at} [dim]↺ 撤回合规提示 {len(event['withdrawn_flags'])} 条[/]")
     elif kind == "insight":
         err.print(f"{at} [cyan]◆ 洞察[/] {_insight_line(event['insights'])}")
     elif kind == "suggestion":

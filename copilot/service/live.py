@@ -50,7 +50,7 @@ from copilot.service.errors import (
 )
 from copilot.service.logs import bind_log_context
 from copilot.service.metrics import CallMetrics
-from copilot.service.pipeline import CallPipeline, FinalResult, StageTimes
+from copilot.service.pipeline import CallPipeline, FinalResult, RelabelResult, StageTimes
 from copilot.service.write_buffer import WriteBuffer
 from speech.audio import SAMPLE_RATE
 from speech.streaming import CallTranscriber
@@ -72,6 +72,10 @@ class CallRecorder(Protocol):
 
     def record_events(self, call_id: str, events: list[Event]) -> None:
         """Events that are not partials and belong to no final (early suggestions…)."""
+
+    def record_relabel(self, call_id: str, result: RelabelResult, events: list[Event]) -> None:
+        """Revised speakers of a mono call's segments, with the insights and flags they
+        changed, and the events, in one transaction."""
 
     def record_end(self, call_id: str, summary: CallSummary, events: list[Event]) -> None:
         """The call ended: status, duration, summary and the closing events."""
@@ -320,6 +324,7 @@ class LiveCall:
 
     def _end(self) -> CallSummary:
         self._handle(self._recognise(self.transcriber.finish))
+        self._relabel()
         duration = self._offset_s + self.transcriber.position_s
         summary = self._summary(duration)
         events: list[Event] = [
@@ -334,6 +339,27 @@ class LiveCall:
         )
         self._close_events()
         return summary
+
+    def _relabel(self) -> None:
+        """A mono call's speakers with the whole call's evidence, as a file gets them: the
+        transcript, insights, flags and summary follow the revised labels."""
+        pipeline = self.pipeline
+        mark = self.stamper.last_seq
+        saved = (list(pipeline.segments), list(pipeline.records), list(pipeline.flags))
+        try:
+            result = pipeline.relabel(self.transcriber.relabel(pipeline.segments))
+        except Exception as exc:  # the labels given live still stand
+            self.stamper.rewind(mark)
+            pipeline.segments, pipeline.records, pipeline.flags = saved
+            self._report(classify(Stage.ANALYSIS, exc))
+            return
+        if not result.is_empty():
+            self._commit(
+                functools.partial(
+                    self._recorder.record_relabel, self.call_id, result, result.events
+                ),
+                result.events,
+            )
 
     def _fail(self, fault: Fault) -> None:
         """End the call on a fatal fault; never raises (the socket handler waits on it)."""

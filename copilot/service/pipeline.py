@@ -25,6 +25,7 @@ from copilot.events import (
     InsightEvent,
     ScorecardItemEvent,
     SuggestionEvent,
+    TranscriptRelabelled,
 )
 from copilot.insights import InsightExtractor, Insights, merge_insights
 from copilot.scorecards.matching import Line, LiveChecklist
@@ -90,6 +91,22 @@ class FinalResult:
     insights: Insights
     flags: list[FlagPayload]
     times: StageTimes
+
+
+@dataclass
+class RelabelResult:
+    """What revised speakers changed: the segments with their new labels, the insights of
+    those whose speaker changed (by segment id; empty when they now give none), the flags
+    their words now raise and the ids of those that no longer stand."""
+
+    segments: list[Segment]
+    insights: dict[str, Insights]
+    flags: list[FlagPayload]
+    withdrawn: list[str]
+    events: list[Event]
+
+    def is_empty(self) -> bool:
+        return not self.segments
 
 
 @dataclass
@@ -197,6 +214,83 @@ class CallPipeline:
         events += self._ticked(segment)
         return FinalResult(segment, events, insights, flags, times)
 
+    def relabel(self, relabelled: list[Segment]) -> RelabelResult:
+        """Take the call's segments with revised labels (a mono call at its end, labelled
+        with the whole call's evidence) and redo what depends on who spoke: the insights
+        and flags of each segment whose speaker changed, and the checklist items a segment
+        now given to the rep says. Flags that still stand keep their ids."""
+        by_id = {s.id: s for s in relabelled}
+        changed = [
+            by_id[s.id] for s in self.segments if s.id in by_id and _label(by_id[s.id]) != _label(s)
+        ]
+        if not changed:
+            return RelabelResult([], {}, [], [], [])
+        speakers = {s.id: s.speaker for s in self.segments}
+        moved = [s for s in changed if s.speaker != speakers[s.id]]
+        revised = {s.id: s for s in changed}
+        self.segments = [revised.get(s.id, s) for s in self.segments]
+
+        records = {_segment_of(r): r for r in self.records}
+        before = {s.id: records.get(s.id, Insights()) for s in moved}
+        insights = {s.id: segment_insights(self.engines.extractor, s) for s in moved}
+        records.update(insights)
+        self.records = [
+            records[s.id] for s in self.segments if s.id in records and not records[s.id].is_empty()
+        ]
+
+        added: list[FlagPayload] = []
+        withdrawn: list[str] = []
+        standing: dict[str, list[FlagPayload]] = {}
+        for flag in self.flags:
+            standing.setdefault(flag.evidence.utterance_id or "", []).append(flag)
+        for segment in moved:
+            old = {(f.rule_id, f.start, f.end): f for f in standing.pop(segment.id, [])}
+            now: list[FlagPayload] = []
+            for spoken in scan_segment(self.engines.scanner, segment):
+                same = old.pop((spoken.rule_id, spoken.start, spoken.end), None)
+                if same is None:
+                    same = FlagPayload(**spoken.model_dump(), flag_id=self.flag_id())
+                    added.append(same)
+                now.append(same)
+            standing[segment.id] = now
+            withdrawn += [f.flag_id for f in old.values() if f.flag_id]
+        order = {s.id: n for n, s in enumerate(self.segments)}
+        self.flags = [
+            flag
+            for sid in sorted(standing, key=lambda sid: order.get(sid, -1))
+            for flag in standing[sid]
+        ]
+
+        events: list[Event] = [
+            TranscriptRelabelled(
+                segments=changed,
+                withdrawn_flags=withdrawn,
+                **self.stamper.header(),  # type: ignore[arg-type]
+            )
+        ]
+        for segment in moved:
+            if insights[segment.id].is_empty() and before[segment.id].is_empty():
+                continue
+            events.append(
+                InsightEvent(
+                    segment_id=segment.id,
+                    insights=insights[segment.id],
+                    call_insights=self.call_insights(),
+                    **self.stamper.header(),  # type: ignore[arg-type]
+                )
+            )
+        for flag in added:
+            events.append(
+                ComplianceFlagEvent(
+                    segment_id=flag.evidence.utterance_id or "",
+                    flag=flag,
+                    **self.stamper.header(),  # type: ignore[arg-type]
+                )
+            )
+        for segment in moved:
+            events += self._ticked(segment)
+        return RelabelResult(changed, insights, added, withdrawn, events)
+
     def _ticked(self, segment: Segment) -> list[Event]:
         if self.checklist is None:
             return []
@@ -226,3 +320,21 @@ class CallPipeline:
             self.flags,
             self.engines.write_summary,
         )
+
+
+def _label(segment: Segment) -> tuple[str, str | None, float | None]:
+    return segment.speaker, segment.speaker_source, segment.speaker_confidence
+
+
+def _segment_of(record: Insights) -> str | None:
+    """The segment a record of one segment's insights came from, as its evidence says."""
+    items = [
+        record.budget,
+        *record.decision_chain,
+        *record.pain_points,
+        *record.objections,
+        *record.competitors,
+        *record.commitments,
+        *record.systems,
+    ]
+    return next((item.evidence.utterance_id for item in items if item is not None), None)

@@ -11,11 +11,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from copilot.analysis import CallSummary
 from copilot.events import Event, FlagPayload, TranscriptPartial
 from copilot.insights import Evidence, Insights
-from copilot.service.pipeline import FinalResult
+from copilot.service.pipeline import FinalResult, RelabelResult
 from copilot.store import recordings, repo
 from copilot.store.models import CallEvent, Flag, utcnow
 from copilot.store.models import Segment as SegmentRow
 from speech.types import Segment
+
+# Why the service resolves a flag it raised on a mono call, once the whole call showed that
+# the customer said the words.
+WITHDRAWN = "withdrawn: the whole call's voices put these words on the customer's side"
 
 
 class SqlCallRecorder:
@@ -53,27 +57,63 @@ class SqlCallRecorder:
                 repo.add_insight(
                     session, call_id, segment.id, result.insights.model_dump(mode="json")
                 )
-            for flag in result.flags:
-                repo.add_flag(
-                    session,
-                    org_id=self._org_id,
-                    rep_id=self._rep_id,
-                    source="speech",
-                    text=segment.text,
-                    rule_id=flag.rule_id,
-                    category=flag.category,
-                    severity=flag.severity,
-                    start=flag.start,
-                    end=flag.end,
-                    match=flag.match,
-                    suggestion=flag.suggestion,
-                    call_id=call_id,
-                    segment_id=segment.id,
-                    flag_id=flag.flag_id,
-                    detected_by=flag.source,
-                    confidence=flag.confidence,
-                )
+            self._add_flags(session, call_id, segment, result.flags)
             self._add_events(session, call_id, events)
+
+    def record_relabel(self, call_id: str, result: RelabelResult, events: list[Event]) -> None:
+        """Revised speakers at the end of a mono call, with what they changed, in one
+        transaction (written again after an ambiguous commit, it changes nothing more)."""
+        with self._sessions.begin() as session:
+            for segment in result.segments:
+                repo.relabel_segment(
+                    session,
+                    call_id,
+                    segment.id,
+                    speaker=segment.speaker,
+                    speaker_source=segment.speaker_source,
+                    speaker_confidence=segment.speaker_confidence,
+                )
+            for segment_id, insights in result.insights.items():
+                payload = None if insights.is_empty() else insights.model_dump(mode="json")
+                repo.replace_insight(session, call_id, segment_id, payload)
+            for flag_id in result.withdrawn:
+                repo.withdraw_flag(session, flag_id, WITHDRAWN)
+            by_id = {s.id: s for s in result.segments}
+            present = set(
+                session.scalars(
+                    select(Flag.id).where(Flag.id.in_([f.flag_id for f in result.flags]))
+                )
+            )
+            for flag in result.flags:
+                if flag.flag_id not in present:
+                    self._add_flags(
+                        session, call_id, by_id[flag.evidence.utterance_id or ""], [flag]
+                    )
+            self._add_events(session, call_id, events)
+
+    def _add_flags(
+        self, session: Session, call_id: str, segment: Segment, flags: list[FlagPayload]
+    ) -> None:
+        for flag in flags:
+            repo.add_flag(
+                session,
+                org_id=self._org_id,
+                rep_id=self._rep_id,
+                source="speech",
+                text=segment.text,
+                rule_id=flag.rule_id,
+                category=flag.category,
+                severity=flag.severity,
+                start=flag.start,
+                end=flag.end,
+                match=flag.match,
+                suggestion=flag.suggestion,
+                call_id=call_id,
+                segment_id=segment.id,
+                flag_id=flag.flag_id,
+                detected_by=flag.source,
+                confidence=flag.confidence,
+            )
 
     def record_events(self, call_id: str, events: list[Event]) -> None:
         with self._sessions.begin() as session:

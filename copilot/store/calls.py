@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import Insert, case, or_, select, update
+from sqlalchemy import Insert, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -320,6 +320,25 @@ def add_segment(
     return segment
 
 
+def relabel_segment(
+    session: Session,
+    call_id: str,
+    segment_id: str,
+    *,
+    speaker: str,
+    speaker_source: str | None,
+    speaker_confidence: float | None,
+) -> Segment | None:
+    """Give a stored segment its revised speaker (None when the call has no such segment)."""
+    segment = get_segment(session, call_id, segment_id)
+    if segment is not None:
+        segment.speaker = speaker
+        segment.speaker_source = speaker_source
+        segment.speaker_confidence = speaker_confidence
+        session.flush()
+    return segment
+
+
 def get_segment(session: Session, call_id: str, segment_id: str) -> Segment | None:
     """One segment of a call by the id its events carry (``seg-0003``)."""
     return session.scalar(
@@ -379,6 +398,19 @@ def add_insight(
     session.add(record)
     session.flush()
     return record
+
+
+def replace_insight(
+    session: Session, call_id: str, segment_id: str, payload: dict[str, Any] | None
+) -> None:
+    """A segment's insights as now extracted; None when it gives none any more."""
+    session.execute(
+        delete(InsightRecord).where(
+            InsightRecord.call_id == call_id, InsightRecord.segment_id == segment_id
+        )
+    )
+    if payload is not None:
+        add_insight(session, call_id, segment_id, payload)
 
 
 def list_insights(session: Session, call_id: str) -> list[InsightRecord]:

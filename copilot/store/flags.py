@@ -260,6 +260,22 @@ def set_flag_status(
     return flag
 
 
+def withdraw_flag(session: Session, flag_id: str, reason: str) -> Flag | None:
+    """The service takes back a flag it raised (its words turned out to be the customer's):
+    an open flag is resolved with ``reason`` and audited as ``flag.withdrawn``, no verdict
+    and so no labelled example. One somebody already handled stays as they left it; a
+    missing one is None."""
+    flag = session.get(Flag, flag_id)
+    if flag is None or flag.status != "open":
+        return None
+    flag.status = "resolved"
+    flag.status_comment = reason
+    flag.updated_at = utcnow()
+    session.flush()
+    audit.append(session, flag.org_id, None, "flag.withdrawn", "flag", flag.id, {"comment": reason})
+    return flag
+
+
 def override_flags(
     session: Session, principal: Principal, flag_ids: Sequence[str], reason: str
 ) -> list[Flag]:

@@ -28,6 +28,8 @@ from copilot.store.calls import (
     list_visible_calls,
     mark_interrupted_calls,
     mark_suspended_calls,
+    relabel_segment,
+    replace_insight,
     save_summary_edit,
     update_call,
 )
@@ -51,6 +53,7 @@ from copilot.store.flags import (
     override_flags,
     reveal_flag,
     set_flag_status,
+    withdraw_flag,
 )
 from copilot.store.tenants import (
     DemoTenant,
@@ -121,7 +124,10 @@ __all__ = [
     "override_flags",
     "reveal_flag",
     "revoke_api_key",
+    "relabel_segment",
+    "replace_insight",
     "save_summary_edit",
     "set_flag_status",
+    "withdraw_flag",
     "update_call",
 ]

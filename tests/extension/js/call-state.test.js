@@ -33,6 +33,26 @@ test("call state: finals are kept in time order, replayed ones replace", () => {
   assertEqual(s.finals.map((x) => x.text), ["前", "后（修正）"]);
 });
 
+test("call state: relabelled speakers replace finals; withdrawn flags go", () => {
+  const s = createCallState("c1");
+  applyEvent(s, e("transcript.final", { segment: seg("1", "您好，我是小王", "unknown", 1) }));
+  applyEvent(s, e("transcript.final", { segment: seg("2", "上线绝不延期", "rep", 5) }));
+  const flag = { rule_id: "r", category: "guarantee", severity: "high", match: "绝不延期", suggestion: "", flag_id: "f1" };
+  applyEvent(s, e("compliance.flag", { segment_id: "2", flag }));
+  const changed = applyEvent(
+    s,
+    e("transcript.relabelled", {
+      segments: [seg("1", "您好，我是小王", "rep", 1), seg("2", "上线绝不延期", "customer", 5)],
+      withdrawn_flags: ["f1"],
+    }),
+  );
+  assertEqual(changed, ["transcript", "flags"]);
+  assertEqual(s.finals.map((x) => x.speaker), ["rep", "customer"]);
+  assertEqual(s.flags, []);
+  const labelsOnly = e("transcript.relabelled", { segments: [seg("1", "您好，我是小王", "rep", 1)], withdrawn_flags: [] });
+  assertEqual(applyEvent(s, labelsOnly), ["transcript"]);
+});
+
 test("call state: insights are the merged call insights", () => {
   const s = createCallState("c1");
   applyEvent(s, e("insight", { segment_id: "1", insights: { budget: null }, call_insights: { budget: { amount_max: 1 } } }));

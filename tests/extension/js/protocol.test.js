@@ -89,6 +89,7 @@ test("protocol: every documented event type validates", () => {
   const events = [
     { type: "transcript.partial", segment },
     { type: "transcript.final", segment },
+    { type: "transcript.relabelled", segments: [{ ...segment, speaker: "rep", speaker_source: "inferred", speaker_confidence: 0.9 }], withdrawn_flags: ["f1"] },
     { type: "insight", segment_id: "s1", insights: {}, call_insights: { budget: null } },
     { type: "suggestion", segment_id: "s1", provisional: true, result: { objection: null, suggestions: [{ id: "kb-1", kind: "script", title: "t", text: "x", tags: [], score: 0.5 }] } },
     { type: "compliance.flag", segment_id: "s1", flag: { rule_id: "r", category: "guarantee", severity: "high", start: 0, end: 2, match: "保证", suggestion: "…", evidence: { utterance_id: "s1", text: "我保证" }, flag_id: "f1" } },
@@ -115,6 +116,7 @@ test("protocol: malformed or unknown events are rejected", () => {
     { ...base, type: "transcript.final" },
     { ...base, type: "transcript.final", segment: { id: "s", start: 0, end: 1, speaker: "boss", text: "x" } },
     { ...base, type: "call.status", status: "paused" },
+    { ...base, type: "transcript.relabelled", segments: [{ id: "s", start: 0, end: 1, speaker: "boss", text: "x" }] },
     { ...base, seq: -1, type: "call.status", status: "live" },
     { ...base, seq: 1.5, type: "call.status", status: "live" },
     { call_id: "c1", ts: 1, type: "call.status", status: "live" },
