@@ -9,6 +9,8 @@ A discount is expressed everywhere as ``off``, the fraction taken off the list p
 
 from __future__ import annotations
 
+import re
+
 CHINESE_DIGITS = {
     "零": 0,
     "〇": 0,
@@ -102,9 +104,50 @@ def parse_chinese(numeral: str) -> int | None:
 
 
 def parse_integer(numeral: str) -> int | None:
-    """:func:`parse_chinese` that also takes Arabic digits: 二十五 → 25, 65 → 65, 2万 → 20000.
-    None if ``numeral`` is not a whole number."""
-    return parse_chinese(numeral.translate(_TO_CHINESE))
+    """:func:`parse_chinese` that also takes Arabic digits: 二十五 → 25, 65 → 65, 2万 → 20000,
+    7万6千8 → 76800. None if ``numeral`` is not a whole number."""
+    return parse_chinese(spell_mixed(numeral).translate(_TO_CHINESE))
+
+
+_UNIT_CHARS = "".join(SMALL_UNITS) + "".join(BIG_UNITS)
+_ARABIC_RUN = re.compile(r"\d+")
+# Digits after a unit (12万8, 7万6千8, 1百50万), or two digits before 十/百/千 (56十万): how
+# speech recognition writes 十二万八, 七万六千八, 一百五十万 and 五六十万.
+_MIXED = re.compile(rf"[{_UNIT_CHARS}]\d|^\d\d[{''.join(SMALL_UNITS)}]")
+
+
+def spell_mixed(numeral: str) -> str:
+    """A numeral written half in Arabic digits as speech recognition writes what was said,
+    in Chinese numerals as it was said: 12万8 -> 十二万八 (128,000), 1百50万 -> 一百五十万,
+    56十万 -> 五六十万 (a range, 50万 to 60万). Anything else comes back as it is (60万, 1.2万,
+    3千 read well as they are)."""
+    if not _MIXED.search(numeral) or "." in numeral or "," in numeral:
+        return numeral
+
+    def spelt(match: re.Match[str]) -> str:
+        digits = match.group()
+        if match.start() == 0 and len(digits) == 2 and numeral[2:3] in SMALL_UNITS:
+            return "".join(_CHINESE_DIGITS[int(d)] for d in digits)  # 56十万: two digits, a range
+        return _chinese(int(digits)) if len(digits) <= 4 else digits
+
+    return _ARABIC_RUN.sub(spelt, numeral)
+
+
+def _chinese(number: int) -> str:
+    """0–9999 in Chinese numerals: 12 -> 十二, 50 -> 五十, 105 -> 一百零五, 3000 -> 三千."""
+    if number < 10:
+        return _CHINESE_DIGITS[number]
+    out, zero = [], False
+    for unit, place in (("千", 1000), ("百", 100), ("十", 10), ("", 1)):
+        digit = number // place % 10
+        if digit == 0:
+            zero = bool(out)
+            continue
+        if zero:
+            out.append("零")
+            zero = False
+        out.append(("" if unit == "十" and number < 20 else _CHINESE_DIGITS[digit]) + unit)
+    return "".join(out)
 
 
 def parse_number(numeral: str) -> float | None:

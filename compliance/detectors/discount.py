@@ -16,7 +16,8 @@ from compliance.numbers import cheng_off, parse_number, percent_off, render_rate
 _ZH = "零〇一二两三四五六七八九十百千"
 _NUM = rf"(?:\d+(?:\.\d+)?|[{_ZH}]+(?:点[{_ZH}]+)?)"
 _PCT = rf"(?:\d+(?:\.\d+)?%|百分之[{_ZH}\d]+(?:点[{_ZH}\d]+)?)"
-_AMOUNT = rf"(?:\d+(?:\.\d+)?万?|[{_ZH}万]+)(?:元|块)?"
+# Digits mixed with units (7万6千8) are how speech recognition writes 七万六千八.
+_AMOUNT = rf"(?:\d{{1,4}}(?:[万千百十]\d{{1,4}})+[万千百十]?|\d+(?:\.\d+)?万?|[{_ZH}万]+)(?:元|块)?"
 # Verbs that name a price cut by themselves, and verbs that need a price word nearby
 # (减少三成人工 is an efficiency claim, not a discount).
 _PRICE_VERBS = "降价|直降|减价|便宜了|便宜|优惠了|优惠|让利|少收|立减|折让|减免|打掉|砍掉|砍|下浮"

@@ -25,10 +25,13 @@ _UNIT_CHARS = "".join(SMALL_UNITS) + "".join(BIG_UNITS)
 # Bounded lengths: nothing longer is an amount of money, and a run of 2,000 digits must not
 # become a 2,000-digit budget.
 _NUMERAL = (
-    rf"(?:(?<![A-Za-z\d.])\d{{1,13}}(?:,\d{{3}}){{0,4}}(?:\.\d{{1,4}})?[{_UNIT_CHARS}]{{0,3}}"
+    # Digits and units mixed, as recognised speech writes them: 12万8, 7万6千8, 1百50万.
+    rf"(?:(?<![A-Za-z\d.])\d{{1,4}}(?:[{_UNIT_CHARS}]{{1,2}}\d{{1,4}})+[{_UNIT_CHARS}]{{0,2}}(?![\d.])"
+    rf"|(?<![A-Za-z\d.])\d{{1,13}}(?:,\d{{3}}){{0,4}}(?:\.\d{{1,4}})?[{_UNIT_CHARS}]{{0,3}}"
     rf"|(?<![{NUMERAL_CHARS}])[{LEADING_CHARS}][{NUMERAL_CHARS}]{{0,15}})"
 )
-_RANGE_SEPARATORS = "到|至|~|～|-|—|或者|或"
+# 、 between two numbers is how recognised speech writes an approximation (五、六十万).
+_RANGE_SEPARATORS = "到|至|~|～|-|—|或者|或|、"
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,10 @@ class MoneyFinder:
             second_range = parse_range(second)
             if second_range is None:
                 return None
+            if match["sep"] == "、" and low == high < 10:
+                # 五、六十万 and 2、300万 say 五六十万 and 二三百万: the lone digit stands in
+                # the second number's leading place.
+                low *= _leading_place(second)
             # 三十到五十万: the first number borrows the second one's 万/亿.
             if not any(ch in BIG_UNITS for ch in first) and second[-1] in BIG_UNITS:
                 low *= BIG_UNITS[second[-1]]
@@ -151,6 +158,17 @@ def _no_trillions(numeral: str) -> str:
     """万亿 in a sales call is speech recognition adding 亿 to 万 (十到十五万亿 for 十到十五万。
     一…): nobody budgets trillions."""
     return numeral[:-1] if numeral.endswith("万亿") else numeral
+
+
+def _leading_place(numeral: str) -> Decimal:
+    """The place of a round number's leading digit, below its 万/亿: 六十万 -> 10, 300万 ->
+    100; 1 when it is not round (六十五万) or a single digit."""
+    small = parse_range(numeral.rstrip("".join(BIG_UNITS)))
+    if small is None or small[0] != small[1] or small[0] < 10:
+        return Decimal(1)
+    value = int(small[0])
+    place = 10 ** (len(str(value)) - 1)
+    return Decimal(place if value % place == 0 else 1)
 
 
 def _last_place(numeral: str) -> Decimal:

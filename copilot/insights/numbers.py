@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from compliance.numbers import BIG_UNITS, SMALL_UNITS, parse_chinese
+from compliance.numbers import BIG_UNITS, SMALL_UNITS, parse_chinese, spell_mixed
 from compliance.numbers import CHINESE_DIGITS as DIGITS
 
 VAGUE = "几"  # 十几, 几十: "some"
@@ -34,6 +34,7 @@ def parse_number(numeral: str) -> Decimal | None:
     """An exact number, Arabic or Chinese; None for anything vague (十几) or malformed."""
     if not numeral:
         return None
+    numeral = spell_mixed(numeral)
     if numeral[0].isdigit():
         return parse_arabic(numeral)
     value = parse_chinese(numeral)
@@ -45,6 +46,7 @@ def parse_range(numeral: str) -> tuple[Decimal, Decimal] | None:
     十几 (11–19), 几十 (20–90). An exact numeral gives equal bounds."""
     if not numeral:
         return None
+    numeral = spell_mixed(numeral)
     if VAGUE in numeral:
         low = parse_number(numeral.replace(VAGUE, "一" if numeral.startswith("十") else "二"))
         high = parse_number(numeral.replace(VAGUE, "九"))

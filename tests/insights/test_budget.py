@@ -288,3 +288,34 @@ def test_any_range(customer: Extract, low: int, span: int) -> None:
     budget = customer(f"预算{cn2an.an2cn(low)}到{cn2an.an2cn(high)}万之间").budget
     assert budget is not None
     assert (budget.amount_min, budget.amount_max) == (low * 10000, high * 10000)
+
+
+@pytest.mark.parametrize(
+    ("said", "low", "high"),
+    [
+        # How speech recognition writes numbers said in Chinese: digits after a unit, two
+        # digits before 十 for a range, and 、 between an approximation's two numbers.
+        ("预算是7万6千8", 76800, 76800),
+        ("预算是12万8", 128000, 128000),
+        ("预算是1万2", 12000, 12000),
+        ("预算是1百50万", 1500000, 1500000),
+        ("我们今年预算是56十万", 500000, 600000),
+        ("我们今年预算是50、60万", 500000, 600000),
+        ("我们今年预算是五、六十万", 500000, 600000),
+        ("预算大概在2、300万", 2000000, 3000000),
+        ("预算是5、6万", 50000, 60000),
+    ],
+)
+def test_numbers_as_recognised_speech_writes_them(
+    customer: Extract, said: str, low: int, high: int
+) -> None:
+    found = stated(customer, said)
+    assert (found.amount_min, found.amount_max) == (low, high)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=9999), st.integers(min_value=1, max_value=9))
+def test_any_amount_with_a_digit_after_wan(customer: Extract, wan: int, tail: int) -> None:
+    budget = customer(f"我们的预算是{wan}万{tail}。").budget
+    assert budget is not None
+    assert budget.amount_min == budget.amount_max == wan * 10000 + tail * 1000

@@ -9,7 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from copilot.insights.numbers import parse_arabic, parse_chinese, parse_number, parse_range
+from copilot.insights.numbers import (
+    parse_arabic,
+    parse_chinese,
+    parse_number,
+    parse_range,
+)
 
 
 @pytest.mark.parametrize(
