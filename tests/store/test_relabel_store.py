@@ -39,13 +39,17 @@ def flags_of(segment: Segment) -> list[FlagPayload]:
     ]
 
 
-def test_relabelled_segments_insights_and_flags_are_stored(
-    db_engine: Engine, world: World, db_session: Session
-) -> None:
+def live_call(db_engine: Engine, world: World, db_session: Session) -> tuple[str, SqlCallRecorder]:
     rep = world.rep_a1
     call = repo.create_call(db_session, org_id=rep.org_id, rep_id=rep.id, source="stream")
     db_session.commit()
-    recorder = SqlCallRecorder(session_factory(db_engine), call.org_id, call.rep_id)
+    return call.id, SqlCallRecorder(session_factory(db_engine), call.org_id, call.rep_id)
+
+
+def test_relabelled_segments_insights_and_flags_are_stored(
+    db_engine: Engine, world: World, db_session: Session
+) -> None:
+    call_id, recorder = live_call(db_engine, world, db_session)
     heard = [
         said(1, "rep", BUDGET, 0.6),
         said(2, "rep", PROMISE, 0.6),
@@ -54,9 +58,9 @@ def test_relabelled_segments_insights_and_flags_are_stored(
     for segment in heard:
         flags = flags_of(segment)
         recorder.record_final(
-            call.id, FinalResult(segment, [], Insights(), flags, StageTimes()), []
+            call_id, FinalResult(segment, [], Insights(), flags, StageTimes()), []
         )
-    (live_flag,) = db_session.scalars(select(Flag).where(Flag.call_id == call.id)).all()
+    (live_flag,) = db_session.scalars(select(Flag).where(Flag.call_id == call_id)).all()
     assert live_flag.segment_id == "seg-2"
 
     revised = [
@@ -74,19 +78,19 @@ def test_relabelled_segments_insights_and_flags_are_stored(
         events=[],
     )
     for _ in range(2):  # a write retried after an ambiguous commit
-        recorder.record_relabel(call.id, result, [])
+        recorder.record_relabel(call_id, result, [])
         db_session.expire_all()
-        rows = repo.list_segments(db_session, call.id)
+        rows = repo.list_segments(db_session, call_id)
         assert [(r.segment_id, r.speaker, r.speaker_confidence) for r in rows] == [
             ("seg-1", "customer", 0.9), ("seg-2", "customer", 0.8), ("seg-3", "rep", 0.9)
         ]  # fmt: skip
         insights = db_session.scalars(
-            select(InsightRecord).where(InsightRecord.call_id == call.id)
+            select(InsightRecord).where(InsightRecord.call_id == call_id)
         ).all()
         assert [(r.segment_id, r.payload["budget"] is not None) for r in insights] == [
             ("seg-1", True)
         ]
-        flags = {f.id: f for f in db_session.scalars(select(Flag).where(Flag.call_id == call.id))}
+        flags = {f.id: f for f in db_session.scalars(select(Flag).where(Flag.call_id == call_id))}
         assert set(flags) == {live_flag.id, *(f.flag_id for f in new_flags)}
         assert flags[live_flag.id].status == "resolved"
         assert flags[live_flag.id].status_comment == WITHDRAWN
@@ -101,20 +105,17 @@ def test_relabelled_segments_insights_and_flags_are_stored(
 def test_a_flag_somebody_already_handled_is_not_withdrawn(
     db_engine: Engine, world: World, db_session: Session
 ) -> None:
-    rep = world.rep_a1
-    call = repo.create_call(db_session, org_id=rep.org_id, rep_id=rep.id, source="stream")
-    db_session.commit()
-    recorder = SqlCallRecorder(session_factory(db_engine), call.org_id, call.rep_id)
+    call_id, recorder = live_call(db_engine, world, db_session)
     segment = said(1, "rep", PROMISE, 0.6)
     (flag,) = flags_of(segment)
-    recorder.record_final(call.id, FinalResult(segment, [], Insights(), [flag], StageTimes()), [])
+    recorder.record_final(call_id, FinalResult(segment, [], Insights(), [flag], StageTimes()), [])
     stored = db_session.get(Flag, flag.flag_id)
     assert stored is not None
     stored.status = "acknowledged"
     db_session.commit()
     revised = said(1, "customer", PROMISE, 0.8)
     recorder.record_relabel(
-        call.id, RelabelResult([revised], {"seg-1": Insights()}, [], [flag.flag_id], []), []
+        call_id, RelabelResult([revised], {"seg-1": Insights()}, [], [flag.flag_id], []), []
     )
     db_session.expire_all()
     assert db_session.get(Flag, flag.flag_id).status == "acknowledged"  # type: ignore[union-attr]
