@@ -137,7 +137,8 @@ def _chinese(number: int) -> str:
     """0–9999 in Chinese numerals: 12 -> 十二, 50 -> 五十, 105 -> 一百零五, 3000 -> 三千."""
     if number < 10:
         return _CHINESE_DIGITS[number]
-    out, zero = [], False
+    out: list[str] = []
+    zero = False
     for unit, place in (("千", 1000), ("百", 100), ("十", 10), ("", 1)):
         digit = number // place % 10
         if digit == 0:

@@ -183,6 +183,7 @@ def flag_categories(session: Session, scope: Scope, weeks: Sequence[date]) -> li
     """
     conditions = [
         Flag.org_id == scope.org_id,
+        Flag.status != "withdrawn",  # taken back by the service: never raised after all
         Flag.created_at >= _week_start(weeks[0]),
         Flag.created_at < _week_start(weeks[-1] + timedelta(weeks=1)),
     ]

@@ -28,6 +28,7 @@ STATUS_LABELS = {
     "acknowledged": "已确认",
     "resolved": "已解决",
     "overridden": "销售坚持发送",
+    "withdrawn": "已撤回",
 }
 SOURCE_LABELS = {"speech": "通话", "message": "消息"}
 ROLE_LABELS = {
@@ -42,6 +43,7 @@ ACTION_LABELS = {
     "flag.acknowledged": "确认标记",
     "flag.resolved": "解决标记",
     "flag.overridden": "销售坚持发送",
+    "flag.withdrawn": "撤回合规标记",
     "user.created": "创建用户",
     "api_key.created": "创建 API 密钥",
     "api_key.revoked": "吊销 API 密钥",

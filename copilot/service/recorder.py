@@ -94,26 +94,14 @@ class SqlCallRecorder:
     def _add_flags(
         self, session: Session, call_id: str, segment: Segment, flags: list[FlagPayload]
     ) -> None:
-        for flag in flags:
-            repo.add_flag(
-                session,
-                org_id=self._org_id,
-                rep_id=self._rep_id,
-                source="speech",
-                text=segment.text,
-                rule_id=flag.rule_id,
-                category=flag.category,
-                severity=flag.severity,
-                start=flag.start,
-                end=flag.end,
-                match=flag.match,
-                suggestion=flag.suggestion,
-                call_id=call_id,
-                segment_id=segment.id,
-                flag_id=flag.flag_id,
-                detected_by=flag.source,
-                confidence=flag.confidence,
-            )
+        store_spoken_flags(
+            session,
+            org_id=self._org_id,
+            rep_id=self._rep_id,
+            call_id=call_id,
+            segment=segment,
+            flags=flags,
+        )
 
     def record_events(self, call_id: str, events: list[Event]) -> None:
         with self._sessions.begin() as session:
@@ -174,6 +162,38 @@ class SqlCallRecorder:
                 )
 
 
+def store_spoken_flags(
+    session: Session,
+    *,
+    org_id: str,
+    rep_id: str,
+    call_id: str,
+    segment: Segment,
+    flags: list[FlagPayload],
+) -> None:
+    """Flags raised by what was said in one segment of a call, stored with their ids."""
+    for flag in flags:
+        repo.add_flag(
+            session,
+            org_id=org_id,
+            rep_id=rep_id,
+            source="speech",
+            text=segment.text,
+            rule_id=flag.rule_id,
+            category=flag.category,
+            severity=flag.severity,
+            start=flag.start,
+            end=flag.end,
+            match=flag.match,
+            suggestion=flag.suggestion,
+            call_id=call_id,
+            segment_id=segment.id,
+            flag_id=flag.flag_id,
+            detected_by=flag.source,
+            confidence=flag.confidence,
+        )
+
+
 def _note_recording_notice(session: Session, call_id: str, at_s: float) -> None:
     """The rep's first line giving the 录音告知 marks when the customer was told."""
     call = repo.get_call(session, call_id)
@@ -181,29 +201,30 @@ def _note_recording_notice(session: Session, call_id: str, at_s: float) -> None:
         call.recording_notice_at = call.started_at + timedelta(seconds=at_s)
 
 
+def stored_segment(row: SegmentRow) -> Segment:
+    """A stored segment row as the transcript segment it was."""
+    return Segment(
+        id=row.segment_id,
+        start=row.start,
+        end=row.end,
+        speaker=row.speaker,  # type: ignore[arg-type]
+        text=row.text,
+        raw_text=row.raw_text,
+        speaker_source=row.speaker_source,  # type: ignore[arg-type]
+        speaker_confidence=row.speaker_confidence,
+    )
+
+
 def load_progress(
     session: Session, call_id: str
 ) -> tuple[list[Segment], list[Insights], list[FlagPayload]]:
     """What a call had recognised before it was interrupted, to continue from there."""
-    rows = repo.list_segments(session, call_id)
-    segments = [
-        Segment(
-            id=r.segment_id,
-            start=r.start,
-            end=r.end,
-            speaker=r.speaker,  # type: ignore[arg-type]
-            text=r.text,
-            raw_text=r.raw_text,
-            speaker_source=r.speaker_source,  # type: ignore[arg-type]
-            speaker_confidence=r.speaker_confidence,
-        )
-        for r in rows
-    ]
+    segments = [stored_segment(r) for r in repo.list_segments(session, call_id)]
     insight_rows = repo.list_insights(session, call_id)
     texts = {s.id: s.text for s in segments}
     flag_rows = session.scalars(
         select(Flag)
-        .where(Flag.call_id == call_id, Flag.source == "speech")
+        .where(Flag.call_id == call_id, Flag.source == "speech", Flag.status != "withdrawn")
         .order_by(Flag.created_at)
     ).all()
     flags = [

@@ -67,7 +67,11 @@ def record_call_metrics(session: Session, call: Call) -> CallMetrics | None:
     outcomes = card_outcomes(_cards(session, call.id), _reactions(session, call.id))
     stats = conversation_stats(segments, call.duration_s)
     depth = call_depth(insights, segments)
-    flags = list(session.scalars(select(Flag.category).where(Flag.call_id == call.id)))
+    flags = list(
+        session.scalars(
+            select(Flag.category).where(Flag.call_id == call.id, Flag.status != "withdrawn")
+        )
+    )
     values = dict(
         org_id=call.org_id,
         rep_id=call.rep_id,

@@ -25,7 +25,9 @@ from copilot.store.errors import Conflict, InvalidInput, NotFound
 from copilot.store.models import Flag, User, utcnow
 from copilot.store.visibility import visible_flags_query
 
-FlagStatus = Literal["open", "acknowledged", "resolved", "overridden"]
+# withdrawn: the service took back a flag it raised (its words turned out to be the
+# customer's, or a manager corrected the transcript): nobody acts on it any more.
+FlagStatus = Literal["open", "acknowledged", "resolved", "overridden", "withdrawn"]
 FLAG_STATUSES: tuple[str, ...] = get_args(FlagStatus)
 FLAG_SOURCES = ("speech", "message")
 # Which status may follow which. A rep overrides an open flag ("sent anyway"); a manager
@@ -35,6 +37,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "overridden": frozenset({"acknowledged", "resolved"}),
     "acknowledged": frozenset({"resolved"}),
     "resolved": frozenset(),
+    "withdrawn": frozenset(),
 }
 # A manager's ruling on a flag; each becomes a labelled example of the org (store/labels.py).
 Verdict = Literal["violation", "not_violation"]
@@ -261,14 +264,13 @@ def set_flag_status(
 
 
 def withdraw_flag(session: Session, flag_id: str, reason: str) -> Flag | None:
-    """The service takes back a flag it raised (its words turned out to be the customer's):
-    an open flag is resolved with ``reason`` and audited as ``flag.withdrawn``, no verdict
-    and so no labelled example. One somebody already handled stays as they left it; a
-    missing one is None."""
+    """The service takes back a flag it raised: an open flag becomes ``withdrawn`` with
+    ``reason``, audited as ``flag.withdrawn`` (no verdict, so no labelled example). One
+    somebody already handled stays as they left it; a missing one is None."""
     flag = session.get(Flag, flag_id)
     if flag is None or flag.status != "open":
         return None
-    flag.status = "resolved"
+    flag.status = "withdrawn"
     flag.status_comment = reason
     flag.updated_at = utcnow()
     session.flush()

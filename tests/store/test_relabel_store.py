@@ -92,7 +92,7 @@ def test_relabelled_segments_insights_and_flags_are_stored(
         ]
         flags = {f.id: f for f in db_session.scalars(select(Flag).where(Flag.call_id == call_id))}
         assert set(flags) == {live_flag.id, *(f.flag_id for f in new_flags)}
-        assert flags[live_flag.id].status == "resolved"
+        assert flags[live_flag.id].status == "withdrawn"
         assert flags[live_flag.id].status_comment == WITHDRAWN
         assert flags[live_flag.id].verdict is None, "a withdrawal teaches the org nothing"
         assert all(flags[f.flag_id].status == "open" for f in new_flags)

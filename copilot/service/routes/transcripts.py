@@ -8,7 +8,9 @@ as an audit of what was heard.
 correction: the new text, the recogniser's words kept in ``raw_text``, an audit record
 (``transcript.corrected``), and the names the correction put in (拥有八 → 用友U8) learned as
 terms of the org's vocabulary (copilot/vocabulary_learning.py), which its next calls are
-heard with (docs/speech-correction.md, "An organisation's vocabulary").
+heard with (docs/speech-correction.md, "An organisation's vocabulary"). The corrected words
+are analysed again: the segment's insights and flags, and an ended call's summary
+(copilot/service/corrections.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, field_validator
 
 from copilot.principal import Principal
+from copilot.service.corrections import Reanalysis, reanalyse_segment
 from copilot.service.deps import ApiError, Permit, StateDep, call_for
 from copilot.service.routes.models import Body
 from copilot.store import audit, repo
@@ -49,6 +52,13 @@ class SegmentInfo(BaseModel):
 class CorrectedSegment(SegmentInfo):
     # Terms the correction added to the org's vocabulary (empty: none new).
     learned: list[str] = Field(default_factory=list)
+    # What the corrected words changed (copilot/service/corrections.py): the segment was
+    # analysed again (not while the call is live or being analysed), the flags its new words
+    # raise and those they no longer raise (ids), and whether the summary was written again.
+    reanalysed: bool = False
+    flags_raised: list[str] = Field(default_factory=list)
+    flags_withdrawn: list[str] = Field(default_factory=list)
+    summary_updated: bool = False
 
 
 class SegmentEdit(Body):
@@ -81,6 +91,9 @@ def correct_segment_text(
     principal: Annotated[Principal, Depends(Permit("transcripts.correct"))],
     state: StateDep,
 ) -> CorrectedSegment:
+    with state.sessions() as session:
+        org_id = call_for(session, principal, call_id, "transcripts.correct").org_id
+    engines = state.engines_for(org_id)
     with state.sessions.begin() as session:
         call = call_for(session, principal, call_id, "transcripts.correct")
         row = repo.get_segment(session, call.id, segment_id)
@@ -88,6 +101,7 @@ def correct_segment_text(
             raise ApiError(404, "not_found", "segment not found")
         before = row.text
         learned: list[str] = []
+        changed = Reanalysis()
         if body.text != before:
             if row.raw_text is None:
                 row.raw_text = before  # what the recogniser heard, kept for audit
@@ -109,8 +123,16 @@ def correct_segment_text(
             audit.append(
                 session, call.org_id, principal, "transcript.corrected", "call", call.id, detail
             )
+            changed = reanalyse_segment(session, engines, call, row)
         info = segment_info(row, principal)
-    return CorrectedSegment(**info.model_dump(), learned=learned)
+    return CorrectedSegment(
+        **info.model_dump(),
+        learned=learned,
+        reanalysed=changed.reanalysed,
+        flags_raised=changed.raised,
+        flags_withdrawn=changed.withdrawn,
+        summary_updated=changed.summary_updated,
+    )
 
 
 def segment_info(row: Segment, principal: Principal) -> SegmentInfo:
