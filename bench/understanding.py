@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from compliance import Scanner
-from copilot.insights import build_extractor
+from copilot.insights import Insights, build_extractor
 from copilot.insights.base import InsightExtractor
 from copilot.insights.vendors import builtin, squash, systems_of
 from copilot.learning.combine import assisted_extractor, assisted_scanner
@@ -172,8 +172,9 @@ def score_vendors(extractor: InsightExtractor, rows: Iterable[dict[str, Any]]) -
     """Vendor recall: a named system counts as found when a reported competitor or system
     names its vendor or product, or one of its catalogue spellings is that name (Oracle found
     is 甲骨文 found; the misheard spelling never counts); false positives: look-alike lines
-    (no system) where anything is reported."""
-    recall, false_positive, misheard = Ratio(), Ratio(), Ratio()
+    (no system) where anything is reported; role right: of the systems found in ``systems``,
+    the share given the gold role (competitor, incumbent, integration, mentioned)."""
+    recall, false_positive, misheard, role = Ratio(), Ratio(), Ratio(), Ratio()
     for row in rows:
         insights = extractor.extract(row["text"], speaker="customer")
         said, spellings = _names(insights), _spellings(insights)
@@ -184,12 +185,26 @@ def score_vendors(extractor: InsightExtractor, rows: Iterable[dict[str, Any]]) -
             recall.add(found)
             if row.get("noise") == "asr":
                 misheard.add(found)
+            system = _system_for(insights, gold)
+            if system is not None and gold.get("role"):
+                role.add(system.role == gold["role"])
     return {
         "vendor recall": recall.value,
         "vendor recall, misheard": misheard.value,
         "look-alikes with a vendor": false_positive.value,
+        "role right, of systems found": role.value,
         "systems": float(recall.total),
     }
+
+
+def _system_for(insights: Any, gold: dict[str, Any]) -> Any:
+    """The reported system that is the gold one, by the rule of :func:`_same_vendor`."""
+    known = _catalogue_spellings()
+    for system in getattr(insights, "systems", []):
+        said = _names(Insights(systems=[system]))
+        if _same_vendor(said, gold, known.get(system.name, frozenset())):
+            return system
+    return None
 
 
 def table(title: str, columns: dict[str, dict[str, float]]) -> Table:

@@ -41,7 +41,7 @@ from copilot.insights.models import (
     System,
     SystemRole,
 )
-from copilot.insights.systems import ROLE_STRENGTH, RoleReader, SystemHit, SystemMatcher
+from copilot.insights.systems import ROLE_STRENGTH, Found, RoleReader, SystemHit, SystemMatcher
 from copilot.insights.text import Segmenter, normalize_marking_pauses
 from copilot.insights.vendors import builtin, systems_of
 from copilot.insights.words import warm_up
@@ -137,19 +137,22 @@ class RuleExtractor(InsightExtractor):
                 for hit in hits
             ],
             commitments=commitments,
-            systems=self._named_systems(segmenter, systems.hits, hits, utterance_id),
+            systems=self._named_systems(segmenter, systems, hits, utterance_id),
         )
         return RuleJudgement(insights, judged.dismissed)
 
     def _named_systems(
         self,
         segmenter: Segmenter,
-        hits: list[SystemHit],
+        systems: Found,
         competitors: list[CompetitorHit],
         utterance_id: str | None,
     ) -> list[System]:
-        """Every catalogue system named, with its role; a reported competitor is always among
-        them (as ``competitor`` unless the customer runs or connects it)."""
+        """Every catalogue system named, with its role (the strongest said of any of its
+        mentions); a reported competitor is always among them (as ``competitor`` unless the
+        customer runs or connects it)."""
+        hits = systems.hits
+        named = sorted([*hits, *systems.again], key=lambda h: h.start)
         found: dict[str, System] = {}
 
         def add(system: System) -> None:
@@ -159,13 +162,12 @@ class RuleExtractor(InsightExtractor):
             elif ROLE_STRENGTH[system.role] > ROLE_STRENGTH[known.role]:
                 known.role = system.role
 
-        for hit in hits:
+        for hit in named:
             listed = any(c.start < hit.end and hit.start < c.end for c in competitors)
             if listed and hit.unknown:
                 continue  # the competitor rules know the name (Salesfroce is Salesforce)
-            add(
-                self._system(segmenter, hit, self._roles.role(segmenter, hit, listed), utterance_id)
-            )
+            role = self._roles.role(segmenter, hit, listed, named)
+            add(self._system(segmenter, hit, role, utterance_id))
         for competitor in competitors:
             if not any(
                 c.start < competitor.end and competitor.start < c.end and not c.unknown

@@ -92,6 +92,9 @@ class Found(NamedTuple):
     hits: list[SystemHit]
     # Ambiguous or misheard names without software context: ordinary words (画个红圈).
     unconfirmed: list[SystemHit]
+    # Later mentions of a name already in ``hits``: what is said there counts for its role
+    # (我们全员用飞书，商机提醒必须推到飞书群里: an integration).
+    again: list[SystemHit] = []
 
 
 @dataclass(frozen=True)
@@ -264,13 +267,15 @@ class SystemMatcher:
                 kept.append(candidate)
         unconfirmed = [hit for hit in unconfirmed if not any(_overlap(hit, h) for h in kept)]
         seen: set[str] = set()
-        ordered = []
+        ordered, again = [], []
         for hit in sorted(kept, key=lambda h: h.start):
             if hit.system.name not in seen:
                 seen.add(hit.system.name)
                 ordered.append(hit)
+            else:
+                again.append(hit)
         # An unknown Latin word left unconfirmed says nothing of the catalogue's names.
-        return Found(ordered, [hit for hit in unconfirmed if not hit.unknown])
+        return Found(ordered, [hit for hit in unconfirmed if not hit.unknown], again)
 
     def _cuts_false_friend(self, text: str, hit: SystemHit) -> bool:
         if self._false_friends is None:
@@ -643,18 +648,39 @@ class RoleReader:
         self._after = compile_words(list(cues.incumbent_after))
         self._denied = compile_words(list(cues.not_incumbent_before))
 
-    def role(self, segmenter: Segmenter, hit: SystemHit, listed: bool) -> SystemRole:
-        """``listed``: the competitor rules report this system as a rival being considered."""
+    def role(
+        self,
+        segmenter: Segmenter,
+        hit: SystemHit,
+        listed: bool,
+        named: Sequence[SystemHit] = (),
+    ) -> SystemRole:
+        """``listed``: the competitor rules report this system as a rival being considered;
+        ``named``: every name found in the text, so that a request to connect in a clause of
+        its own (用友YonBIP现在主推，你们能对接吗？) goes to the name said last before it."""
         text = segmenter.text
         clause = segmenter.clause(hit.start)
         rest = text[clause.start : hit.start] + "|" + text[hit.end : clause.end]
-        if self._integration.search(rest):
+        if self._integration.search(rest) or self._asked_to_connect(segmenter, hit, named):
             return "integration"
         if self._incumbent(text, clause.start, clause.end, hit):
             return "incumbent"
         if listed or hit.system.rival or self._competitor.search(rest):
             return "competitor"
         return "mentioned"
+
+    def _asked_to_connect(
+        self, segmenter: Segmenter, hit: SystemHit, named: Sequence[SystemHit]
+    ) -> bool:
+        """An integration cue in a later clause of the name's sentence that names no system,
+        with no other name between: the clause speaks of this one."""
+        text = segmenter.text
+        sentence = segmenter.sentence(hit.start)
+        clause = segmenter.clause(hit.start)
+        if any(other is not hit and hit.end <= other.start < sentence.end for other in named):
+            return False
+        later = text[clause.end : sentence.end]
+        return bool(later) and self._integration.search(later) is not None
 
     def _incumbent(self, text: str, low: int, high: int, hit: SystemHit) -> bool:
         # Hesitation may cut the clause before the name (我们用的是…金…金蝶): read across it.

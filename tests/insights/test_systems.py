@@ -143,6 +143,14 @@ def test_an_ordinary_red_circle_is_no_competitor_either(customer: Extract) -> No
         ("总部是SAP，分公司用的金蝶。", {"SAP": "incumbent", "金蝶": "incumbent"}),
         # Torn between it and us: weighed against us.
         ("我们在浪潮和你们之间犹豫。", {"浪潮": "competitor"}),
+        # Every mention counts: run first, then asked to be connected.
+        ("我们全员用飞书，商机提醒必须推到飞书群里。", {"飞书": "integration"}),
+        # A request to connect in a clause of its own goes to the name said before it...
+        ("用友YonBIP现在主推，你们能对接吗？", {"用友YonBIP": "integration"}),
+        # ...and to no name with another between.
+        ("我们用金蝶，你们的系统能和钉钉打通吗？", {"金蝶": "incumbent", "钉钉": "integration"}),
+        ("爱人事那边的打卡数据能不能接？", {"i人事": "integration"}),
+        ("线索都从汽车之家导过来。", {"汽车之家": "integration"}),
     ],
 )
 def test_roles(customer: Extract, said: str, expected: dict[str, str]) -> None:
