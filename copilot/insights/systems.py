@@ -661,26 +661,28 @@ class RoleReader:
         text = segmenter.text
         clause = segmenter.clause(hit.start)
         rest = text[clause.start : hit.start] + "|" + text[hit.end : clause.end]
-        if self._integration.search(rest) or self._asked_to_connect(segmenter, hit, named):
+        later = self._said_after(segmenter, hit, named)
+        if self._integration.search(rest) or self._integration.search(later):
             return "integration"
         if self._incumbent(text, clause.start, clause.end, hit):
             return "incumbent"
-        if listed or hit.system.rival or self._competitor.search(rest):
+        if (
+            listed
+            or hit.system.rival
+            or self._competitor.search(rest)
+            or self._competitor.search(later)
+        ):
             return "competitor"
         return "mentioned"
 
-    def _asked_to_connect(
-        self, segmenter: Segmenter, hit: SystemHit, named: Sequence[SystemHit]
-    ) -> bool:
-        """An integration cue in a later clause of the name's sentence that names no system,
-        with no other name between: the clause speaks of this one."""
-        text = segmenter.text
+    @staticmethod
+    def _said_after(segmenter: Segmenter, hit: SystemHit, named: Sequence[SystemHit]) -> str:
+        """The later clauses of the name's sentence when they name no system: what they say
+        (你们能对接吗, 价格比你们低) is said of this one. Empty when another name follows."""
         sentence = segmenter.sentence(hit.start)
-        clause = segmenter.clause(hit.start)
         if any(other is not hit and hit.end <= other.start < sentence.end for other in named):
-            return False
-        later = text[clause.end : sentence.end]
-        return bool(later) and self._integration.search(later) is not None
+            return ""
+        return segmenter.text[segmenter.clause(hit.start).end : sentence.end]
 
     def _incumbent(self, text: str, low: int, high: int, hit: SystemHit) -> bool:
         # Hesitation may cut the clause before the name (我们用的是…金…金蝶): read across it.

@@ -151,6 +151,8 @@ def test_an_ordinary_red_circle_is_no_competitor_either(customer: Extract) -> No
         ("我们用金蝶，你们的系统能和钉钉打通吗？", {"金蝶": "incumbent", "钉钉": "integration"}),
         ("爱人事那边的打卡数据能不能接？", {"i人事": "integration"}),
         ("线索都从汽车之家导过来。", {"汽车之家": "integration"}),
+        # Weighed against us in a clause of its own, as for connecting.
+        ("华天动力OA我们也看过，价格比你们低。", {"华天动力": "competitor"}),
     ],
 )
 def test_roles(customer: Extract, said: str, expected: dict[str, str]) -> None:
