@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from compliance import Scanner
-from copilot.insights import Insights, build_extractor
+from copilot.insights import build_extractor
 from copilot.insights.base import InsightExtractor
 from copilot.insights.vendors import builtin, squash, systems_of
 from copilot.learning.combine import assisted_extractor, assisted_scanner
@@ -136,10 +136,18 @@ def score_adlaw(scanner: Scanner, rows: Iterable[dict[str, Any]]) -> dict[str, f
 
 
 def _names(insights: Any) -> list[str]:
-    found = [c.name for c in insights.competitors]
+    found = _folded(c.name for c in insights.competitors)
     for system in getattr(insights, "systems", []):
-        found += [system.name, getattr(system, "vendor", None) or ""]
-    return [name.lower().replace(" ", "") for name in found if name]
+        found += _system_names(system)
+    return found
+
+
+def _system_names(system: Any) -> list[str]:
+    return _folded([system.name, getattr(system, "vendor", None) or ""])
+
+
+def _folded(names: Iterable[str]) -> list[str]:
+    return [name.lower().replace(" ", "") for name in names if name]
 
 
 @cache
@@ -201,8 +209,7 @@ def _system_for(insights: Any, gold: dict[str, Any]) -> Any:
     """The reported system that is the gold one, by the rule of :func:`_same_vendor`."""
     known = _catalogue_spellings()
     for system in getattr(insights, "systems", []):
-        said = _names(Insights(systems=[system]))
-        if _same_vendor(said, gold, known.get(system.name, frozenset())):
+        if _same_vendor(_system_names(system), gold, known.get(system.name, frozenset())):
             return system
     return None
 

@@ -77,5 +77,27 @@ def _said_by_rep(segment: Segment) -> bool:
     return inferred_customer and _SELLERS_WORDS.search(segment.text) is not None
 
 
+FlagKey = tuple[str, str]
+
+
+def rescan_segment(
+    scanner: Scanner, segment: Segment, standing: Iterable[FlagKey]
+) -> tuple[list[SpokenFlag], set[FlagKey]]:
+    """Scan a segment again against the flags already raised on it (``standing``: each
+    flag's rule id and matched words) after its speaker or words changed: the flags it
+    raises that none already is, and the standing ones it still raises. The same rule on
+    the same words still stands wherever in the text they moved."""
+    remaining = set(standing)
+    new: list[SpokenFlag] = []
+    still: set[FlagKey] = set()
+    for flag in scan_segment(scanner, segment):
+        key = (flag.rule_id, flag.match)
+        if key in remaining:
+            still.add(key)
+        else:
+            new.append(flag)
+    return new, still
+
+
 def scan_transcript(scanner: Scanner, segments: Iterable[Segment]) -> list[SpokenFlag]:
     return [flag for segment in segments for flag in scan_segment(scanner, segment)]

@@ -23,6 +23,7 @@ from copilot.dashboard.analytics_filters import Scope
 from copilot.dashboard.analytics_totals import DEPTH_KEYS, FlagCategory, TagCount, Totals
 from copilot.dashboard.present import DISPLAY_TZ
 from copilot.dashboard.shown_suggestions import NO_OBJECTION, shown_objections
+from copilot.store.flags import STANDING
 from copilot.store.models import (
     AuditRecord,
     CallMetrics,
@@ -183,7 +184,7 @@ def flag_categories(session: Session, scope: Scope, weeks: Sequence[date]) -> li
     """
     conditions = [
         Flag.org_id == scope.org_id,
-        Flag.status != "withdrawn",  # taken back by the service: never raised after all
+        STANDING,  # not those the service took back
         Flag.created_at >= _week_start(weeks[0]),
         Flag.created_at < _week_start(weeks[-1] + timedelta(weeks=1)),
     ]

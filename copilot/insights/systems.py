@@ -94,7 +94,7 @@ class Found(NamedTuple):
     unconfirmed: list[SystemHit]
     # Later mentions of a name already in ``hits``: what is said there counts for its role
     # (我们全员用飞书，商机提醒必须推到飞书群里: an integration).
-    again: list[SystemHit] = []
+    again: tuple[SystemHit, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -275,7 +275,7 @@ class SystemMatcher:
             else:
                 again.append(hit)
         # An unknown Latin word left unconfirmed says nothing of the catalogue's names.
-        return Found(ordered, [hit for hit in unconfirmed if not hit.unknown], again)
+        return Found(ordered, [hit for hit in unconfirmed if not hit.unknown], tuple(again))
 
     def _cuts_false_friend(self, text: str, hit: SystemHit) -> bool:
         if self._false_friends is None:
@@ -661,7 +661,7 @@ class RoleReader:
         text = segmenter.text
         clause = segmenter.clause(hit.start)
         rest = text[clause.start : hit.start] + "|" + text[hit.end : clause.end]
-        later = self._said_after(segmenter, hit, named)
+        later = self._said_after(segmenter, clause.end, hit, named)
         if self._integration.search(rest) or self._integration.search(later):
             return "integration"
         if self._incumbent(text, clause.start, clause.end, hit):
@@ -676,13 +676,16 @@ class RoleReader:
         return "mentioned"
 
     @staticmethod
-    def _said_after(segmenter: Segmenter, hit: SystemHit, named: Sequence[SystemHit]) -> str:
-        """The later clauses of the name's sentence when they name no system: what they say
-        (你们能对接吗, 价格比你们低) is said of this one. Empty when another name follows."""
+    def _said_after(
+        segmenter: Segmenter, clause_end: int, hit: SystemHit, named: Sequence[SystemHit]
+    ) -> str:
+        """The later clauses of the name's sentence (from ``clause_end``, where its own
+        clause ends) when they name no system: what they say (你们能对接吗, 价格比你们低) is
+        said of this one. Empty when another name follows."""
         sentence = segmenter.sentence(hit.start)
         if any(other is not hit and hit.end <= other.start < sentence.end for other in named):
             return ""
-        return segmenter.text[segmenter.clause(hit.start).end : sentence.end]
+        return segmenter.text[clause_end : sentence.end]
 
     def _incumbent(self, text: str, low: int, high: int, hit: SystemHit) -> bool:
         # Hesitation may cut the clause before the name (我们用的是…金…金蝶): read across it.

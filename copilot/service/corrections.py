@@ -11,6 +11,7 @@ filed as it stood and stays so; a call still live or being analysed gets the new
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 
@@ -22,11 +23,13 @@ from copilot.events import FlagPayload
 from copilot.insights import merge_insights
 from copilot.service.pipeline import Engines
 from copilot.service.recorder import load_progress, store_spoken_flags, stored_segment
-from copilot.spoken_compliance import scan_segment
+from copilot.spoken_compliance import rescan_segment
 from copilot.store import repo
+from copilot.store.flags import STANDING
 from copilot.store.models import AuditRecord, Call, Flag
 from copilot.store.models import Segment as SegmentRow
 
+logger = logging.getLogger(__name__)
 WITHDRAWN = "withdrawn: the corrected transcript no longer says it"
 _SETTLED = ("live", "analysing")
 
@@ -53,20 +56,20 @@ def reanalyse_segment(
     payload = None if insights.is_empty() else insights.model_dump(mode="json")
     repo.replace_insight(session, call.id, segment.id, payload)
 
-    standing = session.scalars(
-        select(Flag).where(
-            Flag.call_id == call.id,
-            Flag.segment_id == segment.id,
-            Flag.source == "speech",
-            Flag.status != "withdrawn",
+    standing = list(
+        session.scalars(
+            select(Flag).where(
+                Flag.call_id == call.id,
+                Flag.segment_id == segment.id,
+                Flag.source == "speech",
+                STANDING,
+            )
         )
     )
-    # The same rule on the same words still stands wherever they moved in the text.
-    unmatched = {(f.rule_id, f.match): f for f in standing}
-    new: list[FlagPayload] = []
-    for spoken in scan_segment(engines.scanner, segment):
-        if unmatched.pop((spoken.rule_id, spoken.match), None) is None:
-            new.append(FlagPayload(**spoken.model_dump(), flag_id=uuid.uuid4().hex))
+    found, still = rescan_segment(
+        engines.scanner, segment, [(f.rule_id, f.match) for f in standing]
+    )
+    new = [FlagPayload(**flag.model_dump(), flag_id=uuid.uuid4().hex) for flag in found]
     store_spoken_flags(
         session,
         org_id=call.org_id,
@@ -77,8 +80,9 @@ def reanalyse_segment(
     )
     withdrawn = [
         flag.id
-        for flag in unmatched.values()
-        if repo.withdraw_flag(session, flag.id, WITHDRAWN) is not None
+        for flag in standing
+        if (flag.rule_id, flag.match) not in still
+        and repo.withdraw_flag(session, flag.id, WITHDRAWN) is not None
     ]
     raised = [flag.flag_id for flag in new if flag.flag_id]
     return Reanalysis(True, raised, withdrawn, _rewrite_summary(session, engines, call))
@@ -94,6 +98,7 @@ def _rewrite_summary(session: Session, engines: Engines, call: Call) -> bool:
             engines.write_summary,
         )  # fmt: skip
     except Exception:  # an LLM summary writer failed: the template still works
+        logger.warning("call %s: the summary writer failed; the template wrote it", call.id)
         summary = build_summary(
             call.id, segments, call.duration_s, merge_insights(records), flags, summary_text
         )

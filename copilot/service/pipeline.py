@@ -29,7 +29,7 @@ from copilot.events import (
 )
 from copilot.insights import InsightExtractor, Insights, merge_insights
 from copilot.scorecards.matching import Line, LiveChecklist
-from copilot.spoken_compliance import scan_segment
+from copilot.spoken_compliance import rescan_segment, scan_segment
 from retrieval.feedback import FeedbackSignal
 from retrieval.suggest import SuggestResult, cards_for
 from speech.types import Segment
@@ -244,16 +244,14 @@ class CallPipeline:
         for flag in self.flags:
             standing.setdefault(flag.evidence.utterance_id or "", []).append(flag)
         for segment in moved:
-            old = {(f.rule_id, f.start, f.end): f for f in standing.pop(segment.id, [])}
-            now: list[FlagPayload] = []
-            for spoken in scan_segment(self.engines.scanner, segment):
-                same = old.pop((spoken.rule_id, spoken.start, spoken.end), None)
-                if same is None:
-                    same = FlagPayload(**spoken.model_dump(), flag_id=self.flag_id())
-                    added.append(same)
-                now.append(same)
-            standing[segment.id] = now
-            withdrawn += [f.flag_id for f in old.values() if f.flag_id]
+            old = standing.pop(segment.id, [])
+            new, still = rescan_segment(
+                self.engines.scanner, segment, [(f.rule_id, f.match) for f in old]
+            )
+            raised = [FlagPayload(**f.model_dump(), flag_id=self.flag_id()) for f in new]
+            added += raised
+            standing[segment.id] = [f for f in old if (f.rule_id, f.match) in still] + raised
+            withdrawn += [f.flag_id for f in old if (f.rule_id, f.match) not in still and f.flag_id]
         order = {s.id: n for n, s in enumerate(self.segments)}
         self.flags = [
             flag

@@ -78,17 +78,18 @@ class SqlCallRecorder:
                 repo.replace_insight(session, call_id, segment_id, payload)
             for flag_id in result.withdrawn:
                 repo.withdraw_flag(session, flag_id, WITHDRAWN)
-            by_id = {s.id: s for s in result.segments}
             present = set(
                 session.scalars(
                     select(Flag.id).where(Flag.id.in_([f.flag_id for f in result.flags]))
                 )
             )
-            for flag in result.flags:
-                if flag.flag_id not in present:
-                    self._add_flags(
-                        session, call_id, by_id[flag.evidence.utterance_id or ""], [flag]
-                    )
+            for segment in result.segments:
+                new = [
+                    f
+                    for f in result.flags
+                    if f.evidence.utterance_id == segment.id and f.flag_id not in present
+                ]
+                self._add_flags(session, call_id, segment, new)
             self._add_events(session, call_id, events)
 
     def _add_flags(
@@ -173,24 +174,16 @@ def store_spoken_flags(
 ) -> None:
     """Flags raised by what was said in one segment of a call, stored with their ids."""
     for flag in flags:
-        repo.add_flag(
+        repo.add_scanned_flag(
             session,
+            flag,
             org_id=org_id,
             rep_id=rep_id,
             source="speech",
             text=segment.text,
-            rule_id=flag.rule_id,
-            category=flag.category,
-            severity=flag.severity,
-            start=flag.start,
-            end=flag.end,
-            match=flag.match,
-            suggestion=flag.suggestion,
             call_id=call_id,
             segment_id=segment.id,
             flag_id=flag.flag_id,
-            detected_by=flag.source,
-            confidence=flag.confidence,
         )
 
 
@@ -224,7 +217,7 @@ def load_progress(
     texts = {s.id: s.text for s in segments}
     flag_rows = session.scalars(
         select(Flag)
-        .where(Flag.call_id == call_id, Flag.source == "speech", Flag.status != "withdrawn")
+        .where(Flag.call_id == call_id, Flag.source == "speech", repo.STANDING)
         .order_by(Flag.created_at)
     ).all()
     flags = [

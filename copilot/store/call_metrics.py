@@ -27,6 +27,7 @@ from copilot.analytics import (
     objections_answered,
 )
 from copilot.insights.models import Insights
+from copilot.store.flags import STANDING
 from copilot.store.models import (
     Call,
     CallEvent,
@@ -67,11 +68,7 @@ def record_call_metrics(session: Session, call: Call) -> CallMetrics | None:
     outcomes = card_outcomes(_cards(session, call.id), _reactions(session, call.id))
     stats = conversation_stats(segments, call.duration_s)
     depth = call_depth(insights, segments)
-    flags = list(
-        session.scalars(
-            select(Flag.category).where(Flag.call_id == call.id, Flag.status != "withdrawn")
-        )
-    )
+    flags = list(session.scalars(select(Flag.category).where(Flag.call_id == call.id, STANDING)))
     values = dict(
         org_id=call.org_id,
         rep_id=call.rep_id,

@@ -29,6 +29,9 @@ from copilot.store.visibility import visible_flags_query
 # customer's, or a manager corrected the transcript): nobody acts on it any more.
 FlagStatus = Literal["open", "acknowledged", "resolved", "overridden", "withdrawn"]
 FLAG_STATUSES: tuple[str, ...] = get_args(FlagStatus)
+# Flags that still stand: everything but those the service took back. Counts, summaries and
+# resumed calls look only at these.
+STANDING = Flag.status != "withdrawn"
 FLAG_SOURCES = ("speech", "message")
 # Which status may follow which. A rep overrides an open flag ("sent anyway"); a manager
 # acknowledges and resolves, overridden ones included. Resolved is final.
@@ -153,28 +156,59 @@ def add_message_flags(
 ) -> list[str]:
     """Store the flags a scan found in the principal's outgoing message; their ids."""
     rows = [
-        add_flag(
+        add_scanned_flag(
             session,
+            flag,
             org_id=principal.org_id,
             rep_id=principal.user_id,
             source="message",
             text=text,
-            rule_id=flag.rule_id,
-            category=flag.category,
-            severity=flag.severity,
-            start=flag.start,
-            end=flag.end,
-            match=flag.match,
-            suggestion=flag.suggestion,
             call_id=call_id,
             actor=principal,
             channel=channel,
-            detected_by=flag.source,
-            confidence=flag.confidence,
         )
         for flag in flags
     ]
     return [row.id for row in rows]
+
+
+def add_scanned_flag(
+    session: Session,
+    flag: ScannedFlag,
+    *,
+    org_id: str,
+    rep_id: str,
+    source: str,
+    text: str,
+    call_id: str | None = None,
+    segment_id: str | None = None,
+    flag_id: str | None = None,
+    actor: Principal | None = None,
+    channel: str | None = None,
+) -> Flag:
+    """:func:`add_flag` for a flag the scanner found in ``text``: its rule, span, words,
+    suggestion and how it was found come from ``flag``."""
+    return add_flag(
+        session,
+        org_id=org_id,
+        rep_id=rep_id,
+        source=source,
+        text=text,
+        rule_id=flag.rule_id,
+        category=flag.category,
+        severity=flag.severity,
+        start=flag.start,
+        end=flag.end,
+        match=flag.match,
+        suggestion=flag.suggestion,
+        call_id=call_id,
+        segment_id=segment_id,
+        flag_id=flag_id,
+        actor=actor,
+        channel=channel,
+        detected_by=flag.source,
+        confidence=flag.confidence,
+    )
 
 
 def get_flag(session: Session, principal: Principal, flag_id: str) -> Flag | None:

@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
 from copilot.commands.service import running_service
 from copilot.service.app import build_engines
 from copilot.service.config import ServiceConfig
 from copilot.service.pipeline import Engines
 from copilot.settings import Settings
+from copilot.store import repo
 from copilot.store.db import DatabaseConfig
+from copilot.store.tenants import DEMO_ORG_ID, DEMO_TEAM_ID
 from retrieval import RetrievalConfig, Suggester
 from retrieval.config import ChromaConfig
 from speech.engine import SpeechEngine
@@ -56,3 +59,13 @@ def service(db_url: str, engines: Engines, speech_engine: SpeechEngine) -> Itera
     settings = service_settings(db_url)
     with running_service(settings, engines=engines, speech_engine=speech_engine) as (url, key):
         yield Service(url, key, settings)
+
+
+def add_demo_manager(session: Session) -> tuple[str, str]:
+    """A manager of the demo org's team (钱经理) with an API key: ``(user id, key)``."""
+    manager = repo.create_user(
+        session, DEMO_ORG_ID, name="钱经理", email="q@a.example", role="manager",
+        team_id=DEMO_TEAM_ID,
+    )  # fmt: skip
+    _, key = repo.create_api_key(session, manager, label="test")
+    return manager.id, key

@@ -30,8 +30,9 @@ from copilot.settings import Settings, get_settings
 from copilot.store import repo
 from copilot.store.db import DatabaseConfig, make_engine, session_factory
 from copilot.store.models import AuditRecord, Flag, OrgLabel
-from copilot.store.tenants import DEMO_ORG_ID, DEMO_TEAM_ID
+from copilot.store.tenants import DEMO_ORG_ID
 from speech.engine import SpeechEngine
+from tests.service.conftest import add_demo_manager
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus"
@@ -81,11 +82,7 @@ def world_factory(
         engine = make_engine(db_url)
         try:
             with session_factory(engine).begin() as session:
-                manager = repo.create_user(
-                    session, DEMO_ORG_ID, name="钱经理", email="q@a.example", role="manager",
-                    team_id=DEMO_TEAM_ID,
-                )  # fmt: skip
-                _, manager_key = repo.create_api_key(session, manager, label="test")
+                _, manager_key = add_demo_manager(session)
                 org = repo.create_org(session, "乙公司")
                 rep = repo.create_user(session, org.id, name="赵", email="z@b.example", role="rep")
                 _, b_key = repo.create_api_key(session, rep, label="test")

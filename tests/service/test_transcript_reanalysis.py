@@ -14,11 +14,9 @@ import pytest
 
 from copilot.commands.service import running_service
 from copilot.service.pipeline import Engines
-from copilot.store import repo
 from copilot.store.db import make_engine, session_factory
-from copilot.store.tenants import DEMO_ORG_ID, DEMO_TEAM_ID
 from speech.engine import SpeechEngine
-from tests.service.conftest import service_settings
+from tests.service.conftest import add_demo_manager, service_settings
 
 DISCOUNT = "这样吧，我跟您打七折的，今天就能定。"
 TURNS = [
@@ -48,11 +46,7 @@ def world(db_url: str, engines: Engines, speech_engine: SpeechEngine) -> Iterato
         engine = make_engine(db_url)
         try:
             with session_factory(engine).begin() as session:
-                manager = repo.create_user(
-                    session, DEMO_ORG_ID, name="钱经理", email="q@a.example", role="manager",
-                    team_id=DEMO_TEAM_ID,
-                )  # fmt: skip
-                _, manager_key = repo.create_api_key(session, manager, label="test")
+                _, manager_key = add_demo_manager(session)
         finally:
             engine.dispose()
         yield World(url, rep, manager_key)

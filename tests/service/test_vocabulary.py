@@ -30,12 +30,12 @@ from copilot.settings import get_settings
 from copilot.store import repo
 from copilot.store.db import make_engine, session_factory
 from copilot.store.models import AuditRecord, OrgVocabulary
-from copilot.store.tenants import DEMO_ORG_ID, DEMO_TEAM_ID
+from copilot.store.tenants import DEMO_ORG_ID
 from speech.audio import decode_file, to_pcm_s16le
 from speech.config import SpeechConfig
 from speech.engine import SpeechEngine
 from speech.transcriber import Recognition, RecognitionRequest, Transcriber
-from tests.service.conftest import service_settings
+from tests.service.conftest import add_demo_manager, service_settings
 
 # What the recogniser "heard" in every utterance: a contact's title (孙总) and the org's
 # product (慧销通) misheard.
@@ -73,17 +73,12 @@ def world(db_url: str, engines: Engines) -> Iterator[World]:
         engine = make_engine(db_url)
         try:
             with session_factory(engine).begin() as session:
-                manager = repo.create_user(
-                    session, DEMO_ORG_ID, name="钱经理", email="q@a.example", role="manager",
-                    team_id=DEMO_TEAM_ID,
-                )  # fmt: skip
-                _, manager_key = repo.create_api_key(session, manager, label="test")
+                manager_id, manager_key = add_demo_manager(session)
                 other = repo.create_org(session, "乙公司")
                 stranger = repo.create_user(
                     session, other.id, name="赵经理", email="z@b.example", role="manager"
                 )
                 _, other_key = repo.create_api_key(session, stranger, label="test")
-                manager_id = manager.id
         finally:
             engine.dispose()
         keys = {"rep": rep_key, "manager": manager_key, "other_manager": other_key}

@@ -91,9 +91,8 @@ def correct_segment_text(
     principal: Annotated[Principal, Depends(Permit("transcripts.correct"))],
     state: StateDep,
 ) -> CorrectedSegment:
-    with state.sessions() as session:
-        org_id = call_for(session, principal, call_id, "transcripts.correct").org_id
-    engines = state.engines_for(org_id)
+    # Calls are seen only within the caller's org; its engines load outside the transaction.
+    engines = state.engines_for(principal.org_id)
     with state.sessions.begin() as session:
         call = call_for(session, principal, call_id, "transcripts.correct")
         row = repo.get_segment(session, call.id, segment_id)
