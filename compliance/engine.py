@@ -33,15 +33,17 @@ class Hit:
 
 @dataclass
 class _Words:
-    """The pack's vocabulary as found in one message, ordered by start."""
+    """The pack's vocabulary as found in one message, ordered by start, each with the rules
+    it triggers and the rules it anchors."""
 
     starts: list[int]
-    spans: list[tuple[int, int, str]]
+    spans: list[tuple[int, int, str, tuple[int, ...], tuple[int, ...]]]
 
     def find(self, condition: Condition, lo: int, hi: int) -> tuple[int, int] | None:
         index = bisect_left(self.starts, lo)
-        while index < len(self.spans) and self.spans[index][0] < hi:
-            start, end, word = self.spans[index]
+        spans = self.spans
+        while index < len(spans) and spans[index][0] < hi:
+            start, end, word, _, _ = spans[index]
             if end <= hi and word in condition.words:
                 return start, end
             index += 1
@@ -49,10 +51,13 @@ class _Words:
 
 
 def _scan_words(pack: RulePack, text: str) -> _Words:
-    spans: list[tuple[int, int, str]] = []
+    spans: list[tuple[int, int, str, tuple[int, ...], tuple[int, ...]]] = []
     if pack.automaton is not None:
-        for last, word in pack.automaton.iter(text):
-            spans.append((last - len(word) + 1, last + 1, word))
+        # One word ends at most once at a position, so equal spans never compare their routes.
+        spans = [
+            (last - back, last + 1, word, triggers, anchors)
+            for last, (back, word, triggers, anchors) in pack.automaton.iter(text)
+        ]
         spans.sort()
     return _Words([span[0] for span in spans], spans)
 
@@ -85,10 +90,18 @@ def _regions(doc: Document, anchors: list[tuple[int, int]]) -> list[tuple[int, i
     sentence longer than twice :data:`MAX_REACH` (a transcript without punctuation), only
     the windows around the hits, so the work stays linear in the text."""
     regions: list[tuple[int, int]] = []
+    ends, size = doc.sentence_ends, len(doc.text)
+    whole_until = -1  # the end of the last whole sentence taken
     for start, end in anchors:  # in text order
-        lo, hi = doc.sentence_span(doc.sentence_of(start))
+        if end <= whole_until:
+            continue  # another anchor in that sentence
+        index = bisect_left(ends, start)  # as Document.sentence_of / sentence_span
+        lo = ends[index - 1] + 1 if index else 0
+        hi = ends[index] if index < len(ends) else size
         if hi - lo > 2 * MAX_REACH:
             lo, hi = max(lo, start - MAX_REACH // 2), min(hi, end + MAX_REACH // 2)
+        else:
+            whole_until = hi
         if regions and lo <= regions[-1][1] + _MERGE_GAP:
             if hi > regions[-1][1]:
                 regions[-1] = (regions[-1][0], hi)
@@ -125,10 +138,10 @@ def evaluate(
     words = _scan_words(pack, doc.text)
     triggered: dict[int, list[tuple[int, int]]] = defaultdict(list)
     gates: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for start, end, word in words.spans:
-        for index in pack.triggers.get(word, ()):
+    for start, end, _, rule_triggers, rule_anchors in words.spans:
+        for index in rule_triggers:
             triggered[index].append((start, end))
-        for index in pack.anchors.get(word, ()):
+        for index in rule_anchors:
             gates[index].append((start, end))
     hits: list[Hit] = []
     for index in sorted({*triggered, *gates, *pack.always}):

@@ -51,6 +51,8 @@ class RulePack:
     anchors: dict[str, tuple[int, ...]] = field(default_factory=dict)
     # rules with a regex or detector and no anchors: they look at every message
     always: tuple[int, ...] = ()
+    # every word of the pack -> (its length - 1, the word, its triggers, its anchors): one
+    # pass over a message finds the words and where they route
     automaton: ahocorasick.Automaton | None = None
 
     @classmethod
@@ -75,7 +77,8 @@ class RulePack:
         if vocabulary:
             automaton = ahocorasick.Automaton()
             for word in vocabulary:
-                automaton.add_word(word, word)
+                routes = (tuple(triggers.get(word, ())), tuple(anchors.get(word, ())))
+                automaton.add_word(word, (len(word) - 1, word, *routes))
             automaton.make_automaton()
         return cls(
             rules=tuple(rules),
