@@ -16,6 +16,7 @@ import jieba
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # A dictionary word at least this frequent is not cut by a correction.
+_RUN_ON_PARTICLES = frozenset("是的了")
 CUT_FREQ = 5
 # Words at least this frequent are ordinary Chinese: kept unless context says otherwise.
 ORDINARY_FREQ = 3
@@ -64,7 +65,10 @@ class Sentence:
             if t_start >= end:
                 break
             inside = t_start < start < t_end or t_start < end < t_end
-            if inside and len(token) > 1 and word_freq(token) >= CUT_FREQ:
+            # 育|算是两三百万: a word that only runs on into a copula or particle after the
+            # span (算是, 算了) is the segmenter's, not the speaker's.
+            particle = t_start >= start and t_end == end + 1 and token[-1] in _RUN_ON_PARTICLES
+            if inside and not particle and len(token) > 1 and word_freq(token) >= CUT_FREQ:
                 return True
         return False
 

@@ -87,6 +87,35 @@ class UnitCorrector:
                 found.append(Edit(at, at + 1, heard, unit.unit, "vocab", confidence))
         if not partial:
             found.extend(self._misheard_numerals(sentence))
+            found.extend(self._misheard_round_numerals(sentence))
+        return found
+
+    def _misheard_round_numerals(self, sentence: Sentence) -> list[Edit]:
+        """十 or 百 misheard before 来万/多万 (顶多时来万块钱 -> 十来万): the approximation and
+        the unit settle it, with money talk nearby."""
+        text = sentence.text
+        found: list[Edit] = []
+        for match in _ROUND_AMOUNT.finditer(text):
+            heard = match.group("num")
+            if heard in self._numerals or (
+                match.start() and text[match.start() - 1] in self._numerals
+            ):
+                continue
+            cost, numeral = min(
+                (syllable_cost(char_sound(heard), sound), numeral)
+                for sound, numeral in _ROUND_NUMERALS.items()
+            )
+            if (
+                cost > MAX_NUMERAL_COST
+                or word_freq(heard + match.group("approx")) >= PAIR_WORD_FREQ
+            ):
+                continue  # 起来万一: 起来 is a word
+            if word_freq(text[max(0, match.start() - 1) : match.start() + 1]) >= PAIR_WORD_FREQ:
+                continue  # 当时来万: the character ends a word before it
+            if not sentence.has_context(match.start(), len(text), _ROUND_CONTEXT):
+                continue
+            at = match.start()
+            found.append(Edit(at, at + 1, heard, numeral, "vocab", round(0.9 - cost / 2, 3)))
         return found
 
     def _misheard_numerals(self, sentence: Sentence) -> list[Edit]:
@@ -128,6 +157,11 @@ class UnitCorrector:
 
 
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_ROUND_AMOUNT = re.compile(r"(?P<num>[\u4e00-\u9fff])(?P<approx>来|多)万")
+# Only these take 来/多 straight before 万 (十来万, 百多万; never 四多万).
+_ROUND_NUMERALS = {"shi": "十", "bai": "百"}
+# Money words after or around it: 十来万块钱, 预算十来万.
+_ROUND_CONTEXT = ("块", "钱", "元", "预算", "费用", "价格", "报价", "顶多", "最多", "大概", "左右")
 
 
 def _settled(sentence: Sentence, start: int, unit: UnitPattern) -> bool:

@@ -18,6 +18,8 @@ from speech.correction.pinyin import char_sound, syllable_cost
 
 # A contact's surname replaces a heard character at most this far in sound (生 ~ 孙).
 MAX_CONTACT_COST = 0.4
+# A surname heard as another surname is taken for a contact's only this close (陈/程: n/ng).
+MAX_SURNAME_SWAP_COST = 0.1
 _WORD_FREQ = 5
 FUNCTION_CHAR_FREQ = 50000
 
@@ -66,9 +68,11 @@ class TitleCorrector:
     ) -> Edit | None:
         text = sentence.text
         heard = text[at - 1]
-        if heard in self._surnames or heard in contacts or not "\u4e00" <= heard <= "\u9fff":
+        if heard in contacts or not "\u4e00" <= heard <= "\u9fff":
             return None
         sound = char_sound(heard)
+        if heard in self._surnames:
+            return None if partial else _contact_misheard(heard, at, title, contacts, addressed)
         # A contact of this call whose surname sounds exactly like the heard character is
         # stronger evidence than the character's everyday use: 为总 -> 魏总 with 魏总 on the
         # call (为 stands before titles as a word of its own only without such a contact).
@@ -101,6 +105,25 @@ class TitleCorrector:
         if common is not None:
             return Edit(at - 1, at, heard, common, "title", 0.8)
         return None
+
+
+def _contact_misheard(
+    heard: str, at: int, title: str, contacts: Mapping[str, float], addressed: AbstractSet[str]
+) -> Edit | None:
+    """A surname heard as another that sounds all but the same (程总 for 陈总, 刘总 for 牛总),
+    when the call's one contact so addressed has it and no contact has the heard one: the
+    call's own names are the better bet than a second person by that title."""
+    sound = char_sound(heard)
+    near = [
+        s
+        for s in contacts
+        if len(s) == 1
+        and s + title in addressed
+        and syllable_cost(sound, char_sound(s)) <= MAX_SURNAME_SWAP_COST
+    ]
+    if len(near) != 1:
+        return None
+    return Edit(at - 1, at, heard, near[0], "person", 0.85)
 
 
 def _title_starts_word(text: str, at: int, title: str) -> bool:

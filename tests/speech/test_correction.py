@@ -38,6 +38,10 @@ MISHEARD = [
     ("他们和同价是26万", "他们合同价是26万"),
     # Reporting up to a title (the demo's customer: 我下周跟厂长会报).
     ("我下周跟厂长会报。", "我下周跟厂长汇报。"),
+    # 十 misheard before 来万, a sales word whose last character runs on into 是.
+    ("我们赵总说了，这块顶多时来万块钱", "我们赵总说了，这块顶多十来万块钱"),
+    ("预算大概思多万吧", "预算大概十多万吧"),
+    ("今年育算是多少", "今年预算是多少"),
 ]
 
 
@@ -108,6 +112,11 @@ ORDINARY = [
     "大家分享一下各自的想法",
     "这个价格很实在",
     "我们老板很生气",
+    "看起来万一出问题怎么办",
+    "当时来万达广场开会",
+    "我们一起来万科那边看看",
+    "他算是老客户了",
+    "这个就算了吧",
 ]
 
 
@@ -198,6 +207,18 @@ def test_a_contact_addressed_exactly_outweighs_the_word_before(
         assert call.correct(text).text == text
     # Without the contact the word stays.
     assert Corrector().correct(heard).text == heard
+
+
+def test_a_surname_heard_as_a_near_homophone_of_the_contact_so_addressed() -> None:
+    call = Corrector().with_terms(call_terms(people=["项目部许经理", "陈总"]))
+    assert call.correct("我们程总给的是年费每年二十万").text == "我们陈总给的是年费每年二十万"
+    # Another title, a surname further off, or a second contact that close: left as heard.
+    for heard in ("程经理那边呢", "我们全总也要签字"):
+        assert call.correct(heard).text == heard
+    two = Corrector().with_terms(call_terms(people=["陈总", "成总"]))
+    assert two.correct("我们程总也要签字").text == "我们程总也要签字"
+    # Without the contact, 程总 is somebody.
+    assert Corrector().correct("我们程总也要签字").text == "我们程总也要签字"
 
 
 def test_partials_get_only_exact_sounds(corrector: Corrector) -> None:
