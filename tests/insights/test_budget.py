@@ -190,6 +190,7 @@ def test_the_budget_beats_other_money_in_the_utterance(customer: Extract) -> Non
     [
         ("我们今年预算是350万年初定的很难再加", 3500000),
         ("今年预算三百五十万年底前要花完", 3500000),
+        ("我们陈总给的是年费每年20万年，你们报的是23万多", 200000),
     ],
 )
 def test_a_word_run_on_after_the_amount(customer: Extract, said: str, amount: int) -> None:
@@ -221,6 +222,9 @@ def test_slang_and_price_points(customer: Extract, said: str, low: int | None, h
         # The budget the customer put in for, not a vendor's quote.
         ("我们这边预算报的是八十万 你们方案能不能控制在这个数以内", 800000, 800000, None),
         ("预算我们报了二十万，但要等总公司的财务部批下来", 200000, 200000, None),
+        # What the customer's side applied for; 你们报的 is a quote.
+        ("漏损这块我们报的是一百二十万", 1200000, 1200000, None),
+        ("去年立项了八十万", 800000, 800000, None),
         ("月付1500能接受", 1500, 1500, "month"),
     ],
 )

@@ -41,6 +41,9 @@ def chain(insights: Insights) -> list[tuple[str, str | None]]:
         ("设备科张主任比较关心维保", [("张主任", "设备科")]),
         ("要冯所长点头，大一点的开支还得开合伙人会议。", [("冯所长", None), ("合伙人", "合伙人")]),
         ("超过十万的合同还要报投资方备案。", [("投资方", None)]),
+        # Public bodies' meetings: a bureau's party group, a leadership team.
+        ("最后拍板得王局长，还要上局党组会过一下。", [("王局长", None), ("党组会", None)]),
+        ("这种项目要上班子会定。", [("班子会", None)]),
     ],
 )
 def test_people_roles_and_bodies(customer: Extract, said: str, expected: list[object]) -> None:

@@ -355,7 +355,14 @@ def test_a_read_out_name_ends_at_a_pause(customer: Extract) -> None:
 
 
 @pytest.mark.parametrize(
-    ("said", "name"), [("采购这块在比真云", "甄云"), ("门店系统在看伯骏", "伯俊软件")]
+    ("said", "name"),
+    [
+        ("采购这块在比真云", "甄云"),
+        ("门店系统在看伯骏", "伯俊软件"),
+        # Connected before, or weighed already.
+        ("买点之前接的神测", "神策数据"),
+        ("看了顶结，他们做制造业多", "鼎捷"),
+    ],
 )
 def test_a_name_being_weighed_is_heard_wrong_too(customer: Extract, said: str, name: str) -> None:
     assert names(customer(said)) == {name}
