@@ -101,10 +101,7 @@ class UnitCorrector:
                 match.start() and text[match.start() - 1] in self._numerals
             ):
                 continue
-            cost, numeral = min(
-                (syllable_cost(char_sound(heard), sound), numeral)
-                for sound, numeral in _ROUND_NUMERALS.items()
-            )
+            cost, numeral = _closest_numeral(heard, _ROUND_NUMERALS)
             if (
                 cost > MAX_NUMERAL_COST
                 or word_freq(heard + match.group("approx")) >= PAIR_WORD_FREQ
@@ -144,10 +141,7 @@ class UnitCorrector:
             char_sound(heard_unit) not in unit.sounds or heard_unit in unit.only_settled
         ):
             return None
-        cost, numeral = min(
-            (syllable_cost(char_sound(heard_num), sound), numeral)
-            for sound, numeral in NUMERAL_SOUNDS.items()
-        )
+        cost, numeral = _closest_numeral(heard_num, NUMERAL_SOUNDS)
         if cost > MAX_NUMERAL_COST or word_freq(heard_num + heard[1]) >= PAIR_WORD_FREQ:
             return None
         if heard_unit != unit.unit and _starts_word(text, end - 1):
@@ -162,6 +156,13 @@ _ROUND_AMOUNT = re.compile(r"(?P<num>[\u4e00-\u9fff])(?P<approx>来|多)万")
 _ROUND_NUMERALS = {"shi": "十", "bai": "百"}
 # Money words after or around it: 十来万块钱, 预算十来万.
 _ROUND_CONTEXT = ("块", "钱", "元", "预算", "费用", "价格", "报价", "顶多", "最多", "大概", "左右")
+
+
+def _closest_numeral(heard: str, sounds: dict[str, str]) -> tuple[float, str]:
+    """The numeral of ``sounds`` (pinyin -> numeral) nearest in sound to ``heard``, and how
+    far it is."""
+    sound = char_sound(heard)
+    return min((syllable_cost(sound, pinyin), numeral) for pinyin, numeral in sounds.items())
 
 
 def _settled(sentence: Sentence, start: int, unit: UnitPattern) -> bool:
