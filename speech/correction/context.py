@@ -16,8 +16,9 @@ import jieba
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # A dictionary word at least this frequent is not cut by a correction.
-_RUN_ON_PARTICLES = frozenset("是的了")
 CUT_FREQ = 5
+# ... unless all it holds beyond the span is one of these (育|算是: the segmenter's word).
+_RUN_ON_PARTICLES = frozenset("是的了")
 # Words at least this frequent are ordinary Chinese: kept unless context says otherwise.
 ORDINARY_FREQ = 3
 CONTEXT_CHARS = 6

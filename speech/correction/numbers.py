@@ -96,22 +96,18 @@ class UnitCorrector:
         text = sentence.text
         found: list[Edit] = []
         for match in _ROUND_AMOUNT.finditer(text):
-            heard = match.group("num")
-            if heard in self._numerals or (
-                match.start() and text[match.start() - 1] in self._numerals
-            ):
+            heard, at = match.group("num"), match.start()
+            if heard in self._numerals or (at and text[at - 1] in self._numerals):
                 continue
             cost, numeral = _closest_numeral(heard, _ROUND_NUMERALS)
-            if (
-                cost > MAX_NUMERAL_COST
-                or word_freq(heard + match.group("approx")) >= PAIR_WORD_FREQ
-            ):
-                continue  # 起来万一: 起来 is a word
-            if word_freq(text[max(0, match.start() - 1) : match.start() + 1]) >= PAIR_WORD_FREQ:
-                continue  # 当时来万: the character ends a word before it
-            if not sentence.has_context(match.start(), len(text), _ROUND_CONTEXT):
+            if cost > MAX_NUMERAL_COST:
                 continue
-            at = match.start()
+            if word_freq(heard + match.group("approx")) >= PAIR_WORD_FREQ:
+                continue  # 起来万一: 起来 is a word
+            if word_freq(text[max(0, at - 1) : at + 1]) >= PAIR_WORD_FREQ:
+                continue  # 当时来万: the character ends a word before it
+            if not sentence.has_context(at, len(text), _ROUND_CONTEXT):
+                continue
             found.append(Edit(at, at + 1, heard, numeral, "vocab", round(0.9 - cost / 2, 3)))
         return found
 
