@@ -80,8 +80,11 @@ def build_summary(
     insights: Insights,
     flags: Iterable[SpokenFlag],
     writer: Callable[[CallSummary], str] | None = None,
+    on_writer_error: Callable[[Exception], None] | None = None,
 ) -> CallSummary:
-    """The call's summary; ``writer`` writes its text (default: :func:`summary_text`)."""
+    """The call's summary; ``writer`` writes its text (default: :func:`summary_text`). With
+    ``on_writer_error``, a writer that fails (an LLM down) is reported to it and the template
+    writes the text instead; without, the error propagates."""
     summary = CallSummary(
         **insights.model_dump(),
         call_id=call_id,
@@ -89,7 +92,13 @@ def build_summary(
         transcript=list(segments),
         compliance_flags=list(flags),
     )
-    summary.summary_text = (writer or summary_text)(summary)
+    try:
+        summary.summary_text = (writer or summary_text)(summary)
+    except Exception as exc:
+        if on_writer_error is None:
+            raise
+        on_writer_error(exc)
+        summary.summary_text = summary_text(summary)
     return summary
 
 

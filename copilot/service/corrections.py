@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copilot.analysis import build_summary, segment_insights, summary_text
+from copilot.analysis import build_summary, segment_insights
 from copilot.events import FlagPayload
 from copilot.insights import merge_insights
 from copilot.service.pipeline import Engines
@@ -92,16 +92,14 @@ def _rewrite_summary(session: Session, engines: Engines, call: Call) -> bool:
     if call.status != "ended" or call.summary is None or _edited_by_rep(session, call):
         return False
     segments, records, flags = load_progress(session, call.id)
-    try:
-        summary = build_summary(
-            call.id, segments, call.duration_s, merge_insights(records), flags,
-            engines.write_summary,
-        )  # fmt: skip
-    except Exception:  # an LLM summary writer failed: the template still works
+
+    def fell_back(_: Exception) -> None:
         logger.warning("call %s: the summary writer failed; the template wrote it", call.id)
-        summary = build_summary(
-            call.id, segments, call.duration_s, merge_insights(records), flags, summary_text
-        )
+
+    summary = build_summary(
+        call.id, segments, call.duration_s, merge_insights(records), flags,
+        engines.write_summary, fell_back,
+    )  # fmt: skip
     repo.update_call(session, call, summary=summary.model_dump(mode="json"))
     return True
 

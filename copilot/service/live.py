@@ -29,7 +29,7 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-from copilot.analysis import CallSummary, build_summary, summary_text
+from copilot.analysis import CallSummary
 from copilot.events import (
     CallStatusEvent,
     CallSummaryEvent,
@@ -469,14 +469,10 @@ class LiveCall:
         return empty, classify(Stage.ANALYSIS, error)
 
     def _summary(self, duration_s: float) -> CallSummary:
-        try:
-            return self.pipeline.summary(self.call_id, duration_s)
-        except Exception as exc:  # an LLM summary writer failed: the template still works
-            self._report(classify(Stage.ANALYSIS, exc))
-            p = self.pipeline
-            return build_summary(
-                self.call_id, p.segments, duration_s, p.call_insights(), p.flags, summary_text
-            )
+        # An LLM summary writer that fails is reported; the template still writes the text.
+        return self.pipeline.summary(
+            self.call_id, duration_s, lambda exc: self._report(classify(Stage.ANALYSIS, exc))
+        )
 
     def _commit(self, write: Callable[[], None], events: list[Event]) -> None:
         """Store (or queue) one write, then publish its events; a store outage is reported

@@ -309,7 +309,12 @@ class CallPipeline:
     def call_insights(self) -> Insights:
         return merge_insights(self.records)
 
-    def summary(self, call_id: str, duration_s: float) -> CallSummary:
+    def summary(
+        self,
+        call_id: str,
+        duration_s: float,
+        on_writer_error: Callable[[Exception], None] | None = None,
+    ) -> CallSummary:
         return build_summary(
             call_id,
             self.segments,
@@ -317,6 +322,7 @@ class CallPipeline:
             self.call_insights(),
             self.flags,
             self.engines.write_summary,
+            on_writer_error,
         )
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from compliance import Scanner
-from copilot.analysis import segments_from_turns, summarize, summary_text
-from copilot.insights import InsightConfig, LLMConfig, RuleExtractor
+from copilot.analysis import build_summary, segments_from_turns, summarize, summary_text
+from copilot.insights import InsightConfig, Insights, LLMConfig, RuleExtractor
 from copilot.summary import LLMSummaryWriter, build_summary_writer
+from speech.types import Segment
 from tests.conftest import DEVSET
 from tests.insights.recorded_server import RecordedChatServer
 
@@ -50,3 +53,16 @@ def test_a_failing_llm_keeps_the_template() -> None:
     with RecordedChatServer(mode="slow", delay_s=2.0) as server:
         result = summary(LLMSummaryWriter(llm_config(server.base_url, timeout_s=0.5)))
     assert result.summary_text == summary_text(result)
+
+
+def test_a_failing_summary_writer_falls_back_to_the_template_when_asked() -> None:
+    def down(_: object) -> str:
+        raise ConnectionError("LLM down")
+
+    segments = [Segment(id="s1", start=0.0, end=2.0, speaker="customer", text="预算三十万")]
+    reported: list[Exception] = []
+    summary = build_summary("c1", segments, 2.0, Insights(), [], down, reported.append)
+    assert summary.summary_text == summary_text(summary)
+    assert [type(e) for e in reported] == [ConnectionError]
+    with pytest.raises(ConnectionError):
+        build_summary("c1", segments, 2.0, Insights(), [], down)
