@@ -22,6 +22,7 @@ from compliance.detectors.discount import find_discounts
 from compliance.detectors.pii import find_bank_cards, find_id_cards, find_mobile_numbers
 from compliance.models import SEVERITY_RANK, Category, Severity
 from compliance.normalize import normalize
+from compliance.text import Document
 from copilot.insights.base import InsightExtractor
 from copilot.insights.extractor import RuleExtractor
 from copilot.insights.models import (
@@ -213,14 +214,16 @@ class ModelAssistedScanner(Scanner):
         return adjudicate_scan(self.adjudicator, text[: self.config.max_chars], result)
 
     def _scan(self, text: str) -> ScanResult:
-        result = super().scan(text)
+        if not isinstance(text, str) or not text[: self.config.max_chars].strip():
+            return super().scan(text)  # the type error, or an empty result
         scanned = text[: self.config.max_chars]
-        if not scanned.strip():
-            return result
+        # Rules and model read one normalisation of the message.
+        doc = Document.of(scanned)
+        result = self.scan_document(doc, truncated=len(text) > len(scanned))
         have = result.categories
         # The shipped model can skip the evidence of what the rules already flagged.
         if isinstance(self.model, LinearModel):
-            prediction = self.model.predict(scanned, skip=have)
+            prediction = self.model.predict(scanned, skip=have, normal=doc.normalized)
         else:
             prediction = self.model.predict(scanned)
         extra = [
