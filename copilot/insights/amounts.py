@@ -13,6 +13,7 @@ from decimal import Decimal
 from copilot.insights.lexicon import BudgetLexicon
 from copilot.insights.numbers import (
     BIG_UNITS,
+    DIGIT_CHARS,
     LEADING_CHARS,
     NUMERAL_CHARS,
     SMALL_UNITS,
@@ -28,8 +29,17 @@ _NUMERAL = (
     # Digits and units mixed, as recognised speech writes them: 12万8, 7万6千8, 1百50万.
     rf"(?:(?<![A-Za-z\d.])\d{{1,4}}(?:[{_UNIT_CHARS}]{{1,2}}\d{{1,4}})+[{_UNIT_CHARS}]{{0,2}}(?![\d.])"
     rf"|(?<![A-Za-z\d.])\d{{1,13}}(?:,\d{{3}}){{0,4}}(?:\.\d{{1,4}})?[{_UNIT_CHARS}]{{0,3}}"
+    # A Chinese decimal before 万 or 亿 (一点二亿, 三点五个亿, 一点五到两个亿), never 十二点
+    # (the hour).
+    rf"|(?<![{NUMERAL_CHARS}])[{LEADING_CHARS}][{NUMERAL_CHARS}]{{0,3}}点[{DIGIT_CHARS}]{{1,3}}(?:[万亿]|(?=个[万亿]|(?:到|至)[{LEADING_CHARS}]))"
+    # About one of a unit: 百把万, 千把块, 万把块钱, 个把亿.
+    rf"|(?<![{NUMERAL_CHARS}])(?:[百千万]|个)把(?=[万亿块元])"
+    # Half of one: 半个亿.
+    rf"|(?<![{NUMERAL_CHARS}])半(?=个?[万亿])"
     rf"|(?<![{NUMERAL_CHARS}])[{LEADING_CHARS}][{NUMERAL_CHARS}]{{0,15}})"
 )
+# What 百把万, 千把块 and 个把亿 are about one of.
+_ABOUT_ONE = {"百": "一百", "千": "一千", "万": "一万", "个": "一"}
 # 、 between two numbers is how recognised speech writes an approximation (五、六十万).
 _RANGE_SEPARATORS = "到|至|~|～|-|—|或者|或|、"
 
@@ -43,7 +53,7 @@ class MoneyMention:
     low: Decimal
     high: Decimal
     ranged: bool  # two numbers (三十到五十万) or a range numeral (二三十万, 十几万)
-    modifier: str  # 多 / 来 / 余 after the number, or ""
+    modifier: str  # 多 / 来 / 余 after the number, 把 in 百把万, or ""
     bare: bool  # no money unit at all (每个月三千): money only next to a budget word
 
     @property
@@ -59,7 +69,8 @@ class MoneyFinder:
         self._pattern = re.compile(
             rf"(?P<a>{_NUMERAL})"
             rf"(?:(?P<sep>{_RANGE_SEPARATORS})(?P<b>{_NUMERAL}))?"
-            rf"(?P<mod>多|来|余)?(?P<ge>个)?(?P<late>来|多)?(?P<unit>(?:{units})(?![A-Za-z]))?"
+            rf"(?P<mod>多|来|余)?(?P<ge>个)?(?P<half>半)?(?P<late>来|多)?"
+            rf"(?P<unit>(?:{units})(?![A-Za-z]))?"
         )
         self._classifiers = tuple(lexicon.classifiers_after)
         self._not_counting = tuple(lexicon.not_counting_after)
@@ -80,6 +91,9 @@ class MoneyFinder:
     def _mention(self, text: str, match: re.Match[str]) -> MoneyMention | None:
         first, second = _no_trillions(match["a"]), match["b"] and _no_trillions(match["b"])
         unit, counted = match["unit"], match["ge"]
+        about = ""
+        if first.endswith("把"):
+            first, about = _ABOUT_ONE[first[:-1]], "把"
         end = match.end()
         last = second or first
         numeral_end = match.end("b") if second else match.end("a")
@@ -117,10 +131,14 @@ class MoneyFinder:
             and not (has_big_unit and following.startswith(self._not_counting))
         ):
             return None  # 十万用户, 两万条数据
-        first_range = parse_range(first)
+        first_range = (Decimal("0.5"),) * 2 if first == "半" else parse_range(first)
         if first_range is None:
             return None
         low, high = first_range
+        if match["half"] and not second:
+            if not unit:
+                return None  # 一个半小时
+            low, high = low + Decimal("0.5"), high + Decimal("0.5")  # 一个半亿
         if second:
             second_range = parse_range(second)
             if second_range is None:
@@ -134,11 +152,13 @@ class MoneyFinder:
                 low *= BIG_UNITS[second[-1]]
             high = second_range[1]
         multiplier = Decimal(self._units[unit]) if unit else Decimal(10_000 if slang else 1)
-        low, high = low * multiplier, high * multiplier
+        # 一亿到两个亿: the unit after the range is the second number's; the first has its own.
+        own_unit = bool(second) and any(ch in BIG_UNITS for ch in first)
+        low, high = low * (1 if own_unit else multiplier), high * multiplier
         if low > high or high <= 0:
             return None
         bare = (not unit and not has_big_unit) or slang
-        modifier = match["mod"] or match["late"] or ""  # 八十来万, 一个来亿
+        modifier = match["mod"] or match["late"] or about  # 八十来万, 一个来亿, 百把万
         if modifier in ("多", "余") and not second:
             # 五十多万: between 50 and 60 (the last stated place plus one).
             place = _last_place(first) * multiplier

@@ -120,6 +120,8 @@ class BudgetExtractor:
     def _is_threshold(self, before: str, after: str) -> bool:
         over = before.rstrip("了").endswith(self._lex.threshold_before)
         bound = after.startswith(("以上", "以下", "以内"))
+        if over and self._over_ceiling.search(after):
+            return False  # 超过十万我们就批不下来: a ceiling, though 批 reads like a rule
         return (over or bound) and bool(self._threshold.search(after))
 
     def _budget(

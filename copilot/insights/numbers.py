@@ -10,11 +10,13 @@ from decimal import Decimal, InvalidOperation
 
 from compliance.numbers import BIG_UNITS, SMALL_UNITS, parse_chinese, spell_mixed
 from compliance.numbers import CHINESE_DIGITS as DIGITS
+from compliance.numbers import parse_number as parse_decimal
 
 VAGUE = "几"  # 十几, 几十: "some"
 NUMERAL_CHARS = "".join(DIGITS) + "".join(SMALL_UNITS) + "".join(BIG_UNITS) + VAGUE
 # A numeral may only start with a digit, 十 or 几: 「万一」, 「千万别」 and 「百分之」 are words.
 LEADING_CHARS = "".join(DIGITS) + "十拾" + VAGUE
+DIGIT_CHARS = "".join(DIGITS)
 
 
 def parse_arabic(numeral: str) -> Decimal | None:
@@ -34,6 +36,15 @@ def parse_number(numeral: str) -> Decimal | None:
     """An exact number, Arabic or Chinese; None for anything vague (十几) or malformed."""
     if not numeral:
         return None
+    if "点" in numeral:  # 一点二, 一点二亿
+        digits = numeral.rstrip("".join(BIG_UNITS))
+        decimal = parse_decimal(digits)
+        if decimal is None:
+            return None
+        value = Decimal(str(decimal))
+        for unit in numeral[len(digits) :]:
+            value *= BIG_UNITS[unit]
+        return value
     numeral = spell_mixed(numeral)
     if numeral[0].isdigit():
         return parse_arabic(numeral)
@@ -51,6 +62,9 @@ def parse_range(numeral: str) -> tuple[Decimal, Decimal] | None:
         low = parse_number(numeral.replace(VAGUE, "一" if numeral.startswith("十") else "二"))
         high = parse_number(numeral.replace(VAGUE, "九"))
         return (low, high) if low is not None and high is not None and low < high else None
+    if len(numeral) == 2 and 0 < DIGITS.get(numeral[0], 0) < DIGITS.get(numeral[1], 0):
+        # 两三个亿, 七八个W: two digits before the unit say a range, not 23.
+        return Decimal(DIGITS[numeral[0]]), Decimal(DIGITS[numeral[1]])
     exact = parse_number(numeral)
     if exact is not None:
         return exact, exact

@@ -45,6 +45,18 @@ def stated(customer: Extract, said: str) -> Budget:
         ("预算大概一个来亿。", 80000000, 120000000, "approximate"),
         ("十五个W就够了。", 150000, 150000, "exact"),
         ("五十多万吧。", 440000, 660000, "approximate"),
+        # Chinese decimals, halves, "about one" and two digits before 个亿.
+        ("一点二个亿，这是这次总包的预算。", 120000000, 120000000, "exact"),
+        ("预算三点五万。", 35000, 35000, "exact"),
+        ("预算一点五到两个亿。", 150000000, 200000000, "range"),
+        ("预算一亿到两个亿。", 100000000, 200000000, "range"),
+        ("预算一个半亿。", 150000000, 150000000, "exact"),
+        ("半个亿左右，这是新院区弱电的钱。", 40000000, 60000000, "approximate"),
+        ("预算百把万吧。", 800000, 1200000, "approximate"),
+        ("预算就千把块钱。", 800, 1200, "approximate"),
+        ("个把亿吧，这是专项资金。", 80000000, 120000000, "approximate"),
+        ("预算两三个亿。", 200000000, 300000000, "range"),
+        ("一年能批三四个w。", 30000, 40000, "range"),
     ],
 )
 def test_amounts(customer: Extract, said: str, low: int, high: int, kind: str) -> None:
@@ -57,6 +69,7 @@ def test_amounts(customer: Extract, said: str, low: int, high: int, kind: str) -
 @pytest.mark.parametrize(
     ("said", "ceiling"),
     [
+        ("我们是小县城的学校，超过十万我们就批不下来。", 100000),
         ("我们这边预算一百万以内，超过这个数就得重新立项。", 1000000),
         ("不超过两百万。", 2000000),
         ("一年最多十万。", 100000),
@@ -150,6 +163,13 @@ def test_share_of_a_total(
         "千万别这么做。",
         "百分之三十的客户流失了。",
         "预算五万美元。",
+        # Land, weight and goods counted, not yuan.
+        "今年农场种了三千亩玉米。",
+        "我们一年三十万箱，旺季闸口也堵。",
+        "一年五万瓶，对账是麻烦点。",
+        # An hour, and an hour and a half.
+        "今年十二点五十开会。",
+        "今年一个半小时就能培训完。",
         "",
     ],
 )
