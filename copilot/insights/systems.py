@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import ahocorasick
+from pypinyin import lazy_pinyin
 
 from copilot.insights.competitors import syllables
 from copilot.insights.lexicon import compile_words
@@ -51,6 +52,10 @@ _SOUNDALIKE_BOUNDARY_FREQ = 10
 # A read-out name (赞迪斯克) spans 2 to 6 characters and holds no common word (系统, 时候).
 _READING_CHARS = (2, 6)
 _PLACE_WORD_FREQ = 100
+# A three-character name heard exactly in sound counts without context unless a word this
+# common is inside (七月所 for 契约锁: 七月).
+_GARBLED_INNER_FREQ = 100
+_GRAMMAR_CHARS = "的地得了着过是在和与也都就吗呢吧啊呀"
 _NAME_WORD_FREQ = 100
 # Two transliteration characters that make a word this common are that word, not part of a
 # name read out: 400 lets 克拉 (391) begin 克拉斯 (Class); 600 also let 夸特 in, and two
@@ -368,6 +373,9 @@ class SystemMatcher:
                 needs = item.key in item.system.ambiguous or (
                     not carried
                     and (item.cjk <= 2 or bool(item.system.ambiguous) or wrong * 2 > item.cjk)
+                    # Three or more characters that sound exactly like the name, unfolded,
+                    # and hold no word (印相比迹, 减到云): nothing else is said so.
+                    and not self._garbled_name(heard_key, item.key)
                 )
                 narrow = item.system.category in self._cues.narrow_categories
                 hits.append(
@@ -476,6 +484,22 @@ class SystemMatcher:
                 for o in hits
             )
         ]
+
+    def _garbled_name(self, heard: str, key: str) -> bool:
+        """Whether ``heard`` is ``key`` heard exactly (toneless pinyin, no confusion folded)
+        where no ordinary words are said: four or more characters that are no word together
+        (印相比迹 for 印象笔记), or three with no common word inside (减到云 for 简道云; 有保障
+        for 友报账 holds 保障, 七月所 holds 七月)."""
+        if len(key) < 3 or len(heard) != len(key) or not all(_CJK.match(ch) for ch in heard):
+            return False
+        if frequency(heard) or lazy_pinyin(heard) != lazy_pinyin(key):
+            return False
+        # A particle heard for one of the name's characters is grammar (五十万的信息化: no 万得).
+        if any(h != k and h in _GRAMMAR_CHARS for h, k in zip(heard, key, strict=True)):
+            return False
+        return len(heard) >= 4 or not any(
+            frequency(heard[i : i + 2]) >= _GARBLED_INNER_FREQ for i in range(len(heard) - 1)
+        )
 
     def _common_inside(self, heard: str) -> bool:
         """A word inside: common (单子), or any dictionary word not written with

@@ -66,6 +66,11 @@ def test_hand_written_sentences_recall_and_lookalikes(customer: Extract) -> None
         ("顶节也来交流过，他们在机械行业做的挺多的。", "鼎捷", "顶节"),
         # A pause in a transcript ends a word: 龙门 does not cut the name.
         ("总部用的天才商龙 门店是另一套", "天财商龙", "天才商龙"),
+        # Three or more characters in exactly the name's sound that make no words need no
+        # other context.
+        ("拜访客户的记录都是随手记在印相比迹里。", "印象笔记", "印相比迹"),
+        ("资料出入库是自己拿减到云搭的。", "简道云", "减到云"),
+        ("艾苏达也在我们的考虑范围里。", "爱速搭", "艾苏达"),
     ],
 )
 def test_misheard_names(customer: Extract, said: str, name: str, heard: str) -> None:
@@ -94,6 +99,10 @@ def test_misheard_names(customer: Extract, said: str, name: str, heard: str) -> 
         "所里的数据采集软件是厂商自带的",  # no 太极软件
         "去年办的卡，会员信息有一百多个是错的。",  # no 慧云信息
         "这个指标增长了3.5%，比去年好。",
+        # The same sound in ordinary words: 保障, 七月 inside; 的 for 得 is grammar.
+        "这个有保障吗？",
+        "七月所有的订单都要对一遍。",
+        "超过五十万的信息化项目必须上董事会。",
     ],
 )
 def test_everyday_words_are_no_system(customer: Extract, said: str) -> None:
