@@ -41,10 +41,10 @@ def parse_number(numeral: str) -> Decimal | None:
         decimal = parse_decimal(digits)
         if decimal is None:
             return None
-        value = Decimal(str(decimal))
+        amount = Decimal(str(decimal))
         for unit in numeral[len(digits) :]:
-            value *= BIG_UNITS[unit]
-        return value
+            amount *= BIG_UNITS[unit]
+        return amount
     numeral = spell_mixed(numeral)
     if numeral[0].isdigit():
         return parse_arabic(numeral)
