@@ -65,6 +65,8 @@ def test_hand_written_sentences_recall_and_lookalikes(customer: Extract) -> None
         # A vendor's pitch is context: vendors come to present.
         ("顶节也来交流过，他们在机械行业做的挺多的。", "鼎捷", "顶节"),
         ("美科也来过一趟，聊得还行。", "每刻", "美科"),
+        # How the bundled recogniser hears 金蝶.
+        ("我们财务是经典，凭证要能自动生成。", "金蝶", "经典"),
         # A pause in a transcript ends a word: 龙门 does not cut the name.
         ("总部用的天才商龙 门店是另一套", "天财商龙", "天才商龙"),
         # Three or more characters in exactly the name's sound that make no words need no
@@ -104,6 +106,9 @@ def test_misheard_names(customer: Extract, said: str, name: str, heard: str) -> 
         "这个有保障吗？",
         "七月所有的订单都要对一遍。",
         "我们合作社就在永红村，过去得开一个多小时车。",
+        "我们有很多经典案例，系统上线很快。",
+        "这个系统的经典功能都保留了。",
+        "这首歌太经典了。",
         "理事长和会计都在这，理事长已经同意了。",
         "超过五十万的信息化项目必须上董事会。",
     ],
