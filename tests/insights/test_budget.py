@@ -167,6 +167,9 @@ def test_share_of_a_total(
         "今年农场种了三千亩玉米。",
         "我们一年三十万箱，旺季闸口也堵。",
         "一年五万瓶，对账是麻烦点。",
+        # 报价 and 报了 as recognition writes them: a rival's quote.
+        "你们竞品爆了150万还送两年维保。",
+        "上次那家公司爆价38万，我们觉得不值。",
         # An hour, and an hour and a half.
         "今年十二点五十开会。",
         "今年一个半小时就能培训完。",
@@ -209,6 +212,8 @@ def test_the_budget_beats_other_money_in_the_utterance(customer: Extract) -> Non
     ("said", "amount"),
     [
         ("我们今年预算是350万年初定的很难再加", 3500000),
+        # ... and on a telephone line 年初 heard as 年出.
+        ("我们今年预算是350万年出定文很难再加", 3500000),
         ("今年预算三百五十万年底前要花完", 3500000),
         ("我们陈总给的是年费每年20万年，你们报的是23万多", 200000),
     ],
