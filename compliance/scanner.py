@@ -47,12 +47,8 @@ class Scanner:
             text = text[: self.config.max_chars]
         if not text.strip():
             return ScanResult(compliant=True, flags=[], truncated=truncated)
-        return self.scan_document(Document.of(text), truncated=truncated)
-
-    def scan_document(self, doc: Document, *, truncated: bool = False) -> ScanResult:
-        """As :meth:`scan`, of a message already prepared (at most ``max_chars``, not
-        blank): a caller that reads the same normalised text again builds it once."""
         pack = self.store.current()
+        doc = Document.of(text)
         # Raw hits are capped well above max_flags: overlapping hits merge into fewer flags.
         hits = evaluate(pack, doc, limit=4 * self.config.max_flags)
         flags = [_flag(doc, hit, pack) for hit in _strongest(hits)]

@@ -22,7 +22,6 @@ from compliance.detectors.discount import find_discounts
 from compliance.detectors.pii import find_bank_cards, find_id_cards, find_mobile_numbers
 from compliance.models import SEVERITY_RANK, Category, Severity
 from compliance.normalize import normalize
-from compliance.text import Document
 from copilot.insights.base import InsightExtractor
 from copilot.insights.extractor import RuleExtractor
 from copilot.insights.models import (
@@ -214,16 +213,14 @@ class ModelAssistedScanner(Scanner):
         return adjudicate_scan(self.adjudicator, text[: self.config.max_chars], result)
 
     def _scan(self, text: str) -> ScanResult:
-        if not isinstance(text, str) or not text[: self.config.max_chars].strip():
-            return super().scan(text)  # the type error, or an empty result
+        result = super().scan(text)
         scanned = text[: self.config.max_chars]
-        # Rules and model read one normalisation of the message.
-        doc = Document.of(scanned)
-        result = self.scan_document(doc, truncated=len(text) > len(scanned))
+        if not scanned.strip():
+            return result
         have = result.categories
         # The shipped model can skip the evidence of what the rules already flagged.
         if isinstance(self.model, LinearModel):
-            prediction = self.model.predict(scanned, skip=have, normal=doc.normalized)
+            prediction = self.model.predict(scanned, skip=have)
         else:
             prediction = self.model.predict(scanned)
         extra = [

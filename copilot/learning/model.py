@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from compliance.normalize import Normalized, normalize
+from compliance.normalize import normalize
 from copilot.learning.artefact import Artefact, ArtefactError, load
 from copilot.learning.features import (
     FeatureSpec,
@@ -157,18 +157,13 @@ class LinearModel:
         scores = self.span_probabilities(occurrences, rows, chunks(normal))
         return occurrences, rows, scores.max(axis=0, initial=0.0)
 
-    def predict(
-        self, text: str, *, skip: Collection[str] = (), normal: Normalized | None = None
-    ) -> Prediction:
+    def predict(self, text: str, *, skip: Collection[str] = ()) -> Prediction:
         """As :meth:`Predictor.predict`; labels in ``skip`` (the rules already found them)
-        get their probability but no hit, which spares finding their evidence. ``normal``:
-        :func:`normalize` of ``text``, when the caller has it already (the scanner does)."""
-        if len(text) > self.max_chars:
-            text, normal = text[: self.max_chars], None
+        get their probability but no hit, which spares finding their evidence."""
+        text = text[: self.max_chars]
         if not text.strip():
             return Prediction({label: 0.0 for label in self.labels}, [])
-        if normal is None or normal.original != text:
-            normal = normalize(text)
+        normal = normalize(text)
         occurrences, rows, probabilities = self._scored(normal.text)
         above = [
             column

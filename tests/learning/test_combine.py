@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import pytest
 
 from compliance import Scanner
-from compliance.normalize import normalize
 from copilot.insights import RuleExtractor
 from copilot.learning import (
     LabelHit,
@@ -229,22 +228,3 @@ def test_a_number_the_pii_detectors_read_is_theirs_to_judge(
     model = FixedPredictor([LabelHit("privacy", 0.95, clause, 0, len(clause))])
     flags = ModelAssistedScanner(scanner, model).scan(text).flags
     assert [f.category for f in flags] == (["privacy"] if flagged else [])
-
-
-def test_the_model_reads_the_scanners_normalisation_as_its_own() -> None:
-    model = bundled_models().rep
-    assert model is not None
-    # Spaces, full-width digits and an abbreviation: the normal text is shorter than the
-    # message, so evidence spans must map back through it.
-    text = "您好！这单  给您打６折，钱转我 vx 就行，不用走公司账户。"
-    normal = normalize(text)
-    assert model.predict(text, normal=normal) == model.predict(text)
-    # A normalisation of some other text is not used.
-    other = normalize("别的话")
-    assert model.predict(text, normal=other) == model.predict(text)
-    # The assisted scanner (one normalisation) flags as the rules and the model apart do.
-    scanner = ModelAssistedScanner(Scanner(), model)
-    flags = scanner.scan(text).flags
-    assert {f.source for f in flags} >= {"rule"}
-    said = model.predict(text, skip={f.category for f in flags if f.source == "rule"})
-    assert {h.label for h in said.hits} <= {f.category for f in flags}
