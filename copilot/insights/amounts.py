@@ -31,7 +31,8 @@ _NUMERAL = (
     rf"|(?<![A-Za-z\d.])\d{{1,13}}(?:,\d{{3}}){{0,4}}(?:\.\d{{1,4}})?[{_UNIT_CHARS}]{{0,3}}"
     # A Chinese decimal before 万 or 亿 (一点二亿, 三点五个亿, 一点五到两个亿), never 十二点
     # (the hour).
-    rf"|(?<![{NUMERAL_CHARS}])[{LEADING_CHARS}][{NUMERAL_CHARS}]{{0,3}}点[{DIGIT_CHARS}]{{1,3}}(?:[万亿]|(?=个[万亿]|(?:到|至)[{LEADING_CHARS}]))"
+    rf"|(?<![{NUMERAL_CHARS}])[{LEADING_CHARS}][{NUMERAL_CHARS}]{{0,3}}点[{DIGIT_CHARS}]{{1,3}}"
+    rf"(?:[万亿]|(?=个[万亿]|(?:到|至)[{LEADING_CHARS}]))"
     # About one of a unit: 百把万, 千把块, 万把块钱, 个把亿.
     rf"|(?<![{NUMERAL_CHARS}])(?:[百千万]|个)把(?=[万亿块元])"
     # Half of one: 半个亿.
