@@ -150,7 +150,9 @@ class SystemMatcher:
                 self._automaton.add_word(key, item)
                 if key in system.written_only:
                     continue
-                if item.cjk >= 2 and _CJK.match(key):
+                # Names with Chinese in them, also after the digits recognition writes for a
+                # numeral (800客 heard 800克).
+                if item.cjk >= 2 and _CJK.match(key) or item.cjk and key[0].isdigit():
                     self._by_sound.setdefault(sound[0], []).append(item)
                 if item.cjk == len(key) >= 3:
                     for k in range(_stem(key, cues.generic_endings), len(sound)):

@@ -65,6 +65,8 @@ def test_hand_written_sentences_recall_and_lookalikes(customer: Extract) -> None
         # A vendor's pitch is context: vendors come to present.
         ("顶节也来交流过，他们在机械行业做的挺多的。", "鼎捷", "顶节"),
         ("美科也来过一趟，聊得还行。", "每刻", "美科"),
+        # Digits written for a name's numeral, the rest heard alike.
+        ("我们之前用的是800克，客户都在里面。", "八百客", "800克"),
         # How the bundled recogniser hears 金蝶.
         ("我们财务是经典，凭证要能自动生成。", "金蝶", "经典"),
         # A pause in a transcript ends a word: 龙门 does not cut the name.
@@ -109,6 +111,7 @@ def test_misheard_names(customer: Extract, said: str, name: str, heard: str) -> 
         "我们有很多经典案例，系统上线很快。",
         "这个系统的经典功能都保留了。",
         "这首歌太经典了。",
+        "我们每袋有800克的原料。",
         "理事长和会计都在这，理事长已经同意了。",
         "超过五十万的信息化项目必须上董事会。",
     ],
