@@ -167,6 +167,8 @@ def test_share_of_a_total(
         "今年农场种了三千亩玉米。",
         "我们一年三十万箱，旺季闸口也堵。",
         "一年五万瓶，对账是麻烦点。",
+        # What running the business costs.
+        "每个月电费就得四五万。",
         # 报价 and 报了 as recognition writes them: a rival's quote.
         "你们竞品爆了150万还送两年维保。",
         "上次那家公司爆价38万，我们觉得不值。",
