@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -27,6 +28,12 @@ from speech.transcriber import Recognition, RecognitionRequest, Transcriber
 from speech.types import FinalSegment, PartialSegment, Segment, Speaker, SpeechEvent
 from speech.vad import StreamingVad
 
+# An amount written in digits before 万 or 亿 (2300万, 1.2亿; Whisper may write 萬 and 億): how
+# the recogniser writes a spoken range as one number, among others (docs/decoding.md).
+_DIGIT_AMOUNT = re.compile(r"\d[\d,.]*\s*[万萬亿億]")
+# A second decode shorter than this share of the first was cut short.
+_KEEP_LENGTH = 0.8
+
 
 class UtteranceDecoder:
     """Turns a slice of audio into clean simplified-Chinese text, or ``None`` if no words."""
@@ -41,6 +48,9 @@ class UtteranceDecoder:
         self._transcriber = transcriber
         self._cfg = cfg
         self._prompt = build_prompt(cfg.initial_prompt, [*cfg.hotwords, *hotwords])
+        self._amount_prompt = build_prompt(
+            cfg.initial_prompt, [*cfg.hotwords, *hotwords, *cfg.amount_examples]
+        )
         # One decoder per call, shared by its channels: both parties' finals go in.
         self.recent = RecentFinals(cfg.context_chars)
         self._corrector = corrector
@@ -69,8 +79,25 @@ class UtteranceDecoder:
         )
 
     def decode(self, audio: np.ndarray, *, final: bool) -> str | None:
-        result = self._recognize(audio, self._request(final=final), final=final)
+        request = self._request(final=final)
+        result = self._recognize(audio, request, final=final)
+        if final and self._cfg.amount_examples and _DIGIT_AMOUNT.search(result.text):
+            result = self._amounts_as_said(audio, request, result)
         return self.accept(result, final=final)
+
+    def _amounts_as_said(
+        self, audio: np.ndarray, request: RecognitionRequest, first: Recognition
+    ) -> Recognition:
+        """The final decoded again with amounts in Chinese numerals in its prompt (see
+        ``DecodeConfig.amount_examples``); the first text stays when the second is cut
+        short (a prompt can make Whisper stop after one sentence) or looks like a loop."""
+        prompt = self._amount_prompt + self.recent.text()
+        again = self._transcriber.recognize(audio, dataclasses.replace(request, prompt=prompt))
+        if len(again.text.strip()) < _KEEP_LENGTH * len(first.text.strip()):
+            return first
+        if compression_ratio(again.text) > self._cfg.compression_ratio_threshold:
+            return first
+        return again
 
     def submit_partial(self, audio: np.ndarray) -> Future[Recognition]:
         """A partial's recognition, queued without waiting (read it with :meth:`accept`):

@@ -10,6 +10,7 @@ from speech.streaming import UtteranceDecoder
 from speech.transcriber import Recognition, RecognitionRequest, Transcriber
 
 SECOND = np.zeros(16_000, np.float32)
+AMOUNTS = ["三十来万", "两三百万", "四五十万"]
 
 
 def test_defaults_are_the_measured_winners() -> None:
@@ -17,6 +18,7 @@ def test_defaults_are_the_measured_winners() -> None:
     cfg = DecodeConfig()
     assert (cfg.initial_prompt, cfg.context_chars, cfg.beam_size) == ("", 0, 3)
     assert cfg.fallback_temperatures == ()
+    assert cfg.amount_examples == []  # measured, off: docs/decoding.md
 
 
 class ScriptedTranscriber(Transcriber):
@@ -105,3 +107,39 @@ def test_fallback_keeps_the_most_confident_try_when_none_passes() -> None:
     cfg = DecodeConfig(initial_prompt="", fallback_temperatures=(0.2, 0.4))
     fake = ScriptedTranscriber([("甲乙。", -1.5), ("丙丁。", -1.1), ("戊己。", -1.3)])
     assert UtteranceDecoder(fake, cfg).decode(SECOND, final=True) == "丙丁。"
+
+
+def test_a_final_with_an_amount_in_digits_is_decoded_again_with_amounts_in_characters() -> None:
+    # Whisper writes a spoken range 两三百万 as 2300万 (and may write 萬): read as 两千三百万.
+    fake = ScriptedTranscriber([("預算2300萬吧", -0.3), ("预算两三百万吧", -0.3)])
+    decoder = UtteranceDecoder(fake, DecodeConfig(amount_examples=AMOUNTS), ["钱总"])
+    assert decoder.decode(SECOND, final=True) == "预算两三百万吧"
+    first, again = (r.prompt for r in fake.requests)
+    assert first == "可能提到：钱总。"
+    assert again == "可能提到：钱总、三十来万、两三百万、四五十万。"
+    assert fake.requests[1].beam_size == fake.requests[0].beam_size
+
+
+def test_the_first_text_stays_when_the_second_decode_is_cut_short() -> None:
+    # A prompt can make Whisper stop after the first sentence of a longer utterance.
+    said = "预算大概2300万，我们这次是全厂改造，明年还有二期。"
+    fake = ScriptedTranscriber([(said, -0.3), ("预算大概两三百万。", -0.3)])
+    decoder = UtteranceDecoder(fake, DecodeConfig(amount_examples=AMOUNTS))
+    assert decoder.decode(SECOND, final=True) == said
+
+
+def test_partials_plain_amounts_and_an_empty_list_decode_once() -> None:
+    fake = ScriptedTranscriber(
+        [("预算2300万吧", -0.3), ("预算两三百万吧", -0.3), ("预算是300块", -0.3)]
+    )
+    decoder = UtteranceDecoder(fake, DecodeConfig(amount_examples=AMOUNTS))
+    assert decoder.decode(SECOND, final=False) == "预算2300万吧"  # a partial: once
+    assert decoder.decode(SECOND, final=True) == "预算两三百万吧"
+    assert decoder.decode(SECOND, final=True) == "预算是300块"  # no 万 or 亿: once
+    assert len(fake.requests) == 3
+    off = ScriptedTranscriber([("预算2300万吧", -0.3)])
+    assert (
+        UtteranceDecoder(off, DecodeConfig(amount_examples=[])).decode(SECOND, final=True)
+        == "预算2300万吧"
+    )
+    assert len(off.requests) == 1
