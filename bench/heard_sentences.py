@@ -17,9 +17,9 @@ beside the sentences (``<set>.<variant>.json``), so the engines can be scored on
 ``--transcribe`` recognises a folder of ``<id>.wav`` again and rewrites that file.
 
 Scored: a name counts when ``systems`` or ``competitors`` report it (or a product or maker
-of it); a budget when the extracted range overlaps the gold range (a ceiling's gold is
-[80 %, 100 %] of it, a floor's [100 %, 125 %], as the extractor estimates them); a look-alike
-is wrong when anything is reported.
+of it), as ``bench.understanding`` counts vendors; a budget when the extracted range
+overlaps the gold range (a ceiling's gold is [80 %, 100 %] of it, a floor's [100 %, 125 %],
+as the extractor estimates them); a look-alike is wrong when anything is reported.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from rich.table import Table
 
 from bench.heard_calls import settings_with
 from bench.telephone import degrade, write_mulaw
+from bench.understanding import names_said, same_vendor
 from copilot.insights import Insights
 
 DATA = Path(__file__).resolve().parent / "data" / "heard_sentences"
@@ -54,17 +55,6 @@ def heard_texts(which: str, variant: str, rows: list[dict[str, Any]]) -> dict[st
         return {row["id"]: row["text"] for row in rows}
     stored = json.loads((DATA / f"{which}.{variant}.json").read_text(encoding="utf-8"))
     return {key: value["text"] for key, value in stored.items()}
-
-
-def names_of(insights: Insights) -> set[str]:
-    found = {s.name for s in insights.systems} | {s.vendor for s in insights.systems if s.vendor}
-    return found | {c.name for c in insights.competitors}
-
-
-def name_found(gold: str, found: set[str]) -> bool:
-    return any(
-        gold == name or (len(name) >= 2 and (name in gold or gold in name)) for name in found
-    )
 
 
 def budget_found(row: dict[str, Any], insights: Insights) -> bool:
@@ -94,7 +84,7 @@ def score(
         text = heard[row["id"]]
         insights = extract(text)
         if which == "names":
-            found = names_of(insights)
+            found = names_said(insights)
             if not row["systems"]:
                 tally.lookalikes += 1
                 tally.false_alarms += bool(found)
@@ -102,7 +92,7 @@ def score(
                     tally.misses.append(f"{row['id']} look-alike named {sorted(found)}: {text}")
                 continue
             (gold,) = row["systems"]
-            hit = name_found(gold, found)
+            hit = same_vendor(found, {"vendor": gold})
         else:
             if row["min"] is None and row["max"] is None:
                 tally.lookalikes += 1

@@ -135,7 +135,7 @@ def score_adlaw(scanner: Scanner, rows: Iterable[dict[str, Any]]) -> dict[str, f
     }
 
 
-def _names(insights: Any) -> list[str]:
+def names_said(insights: Any) -> list[str]:
     found = _folded(c.name for c in insights.competitors)
     for system in getattr(insights, "systems", []):
         found += _system_names(system)
@@ -166,7 +166,7 @@ def _spellings(insights: Any) -> frozenset[str]:
     )
 
 
-def _same_vendor(
+def same_vendor(
     said: list[str], gold: dict[str, Any], spellings: frozenset[str] = frozenset()
 ) -> bool:
     targets = [gold["vendor"], gold.get("product") or ""]
@@ -185,11 +185,11 @@ def score_vendors(extractor: InsightExtractor, rows: Iterable[dict[str, Any]]) -
     recall, false_positive, misheard, role = Ratio(), Ratio(), Ratio(), Ratio()
     for row in rows:
         insights = extractor.extract(row["text"], speaker="customer")
-        said, spellings = _names(insights), _spellings(insights)
+        said, spellings = names_said(insights), _spellings(insights)
         if not row["systems"]:
             false_positive.add(bool(said))
         for gold in row["systems"]:
-            found = _same_vendor(said, gold, spellings)
+            found = same_vendor(said, gold, spellings)
             recall.add(found)
             if row.get("noise") == "asr":
                 misheard.add(found)
@@ -206,10 +206,10 @@ def score_vendors(extractor: InsightExtractor, rows: Iterable[dict[str, Any]]) -
 
 
 def _system_for(insights: Any, gold: dict[str, Any]) -> Any:
-    """The reported system that is the gold one, by the rule of :func:`_same_vendor`."""
+    """The reported system that is the gold one, by the rule of :func:`same_vendor`."""
     known = _catalogue_spellings()
     for system in getattr(insights, "systems", []):
-        if _same_vendor(_system_names(system), gold, known.get(system.name, frozenset())):
+        if same_vendor(_system_names(system), gold, known.get(system.name, frozenset())):
             return system
     return None
 

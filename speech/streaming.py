@@ -48,8 +48,10 @@ class UtteranceDecoder:
         self._transcriber = transcriber
         self._cfg = cfg
         self._prompt = build_prompt(cfg.initial_prompt, [*cfg.hotwords, *hotwords])
-        self._amount_prompt = build_prompt(
-            cfg.initial_prompt, [*cfg.hotwords, *hotwords, *cfg.amount_examples]
+        self._amount_prompt = (
+            build_prompt(cfg.initial_prompt, [*cfg.hotwords, *hotwords, *cfg.amount_examples])
+            if cfg.amount_examples
+            else None
         )
         # One decoder per call, shared by its channels: both parties' finals go in.
         self.recent = RecentFinals(cfg.context_chars)
@@ -81,17 +83,17 @@ class UtteranceDecoder:
     def decode(self, audio: np.ndarray, *, final: bool) -> str | None:
         request = self._request(final=final)
         result = self._recognize(audio, request, final=final)
-        if final and self._cfg.amount_examples and _DIGIT_AMOUNT.search(result.text):
-            result = self._amounts_as_said(audio, request, result)
+        if final and self._amount_prompt is not None and _DIGIT_AMOUNT.search(result.text):
+            result = self._amounts_as_said(audio, request, result, self._amount_prompt)
         return self.accept(result, final=final)
 
     def _amounts_as_said(
-        self, audio: np.ndarray, request: RecognitionRequest, first: Recognition
+        self, audio: np.ndarray, request: RecognitionRequest, first: Recognition, prompt: str
     ) -> Recognition:
-        """The final decoded again with amounts in Chinese numerals in its prompt (see
+        """The final decoded again with amounts in Chinese numerals in its ``prompt`` (see
         ``DecodeConfig.amount_examples``); the first text stays when the second is cut
         short (a prompt can make Whisper stop after one sentence) or looks like a loop."""
-        prompt = self._amount_prompt + self.recent.text()
+        prompt += self.recent.text()
         again = self._transcriber.recognize(audio, dataclasses.replace(request, prompt=prompt))
         if len(again.text.strip()) < _KEEP_LENGTH * len(first.text.strip()):
             return first

@@ -22,11 +22,15 @@ DIGIT_CHARS = "".join(DIGITS)
 def parse_arabic(numeral: str) -> Decimal | None:
     """1,200 / 1.5 / 3千 / 1.2万 (Arabic digits, optionally followed by Chinese units)."""
     digits = numeral.rstrip("".join(SMALL_UNITS) + "".join(BIG_UNITS))
-    units = numeral[len(digits) :]
     try:
         value = Decimal(digits.replace(",", ""))
     except InvalidOperation:
         return None
+    return _times_units(value, numeral[len(digits) :])
+
+
+def _times_units(value: Decimal, units: str) -> Decimal:
+    """``value`` followed by the unit characters ``units`` (1.2 and 万 -> 12000)."""
     for ch in units:
         value *= SMALL_UNITS.get(ch) or BIG_UNITS[ch]
     return value
@@ -41,10 +45,7 @@ def parse_number(numeral: str) -> Decimal | None:
         decimal = parse_decimal(digits)
         if decimal is None:
             return None
-        amount = Decimal(str(decimal))
-        for unit in numeral[len(digits) :]:
-            amount *= BIG_UNITS[unit]
-        return amount
+        return _times_units(Decimal(str(decimal)), numeral[len(digits) :])
     numeral = spell_mixed(numeral)
     if numeral[0].isdigit():
         return parse_arabic(numeral)

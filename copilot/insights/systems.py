@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import ahocorasick
-from pypinyin import lazy_pinyin
 
 from copilot.insights.competitors import syllables
+from copilot.insights.decision import pinyin_key
 from copilot.insights.lexicon import compile_words
 from copilot.insights.models import SystemRole
 from copilot.insights.text import Segmenter
@@ -152,7 +152,7 @@ class SystemMatcher:
                     continue
                 # Names with Chinese in them, also after the digits recognition writes for a
                 # numeral (800客 heard 800克).
-                if item.cjk >= 2 and _CJK.match(key) or item.cjk and key[0].isdigit():
+                if (item.cjk >= 2 and _CJK.match(key)) or (item.cjk and key[0].isdigit()):
                     self._by_sound.setdefault(sound[0], []).append(item)
                 if item.cjk == len(key) >= 3:
                     for k in range(_stem(key, cues.generic_endings), len(sound)):
@@ -494,7 +494,9 @@ class SystemMatcher:
         for 友报账 holds 保障, 七月所 holds 七月)."""
         if len(key) < 3 or len(heard) != len(key) or not all(_CJK.match(ch) for ch in heard):
             return False
-        if frequency(heard) or lazy_pinyin(heard) != lazy_pinyin(key):
+        if frequency(heard) or any(
+            pinyin_key(h) != pinyin_key(k) for h, k in zip(heard, key, strict=True)
+        ):
             return False
         # A particle heard for one of the name's characters is grammar (五十万的信息化: no 万得).
         if any(h != k and h in _GRAMMAR_CHARS for h, k in zip(heard, key, strict=True)):
