@@ -48,14 +48,14 @@ class DecodeConfig(_Options):
     # 0.186 without); the call's terms alone do better on calls (docs/decoding.md).
     initial_prompt: str = ""
     hotwords: list[str] = Field(default_factory=list)
-    # A final whose text has an amount in digits before 万/亿 is decoded again with amounts
-    # in Chinese numerals (such as 三十来万, 两三百万, 四五十万) after the prompt's terms:
-    # Whisper copies the prompt's style, so a range said 两三百万, first written 2300万
-    # (which reads as 两千三百万), comes out as said. Off by default: 200 budget sentences
-    # gained (160 -> 168 found) but the dev calls lost one budget each on stereo and
-    # telephone (九十万一, 三十万人), and a prompt on every utterance cost the real clips
-    # (docs/decoding.md).
-    amount_examples: list[str] = Field(default_factory=list)
+    # A final whose text has an amount in digits that a spoken range would give (a digit
+    # then the next one: 2300万, 450万, 12030万) is decoded again with amounts in Chinese
+    # numerals (such as 三十来万, 两三百万, 四五十万) after the prompt's terms: Whisper
+    # copies the prompt's style, so a range said 两三百万, first written 2300万 (which reads
+    # as 两千三百万), comes out as said. Empty turns it off. Measured in docs/decoding.md:
+    # decoding every amount in digits again lost the dev calls a budget each (九十万一,
+    # 三十万人); amounts that cannot be ranges now keep their first text.
+    amount_examples: list[str] = Field(default_factory=lambda: ["三十来万", "两三百万", "四五十万"])
     # Audio of silence appended after the utterance before it is encoded. Whisper is trained
     # on 30 s windows; decoding a short window is ~4x faster and, with this little tail of
     # silence, as accurate on our calls.

@@ -28,11 +28,22 @@ from speech.transcriber import Recognition, RecognitionRequest, Transcriber
 from speech.types import FinalSegment, PartialSegment, Segment, Speaker, SpeechEvent
 from speech.vad import StreamingVad
 
-# An amount written in digits before 万 or 亿 (2300万, 1.2亿; Whisper may write 萬 and 億): how
-# the recogniser writes a spoken range as one number, among others (docs/decoding.md).
-_DIGIT_AMOUNT = re.compile(r"\d[\d,.]*\s*[万萬亿億]")
+# An amount written in digits before 万 or 亿 (2300万, 1.2亿; Whisper may write 萬 and 億).
+_DIGIT_AMOUNT = re.compile(r"(\d[\d,.]*)\s*[万萬亿億]")
+# How the recogniser writes a spoken range as one number: a digit, then the next one,
+# directly or after a 0 (两三百万 → 2300万, 四五十万 → 450万, 十二三万 → 12.3万,
+# 一百二三十万 → 12030万, 二百四五十万 → 24050万). 90万 or 35万 cannot be a range.
+_RANGE_SHAPE = re.compile(r"12|23|34|45|56|67|78|89|102|203|304|405|506|607|708|809")
 # A second decode shorter than this share of the first was cut short.
 _KEEP_LENGTH = 0.8
+
+
+def may_be_a_range(text: str) -> bool:
+    """Whether an amount in ``text`` is written in digits that a spoken range would give."""
+    return any(
+        _RANGE_SHAPE.search(match[1].replace(",", "").replace(".", ""))
+        for match in _DIGIT_AMOUNT.finditer(text)
+    )
 
 
 class UtteranceDecoder:
@@ -83,7 +94,7 @@ class UtteranceDecoder:
     def decode(self, audio: np.ndarray, *, final: bool) -> str | None:
         request = self._request(final=final)
         result = self._recognize(audio, request, final=final)
-        if final and self._amount_prompt is not None and _DIGIT_AMOUNT.search(result.text):
+        if final and self._amount_prompt is not None and may_be_a_range(result.text):
             result = self._amounts_as_said(audio, request, result, self._amount_prompt)
         return self.accept(result, final=final)
 

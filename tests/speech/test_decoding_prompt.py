@@ -6,7 +6,7 @@ import numpy as np
 
 from speech.config import DecodeConfig
 from speech.prompt import RecentFinals, build_prompt, compression_ratio
-from speech.streaming import UtteranceDecoder
+from speech.streaming import UtteranceDecoder, may_be_a_range
 from speech.transcriber import Recognition, RecognitionRequest, Transcriber
 
 SECOND = np.zeros(16_000, np.float32)
@@ -18,7 +18,7 @@ def test_defaults_are_the_measured_winners() -> None:
     cfg = DecodeConfig()
     assert (cfg.initial_prompt, cfg.context_chars, cfg.beam_size) == ("", 0, 3)
     assert cfg.fallback_temperatures == ()
-    assert cfg.amount_examples == []  # measured, off: docs/decoding.md
+    assert cfg.amount_examples == AMOUNTS  # for amounts a range could give: docs/decoding.md
 
 
 class ScriptedTranscriber(Transcriber):
@@ -128,15 +128,25 @@ def test_the_first_text_stays_when_the_second_decode_is_cut_short() -> None:
     assert decoder.decode(SECOND, final=True) == said
 
 
-def test_partials_plain_amounts_and_an_empty_list_decode_once() -> None:
+def test_only_digits_a_spoken_range_would_give_are_decoded_again() -> None:
+    ranges = ["2300万", "450万", "12.3万", "12030万", "24050萬", "6,700万", "1.2亿"]
+    for text in ranges:
+        assert may_be_a_range(f"预算{text}吧"), text
+    # 90万, 35万, 一千万: no digit followed by the next; 2300块 has no 万 or 亿.
+    for text in ["预算90万", "35万", "1000万", "预算2300块", "20-30万", "三十万"]:
+        assert not may_be_a_range(text), text
+
+
+def test_partials_plain_amounts_non_ranges_and_an_empty_list_decode_once() -> None:
     fake = ScriptedTranscriber(
-        [("预算2300万吧", -0.3), ("预算两三百万吧", -0.3), ("预算是300块", -0.3)]
+        [("预算2300万吧", -0.3), ("预算两三百万吧", -0.3), ("预算是300块", -0.3), ("90万", -0.3)]
     )
     decoder = UtteranceDecoder(fake, DecodeConfig(amount_examples=AMOUNTS))
     assert decoder.decode(SECOND, final=False) == "预算2300万吧"  # a partial: once
     assert decoder.decode(SECOND, final=True) == "预算两三百万吧"
     assert decoder.decode(SECOND, final=True) == "预算是300块"  # no 万 or 亿: once
-    assert len(fake.requests) == 3
+    assert decoder.decode(SECOND, final=True) == "90万"  # not a range's digits: once
+    assert len(fake.requests) == 4
     off = ScriptedTranscriber([("预算2300万吧", -0.3)])
     assert (
         UtteranceDecoder(off, DecodeConfig(amount_examples=[])).decode(SECOND, final=True)
