@@ -142,6 +142,25 @@ def test_names_confirmed_by_their_neighbours(
     assert names(customer(said)) == expected
 
 
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        # A quote heard wrong (报了价 → 爆了价) is still a vendor's quote.
+        ("费书那边上个月也爆了价。", {"飞书"}),
+        # A demo is a vendor's pitch.
+        ("金叠上周来公司演示了一下。", {"金蝶"}),
+        ("上次看了一下费书的演示。", {"飞书"}),
+        # Words of the system's kind, as recognition writes them (定单) or as people say them.
+        ("抖电那边的定单特别多。", {"抖店"}),
+        ("招人主要靠北深。", {"北森"}),
+    ],
+)
+def test_a_name_heard_wrong_confirmed_by_what_vendors_do(
+    customer: Extract, said: str, expected: set[str]
+) -> None:
+    assert names(customer(said)) == expected
+
+
 def test_an_ordinary_red_circle_is_no_competitor_either(customer: Extract) -> None:
     assert customer("画个红圈标出来。").competitors == []
     assert [c.name for c in customer("我们现在用红圈，用得还可以。").competitors] == ["红圈"]
