@@ -8,7 +8,8 @@ segments, and each flag keeps the segment it came from as its evidence (CONTRACT
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from pypinyin import lazy_pinyin
 
@@ -77,26 +78,42 @@ def _said_by_rep(segment: Segment) -> bool:
     return inferred_customer and _SELLERS_WORDS.search(segment.text) is not None
 
 
-FlagKey = tuple[str, str]
+class RaisedFlag(Protocol):
+    """A flag already raised on a segment, as the service holds it (a payload or a row)."""
+
+    @property
+    def rule_id(self) -> str: ...
+
+    @property
+    def match(self) -> str: ...
+
+
+Standing = TypeVar("Standing", bound=RaisedFlag)
+
+
+class Rescan(NamedTuple, Generic[Standing]):
+    """A segment scanned again: the flags none of the standing ones already is, the standing
+    flags still raised and those no longer raised."""
+
+    new: list[SpokenFlag]
+    kept: list[Standing]
+    gone: list[Standing]
 
 
 def rescan_segment(
-    scanner: Scanner, segment: Segment, standing: Iterable[FlagKey]
-) -> tuple[list[SpokenFlag], set[FlagKey]]:
-    """Scan a segment again against the flags already raised on it (``standing``: each
-    flag's rule id and matched words) after its speaker or words changed: the flags it
-    raises that none already is, and the standing ones it still raises. The same rule on
-    the same words still stands wherever in the text they moved."""
-    remaining = set(standing)
-    new: list[SpokenFlag] = []
-    still: set[FlagKey] = set()
-    for flag in scan_segment(scanner, segment):
-        key = (flag.rule_id, flag.match)
-        if key in remaining:
-            still.add(key)
-        else:
-            new.append(flag)
-    return new, still
+    scanner: Scanner, segment: Segment, standing: Sequence[Standing]
+) -> Rescan[Standing]:
+    """Scan a segment again against the flags already raised on it after its speaker or
+    words changed. The same rule on the same words still stands wherever in the text they
+    moved."""
+    found = scan_segment(scanner, segment)
+    raised = {(flag.rule_id, flag.match) for flag in found}
+    known = {(flag.rule_id, flag.match) for flag in standing}
+    return Rescan(
+        new=[flag for flag in found if (flag.rule_id, flag.match) not in known],
+        kept=[flag for flag in standing if (flag.rule_id, flag.match) in raised],
+        gone=[flag for flag in standing if (flag.rule_id, flag.match) not in raised],
+    )
 
 
 def scan_transcript(scanner: Scanner, segments: Iterable[Segment]) -> list[SpokenFlag]:

@@ -66,10 +66,8 @@ def reanalyse_segment(
             )
         )
     )
-    found, still = rescan_segment(
-        engines.scanner, segment, [(f.rule_id, f.match) for f in standing]
-    )
-    new = [FlagPayload(**flag.model_dump(), flag_id=uuid.uuid4().hex) for flag in found]
+    rescan = rescan_segment(engines.scanner, segment, standing)
+    new = [FlagPayload(**flag.model_dump(), flag_id=uuid.uuid4().hex) for flag in rescan.new]
     store_spoken_flags(
         session,
         org_id=call.org_id,
@@ -80,9 +78,8 @@ def reanalyse_segment(
     )
     withdrawn = [
         flag.id
-        for flag in standing
-        if (flag.rule_id, flag.match) not in still
-        and repo.withdraw_flag(session, flag.id, WITHDRAWN) is not None
+        for flag in rescan.gone
+        if repo.withdraw_flag(session, flag.id, WITHDRAWN) is not None
     ]
     raised = [flag.flag_id for flag in new if flag.flag_id]
     return Reanalysis(True, raised, withdrawn, _rewrite_summary(session, engines, call))

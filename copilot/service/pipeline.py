@@ -244,14 +244,11 @@ class CallPipeline:
         for flag in self.flags:
             standing.setdefault(flag.evidence.utterance_id or "", []).append(flag)
         for segment in moved:
-            old = standing.pop(segment.id, [])
-            new, still = rescan_segment(
-                self.engines.scanner, segment, [(f.rule_id, f.match) for f in old]
-            )
-            raised = [FlagPayload(**f.model_dump(), flag_id=self.flag_id()) for f in new]
+            rescan = rescan_segment(self.engines.scanner, segment, standing.pop(segment.id, []))
+            raised = [FlagPayload(**f.model_dump(), flag_id=self.flag_id()) for f in rescan.new]
             added += raised
-            standing[segment.id] = [f for f in old if (f.rule_id, f.match) in still] + raised
-            withdrawn += [f.flag_id for f in old if (f.rule_id, f.match) not in still and f.flag_id]
+            standing[segment.id] = [*rescan.kept, *raised]
+            withdrawn += [f.flag_id for f in rescan.gone if f.flag_id]
         order = {s.id: n for n, s in enumerate(self.segments)}
         self.flags = [
             flag

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compliance import Scanner
-from copilot.spoken_compliance import scan_segment, scan_transcript
+from copilot.spoken_compliance import rescan_segment, scan_segment, scan_transcript
 from speech.engine import SpeechEngine
 from speech.types import Segment
 
@@ -84,3 +84,22 @@ def test_customer_words_on_a_mono_recording_stay_unflagged() -> None:
     # The same seller's words on a channel of a stereo call are the customer's: never flagged.
     said = "事成之后返点给您个人，我们私下转给您。"
     assert scan_segment(scanner, segment("customer", said)) == []
+
+
+def test_a_segment_scanned_again_keeps_what_still_stands() -> None:
+    scanner = Scanner()
+    [discount] = scan_segment(scanner, segment("rep", "我给您打个五折。"))
+    [guarantee] = scan_segment(scanner, segment("rep", "我们保证下个月一定上线。"))
+    # Its words changed: the discount moved within the text and still stands, the
+    # guarantee is gone, a kickback is new.
+    again = segment("rep", "这样吧，我给您打个五折，回扣另外给您个人。")
+    rescan = rescan_segment(scanner, again, [discount, guarantee])
+    assert rescan.kept == [discount]
+    assert rescan.gone == [guarantee]
+    assert [flag.category for flag in rescan.new] == ["kickback"]
+    # Given to the customer, nothing the rep said stands.
+    assert rescan_segment(scanner, segment("customer", "我给您打个五折。"), [discount]) == (
+        [],
+        [],
+        [discount],
+    )
