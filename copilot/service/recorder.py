@@ -83,13 +83,12 @@ class SqlCallRecorder:
                     select(Flag.id).where(Flag.id.in_([f.flag_id for f in result.flags]))
                 )
             )
+            new: dict[str, list[FlagPayload]] = {}
+            for flag in result.flags:
+                if flag.flag_id not in present:
+                    new.setdefault(flag.evidence.utterance_id or "", []).append(flag)
             for segment in result.segments:
-                new = [
-                    f
-                    for f in result.flags
-                    if f.evidence.utterance_id == segment.id and f.flag_id not in present
-                ]
-                self._add_flags(session, call_id, segment, new)
+                self._add_flags(session, call_id, segment, new.get(segment.id, []))
             self._add_events(session, call_id, events)
 
     def _add_flags(
