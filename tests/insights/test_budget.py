@@ -169,6 +169,11 @@ def test_share_of_a_total(
         "一年五万瓶，对账是麻烦点。",
         # What running the business costs.
         "每个月电费就得四五万。",
+        # The vendor's own figure repeated back, goods' worth and freight.
+        "你们提的那个数，就是你们说的四十万，含不含税？",
+        "你们报的年费十二万，我们还得商量。",
+        "仓库里的货值两千多万。",
+        "一趟运费就要两三千块。",
         # 报价 and 报了 as recognition writes them: a rival's quote.
         "你们竞品爆了150万还送两年维保。",
         "上次那家公司爆价38万，我们觉得不值。",
@@ -208,6 +213,8 @@ def test_the_budget_beats_other_money_in_the_utterance(customer: Extract) -> Non
     assert budget is not None
     assert budget.amount_max == 500000
     assert budget.evidence.utterance_id == "u1"
+    # The vendor's figure named first leaves the customer's own budget a budget.
+    assert stated(customer, "你们说的那套方案，我们预算是五十万。").amount_max == 500000
 
 
 @pytest.mark.parametrize(
