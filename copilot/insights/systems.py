@@ -183,8 +183,11 @@ class SystemMatcher:
         self._false_friends = (
             compile_words(list(cues.false_friends)) if cues.false_friends else None
         )
-        # A verb right before the name, perhaps with 的是/了 (用的是丁丁), not 用户有赞.
-        self._verb_before = re.compile(f"(?:{before.pattern})(?:的是|[{_VERB_ENDINGS}])?$")
+        # A verb right before the name, perhaps with 的是/了 (用的是丁丁, 用的都是红圈), not
+        # 用户有赞.
+        self._verb_before = re.compile(
+            f"(?:{before.pattern})(?:的(?:都|也|还|一直|全)?是|[{_VERB_ENDINGS}])?$"
+        )
         lead = f"(?:{compile_words(list(cues.after_lead)).pattern})?" if cues.after_lead else ""
         self._verb_after = (
             re.compile(f"{lead}(?:{compile_words(list(cues.after)).pattern})")

@@ -153,6 +153,9 @@ def test_names_confirmed_by_their_neighbours(
         # Words of the system's kind, as recognition writes them (定单) or as people say them.
         ("抖电那边的定单特别多。", {"抖店"}),
         ("招人主要靠北深。", {"北森"}),
+        # A verb of use with 都/也/还 before 是, and a private cloud offered.
+        ("我们一直用的还是红圈。", {"红圈"}),
+        ("青云也给了私有云的方案。", {"青云"}),
     ],
 )
 def test_a_name_heard_wrong_confirmed_by_what_vendors_do(
