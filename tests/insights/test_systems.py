@@ -156,12 +156,18 @@ def test_names_confirmed_by_their_neighbours(
         # A verb of use with 都/也/还 before 是, and a private cloud offered.
         ("我们一直用的还是红圈。", {"红圈"}),
         ("青云也给了私有云的方案。", {"青云"}),
+        # Recommended to us, or met besides us.
+        ("同行给我们推荐了红圈。", {"红圈"}),
     ],
 )
 def test_a_name_heard_wrong_confirmed_by_what_vendors_do(
     customer: Extract, said: str, expected: set[str]
 ) -> None:
     assert names(customer(said)) == expected
+
+
+def test_a_vendor_met_besides_us_is_weighed_against_us(customer: Extract) -> None:
+    assert roles(customer("做账这块，除了你们我们还约了元年。")) == {"元年": "competitor"}
 
 
 def test_an_ordinary_red_circle_is_no_competitor_either(customer: Extract) -> None:
