@@ -1,4 +1,5 @@
-"""Amounts of money in speech: 五十万, 三十到五十万, 十五个W, 八十来万, 一个亿, 500k, 1.2M, 60万.
+"""Amounts of money in speech: 五十万, 三十到五十万, 十五个W, 八十来万, 一个亿, 500k, 1.2M, 60万,
+五位数.
 
 Only numbers that carry a money unit (or a 万/亿 and no counting word after them) are money:
 三个月, 几百张照片, 72小时, 第一期, 两个人 and 打五折 are not.
@@ -17,6 +18,7 @@ from copilot.insights.numbers import (
     LEADING_CHARS,
     NUMERAL_CHARS,
     SMALL_UNITS,
+    parse_number,
     parse_range,
 )
 
@@ -56,6 +58,7 @@ class MoneyMention:
     ranged: bool  # two numbers (三十到五十万) or a range numeral (二三十万, 十几万)
     modifier: str  # 多 / 来 / 余 after the number, 把 in 百把万, or ""
     bare: bool  # no money unit at all (每个月三千): money only next to a budget word
+    digit_count: bool = False  # 五位数: a count of digits, not a number
 
     @property
     def value(self) -> Decimal:
@@ -115,6 +118,8 @@ class MoneyFinder:
         following = text[end : end + 4]
         if match.start() > 0 and text[match.start() - 1] == "第":
             return None  # an ordinal: 第一期
+        if not unit and not second and following.startswith("位数"):
+            return _digits_long(match.start(), end + 2, first)
         has_big_unit = any(ch in BIG_UNITS for ch in first + (second or ""))
         # 预算五十个左右: sales talk's 个 for 万, only before an approximation and (bare)
         # next to a budget word; 十几个销售, 一万个客户 count things.
@@ -173,6 +178,18 @@ class MoneyFinder:
             modifier=modifier,
             bare=bare,
         )
+
+
+def _digits_long(start: int, end: int, count: str) -> MoneyMention | None:
+    """五位数: an amount of that many digits (10,000 to 99,999), money only next to a budget
+    word (六位数的密码 is no money)."""
+    digits = parse_number(count)
+    if digits is None or not 1 <= digits <= 12 or digits != int(digits):
+        return None
+    low = Decimal(10) ** (int(digits) - 1)
+    return MoneyMention(
+        start, end, low, low * 10 - 1, ranged=True, modifier="", bare=True, digit_count=True
+    )
 
 
 def _no_trillions(numeral: str) -> str:

@@ -163,21 +163,28 @@ class BudgetExtractor:
     ) -> tuple[BudgetKind, Decimal | None, Decimal | None]:
         lex, tolerance, value = self._lex, self._tolerance, mention.value
         over = before.rstrip("了").endswith(lex.threshold_before)
-        if mention.ranged:
-            return "range", mention.low, mention.high
-        if (
+        ceiling = (
             contains_any(before, lex.ceiling_before)
             or after.startswith(lex.ceiling_after)
             or contains_any(rest_of_clause, lex.ceiling_after_anywhere)
             or over
             and self._over_ceiling.search(after)
-        ):
+        )
+        floor = contains_any(before, lex.floor_before) or after.startswith(lex.floor_after)
+        if mention.digit_count:  # 五位数以内 is below 100,000, 至少七位数 a million or more
+            if ceiling:
+                return "ceiling", None, mention.high
+            if floor:
+                return "floor", mention.low, None
+        if mention.ranged:
+            return "range", mention.low, mention.high
+        if ceiling:
             return "ceiling", None, mention.high
         if contains_any(before, lex.below_before):
             return "approximate", value * (1 - tolerance), value
         if after.startswith(lex.above_after):
             return "approximate", value, value * (1 + tolerance)
-        if contains_any(before, lex.floor_before) or after.startswith(lex.floor_after):
+        if floor:
             return "floor", mention.low, None
         if (
             mention.modifier

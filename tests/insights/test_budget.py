@@ -78,6 +78,8 @@ def test_amounts(customer: Extract, said: str, low: int, high: int, kind: str) -
         ("三十万是我们能接受的最高价了。", 300000),
         ("最多能给到每个月八千。", 8000),
         ("超过五十万我们就接受不了。", 500000),
+        # A count of digits: below 100,000.
+        ("预算我们想控制在五位数以内。", 99999),
     ],
 )
 def test_ceilings_have_no_minimum(customer: Extract, said: str, ceiling: int) -> None:
@@ -85,6 +87,20 @@ def test_ceilings_have_no_minimum(customer: Extract, said: str, ceiling: int) ->
     assert budget is not None
     assert (budget.amount_min, budget.amount_max, budget.kind) == (None, ceiling, "ceiling")
     assert (budget.estimate_min, budget.estimate_max) == (round(ceiling * 0.8), ceiling)
+
+
+@pytest.mark.parametrize(
+    ("said", "low", "high"),
+    [
+        ("预算六位数吧。", 100000, 999999),
+        ("预算至少7位数。", 1000000, None),
+    ],
+)
+def test_an_amount_said_by_its_digits(
+    customer: Extract, said: str, low: int, high: int | None
+) -> None:
+    found = stated(customer, said)
+    assert (found.amount_min, found.amount_max) == (low, high)
 
 
 def test_floor_has_no_maximum(customer: Extract) -> None:
@@ -167,6 +183,9 @@ def test_share_of_a_total(
         "今年农场种了三千亩玉米。",
         "我们一年三十万箱，旺季闸口也堵。",
         "一年五万瓶，对账是麻烦点。",
+        # Digits that count no money.
+        "验证码是六位数。",
+        "密码要八位数以上。",
         # What running the business costs.
         "每个月电费就得四五万。",
         # The vendor's own figure repeated back, goods' worth and freight.
