@@ -158,6 +158,9 @@ def test_names_confirmed_by_their_neighbours(
         ("青云也给了私有云的方案。", {"青云"}),
         # Recommended to us, or met besides us.
         ("同行给我们推荐了红圈。", {"红圈"}),
+        # Spoken of as a name, or talking to us as a rival does.
+        ("电管家这个名字我听过，不知道做什么的。", {"店管家"}),
+        ("火山隐形那边也在跟我们谈。", {"火山引擎"}),
     ],
 )
 def test_a_name_heard_wrong_confirmed_by_what_vendors_do(
