@@ -92,8 +92,8 @@ Standing = TypeVar("Standing", bound=RaisedFlag)
 
 
 class Rescan(NamedTuple, Generic[Standing]):
-    """A segment scanned again: the flags none of the standing ones already is, the standing
-    flags still raised and those no longer raised."""
+    """A segment scanned again: the flags it raises that were not standing, the standing
+    flags it still raises and those it no longer raises."""
 
     new: list[SpokenFlag]
     kept: list[Standing]
@@ -107,13 +107,18 @@ def rescan_segment(
     words changed. The same rule on the same words still stands wherever in the text they
     moved."""
     found = scan_segment(scanner, segment)
-    raised = {(flag.rule_id, flag.match) for flag in found}
-    known = {(flag.rule_id, flag.match) for flag in standing}
+    raised = {_same_flag(flag) for flag in found}
+    known = {_same_flag(flag) for flag in standing}
     return Rescan(
-        new=[flag for flag in found if (flag.rule_id, flag.match) not in known],
-        kept=[flag for flag in standing if (flag.rule_id, flag.match) in raised],
-        gone=[flag for flag in standing if (flag.rule_id, flag.match) not in raised],
+        new=[flag for flag in found if _same_flag(flag) not in known],
+        kept=[flag for flag in standing if _same_flag(flag) in raised],
+        gone=[flag for flag in standing if _same_flag(flag) not in raised],
     )
+
+
+def _same_flag(flag: RaisedFlag) -> tuple[str, str]:
+    """What makes two flags of a segment the same one: the rule and the words it matched."""
+    return flag.rule_id, flag.match
 
 
 def scan_transcript(scanner: Scanner, segments: Iterable[Segment]) -> list[SpokenFlag]:
