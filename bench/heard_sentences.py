@@ -31,7 +31,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -39,6 +38,8 @@ from bench.heard_calls import settings_with
 from bench.telephone import degrade, write_mulaw
 from bench.understanding import names_said, same_vendor
 from copilot.insights import Insights
+from copilot.insights.models import OPEN_BOUND_RATIO
+from speech.audio import decode_file
 
 DATA = Path(__file__).resolve().parent / "data" / "heard_sentences"
 SETS = {"names": "names.jsonl", "budgets": "budgets.jsonl"}
@@ -59,8 +60,8 @@ def heard_texts(which: str, variant: str, rows: list[dict[str, Any]]) -> dict[st
 
 def budget_found(row: dict[str, Any], insights: Insights) -> bool:
     budget = insights.budget
-    low = row["min"] if row["min"] is not None else int(row["max"] * 0.8)
-    high = row["max"] if row["max"] is not None else int(row["min"] * 1.25)
+    low = row["min"] if row["min"] is not None else int(row["max"] * OPEN_BOUND_RATIO)
+    high = row["max"] if row["max"] is not None else int(row["min"] / OPEN_BOUND_RATIO)
     return budget is not None and budget.estimate_min <= high and budget.estimate_max >= low
 
 
@@ -112,8 +113,6 @@ def score(
 def transcribe(folder: Path, which: str, variant: str) -> None:
     """Recognise every ``<id>.wav`` of ``folder`` as ``copilot analyze`` transcribes a file
     (correction on, no call terms) and store what was heard for ``variant``."""
-    from scipy.io import wavfile
-
     from copilot.engines import build_speech_engine
     from copilot.roles import TextRoleResolver
 
@@ -124,10 +123,8 @@ def transcribe(folder: Path, which: str, variant: str) -> None:
         for n, path in enumerate(sorted(folder.glob("*.wav"))):
             use = path
             if variant == "phone":
-                _, samples = wavfile.read(path)
                 use = Path(tmp) / path.name
-                mono = (samples.astype(np.float32) / 32768)[None, :]
-                write_mulaw(use, degrade(mono, 16_000, seed=n))
+                write_mulaw(use, degrade(decode_file(path).samples, 16_000, seed=n))
             transcript = engine.transcribe_file(
                 use, hotwords=settings.vocabulary.hotwords(), roles=TextRoleResolver()
             )

@@ -18,10 +18,8 @@ from pathlib import Path
 
 import numpy as np
 from scipy.io import wavfile
-from scipy.signal import resample_poly
+from synth_calls import RATE, synthesize  # this folder is on the path when run as a script
 
-RATE = 16_000
-TTS_RATE = 24_000
 PAD_S = 0.25
 
 
@@ -40,8 +38,7 @@ def main() -> None:
         path = args.out / f"{row['id']}.wav"
         if path.exists():
             continue
-        voice = resample_poly(tts.synthesis(row["text"]), RATE, TTS_RATE).astype(np.float32)
-        audio = np.concatenate([pad, voice, pad])
+        audio = np.concatenate([pad, synthesize(tts, row["text"]), pad])
         wavfile.write(path, RATE, (np.clip(audio, -1, 1) * 32767).astype(np.int16))
 
 

@@ -95,16 +95,17 @@ class UtteranceDecoder:
         request = self._request(final=final)
         result = self._recognize(audio, request, final=final)
         if final and self._amount_prompt is not None and may_be_a_range(result.text):
-            result = self._amounts_as_said(audio, request, result, self._amount_prompt)
+            result = self._amounts_as_said(audio, request, result)
         return self.accept(result, final=final)
 
     def _amounts_as_said(
-        self, audio: np.ndarray, request: RecognitionRequest, first: Recognition, prompt: str
+        self, audio: np.ndarray, request: RecognitionRequest, first: Recognition
     ) -> Recognition:
-        """The final decoded again with amounts in Chinese numerals in its ``prompt`` (see
+        """The final decoded again with amounts in Chinese numerals in its prompt (see
         ``DecodeConfig.amount_examples``); the first text stays when the second is cut
         short (a prompt can make Whisper stop after one sentence) or looks like a loop."""
-        prompt += self.recent.text()
+        assert self._amount_prompt is not None
+        prompt = self._amount_prompt + self.recent.text()
         again = self._transcriber.recognize(audio, dataclasses.replace(request, prompt=prompt))
         if len(again.text.strip()) < _KEEP_LENGTH * len(first.text.strip()):
             return first

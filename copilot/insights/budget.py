@@ -117,12 +117,19 @@ class BudgetExtractor:
             return _SHARE
         return _CUED if nearest is not None or named_after else _PLAIN
 
+    def _over(self, before: str) -> bool:
+        """超过 / 高于 … just before the amount."""
+        return before.rstrip("了").endswith(self._lex.threshold_before)
+
+    def _over_is_ceiling(self, before: str, after: str) -> bool:
+        """超过十万我们就批不下来: what is over the amount is refused, so it is a ceiling."""
+        return self._over(before) and self._over_ceiling.search(after) is not None
+
     def _is_threshold(self, before: str, after: str) -> bool:
-        over = before.rstrip("了").endswith(self._lex.threshold_before)
         bound = after.startswith(("以上", "以下", "以内"))
-        if over and self._over_ceiling.search(after):
-            return False  # 超过十万我们就批不下来: a ceiling, though 批 reads like a rule
-        return (over or bound) and bool(self._threshold.search(after))
+        if self._over_is_ceiling(before, after):
+            return False  # a ceiling, though 批 reads like a rule
+        return (self._over(before) or bound) and bool(self._threshold.search(after))
 
     def _budget(
         self,
@@ -162,13 +169,11 @@ class BudgetExtractor:
         self, mention: MoneyMention, before: str, after: str, rest_of_clause: str
     ) -> tuple[BudgetKind, Decimal | None, Decimal | None]:
         lex, tolerance, value = self._lex, self._tolerance, mention.value
-        over = before.rstrip("了").endswith(lex.threshold_before)
         ceiling = (
             contains_any(before, lex.ceiling_before)
             or after.startswith(lex.ceiling_after)
             or contains_any(rest_of_clause, lex.ceiling_after_anywhere)
-            or over
-            and self._over_ceiling.search(after)
+            or self._over_is_ceiling(before, after)
         )
         floor = contains_any(before, lex.floor_before) or after.startswith(lex.floor_after)
         if mention.digit_count:  # 五位数以内 is below 100,000, 至少七位数 a million or more
