@@ -64,7 +64,9 @@ class SpeechEngine:
             return None
         if self._corrector is None:  # a race builds two equal ones: harmless
             self._corrector = Corrector(self._lexicon)
-        return self._corrector.with_terms([*call_terms(words=hotwords), *terms])
+        # The call's named terms first: a contact also sent as a hotword (董事长郭总) stays a
+        # person, whose surname before a title is corrected, not a plain word.
+        return self._corrector.with_terms([*terms, *call_terms(words=hotwords)])
 
     def new_call(
         self,
@@ -88,8 +90,12 @@ class SpeechEngine:
         at real time goes on hearing its audio while a partial is recognised, at most one
         per channel at a time (docs/throughput.md); a file fed at full speed would skip
         most partials, so it waits for each."""
+        # The call's names go into the prompt too, last (closest to the audio, and the part a
+        # prompt too long keeps): Whisper spells 孙总 right when told of him, and no
+        # correction can bring back a name heard as 村总会.
+        prompt_words = [*hotwords, *(term.text for term in terms)]
         decoder = UtteranceDecoder(
-            self.transcriber, self.config.decode, hotwords, self.corrector(terms, hotwords)
+            self.transcriber, self.config.decode, prompt_words, self.corrector(terms, hotwords)
         )
         return CallTranscriber(
             fmt,

@@ -66,3 +66,14 @@ def test_a_segment_without_changes_keeps_its_json_shape() -> None:
     segment = Segment(id="seg-0001", start=0.0, end=1.0, speaker="rep", text="好的")
     assert "raw_text" not in segment.model_dump()
     assert "raw_text" not in segment.model_dump_json()
+
+
+def test_a_contact_also_sent_as_a_hotword_is_still_corrected_as_a_person() -> None:
+    engine = SpeechEngine(SpeechConfig(), transcriber=RecordedTranscriber())
+    contact = call_terms(people=["董事长郭总"])
+    heard = "不过德国总拍板，他是董事长"
+    # 德国 is a word; only a contact addressed 郭总 makes it 德郭总.
+    assert engine.corrector(contact).correct(heard).text == "不过德郭总拍板，他是董事长"
+    corrector = engine.corrector(contact, hotwords=["董事长郭总"])
+    assert corrector is not None
+    assert corrector.correct(heard).text == "不过德郭总拍板，他是董事长"

@@ -39,3 +39,18 @@ def test_second_final_of_a_call_is_prompted_with_the_first(fixture_audio: Path) 
     assert "钱总" in first and "这是第1句话" not in first
     assert second.startswith(first) and second.endswith("这是第1句话。")
     assert fake.requests[-1].prompt.endswith(f"这是第{len(fake.requests) - 1}句话。")
+
+
+def test_the_calls_names_are_in_the_prompt_after_its_hotwords(fixture_audio: Path) -> None:
+    from speech.correction import call_terms
+
+    fake = RecordingTranscriber()
+    engine = SpeechEngine(SpeechConfig(), transcriber=fake)
+    engine.transcribe_file(
+        fixture_audio / "fx_short.stereo.wav",
+        hotwords=["纷享销客"],
+        terms=call_terms(people=["董事长郭总"], customers=["北方鲜达冷链"], products=["温控平台"]),
+    )
+    assert fake.requests
+    for request in fake.requests:  # partials' and finals' prompts alike
+        assert request.prompt.startswith("可能提到：纷享销客、董事长郭总、北方鲜达冷链、温控平台。")
