@@ -57,8 +57,9 @@ _SELLERS_WORDS = re.compile(
 def scan_segment(scanner: Scanner, segment: Segment) -> list[SpokenFlag]:
     """Flags in one final segment of the rep; other speakers' words are never flagged
     (a customer saying 「你们保证不延期吗」 is asking, not promising). On a mono recording the
-    speaker is inferred from the voice and can be wrong: a segment given to the customer is
-    scanned too, and its flags kept when it speaks as a seller (按六折给您, 返点给您个人)."""
+    speaker is inferred from the voice and can be wrong: a segment given to the customer, or
+    left ``unknown`` when the words did not tell the voices apart, is scanned too, and its
+    flags kept when it speaks as a seller (按六折给您, 返点给您个人)."""
     text = segment.text
     if not text.strip() or not _said_by_rep(segment):
         return []
@@ -70,12 +71,13 @@ def scan_segment(scanner: Scanner, segment: Segment) -> list[SpokenFlag]:
 
 
 def _said_by_rep(segment: Segment) -> bool:
-    """The rep's segment, or one a mono recording's diariser gave the customer that speaks
-    as a seller."""
+    """The rep's segment, or one of a mono recording that the diariser gave the customer or
+    nobody and that speaks as a seller."""
     if segment.speaker == "rep":
         return True
     inferred_customer = segment.speaker == "customer" and segment.speaker_source == "inferred"
-    return inferred_customer and _SELLERS_WORDS.search(segment.text) is not None
+    undecided = segment.speaker == "unknown"
+    return (inferred_customer or undecided) and _SELLERS_WORDS.search(segment.text) is not None
 
 
 class RaisedFlag(Protocol):
