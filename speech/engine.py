@@ -85,8 +85,9 @@ class SpeechEngine:
         the configured channel map, or ``unknown`` for mono); ``first_segment`` and
         ``offset_s`` continue an interrupted call; ``roles`` labels the two voices of a mono
         call ``unknown`` speaker as rep and customer (docs/diarization.md). ``terms`` (the
-        customer's and contacts' names, products) and ``hotwords`` are what its text is
-        corrected towards (docs/speech-correction.md). ``background_partials``: a stream
+        customer's and contacts' names, products) and ``hotwords`` are what the recogniser
+        is told to expect and what its text is corrected towards (docs/decoding.md,
+        docs/speech-correction.md). ``background_partials``: a stream
         at real time goes on hearing its audio while a partial is recognised, at most one
         per channel at a time (docs/throughput.md); a file fed at full speed would skip
         most partials, so it waits for each."""

@@ -80,16 +80,9 @@ def test_a_sellers_words_on_a_mono_recording_whose_voices_were_not_told_apart_ar
     """Every segment ``unknown`` (dev call dv24, mono): the rep's offer is still checked,
     a customer's question is not flagged."""
     scanner = Scanner()
-    offer = Segment(
-        id="s1",
-        start=0,
-        end=2,
-        speaker="unknown",
-        text="直接打我个人微信上，我这边先帮您把实施团队排上。",
-    )
+    offer = segment("unknown", "直接打我个人微信上，我这边先帮您把实施团队排上。")
     assert {f.category for f in scan_segment(scanner, offer)} == {"off_channel_payment"}
-    asked = Segment(id="s2", start=2, end=4, speaker="unknown", text="你们能保证不延期吗？")
-    assert scan_segment(scanner, asked) == []
+    assert scan_segment(scanner, segment("unknown", "你们能保证不延期吗？")) == []
 
 
 def test_customer_words_on_a_mono_recording_stay_unflagged() -> None:
