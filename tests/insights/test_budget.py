@@ -193,6 +193,10 @@ def test_share_of_a_total(
         "你们报的年费十二万，我们还得商量。",
         "仓库里的货值两千多万。",
         "一趟运费就要两三千块。",
+        # A deposit, whoever says it (a mono call's rep given to nobody: 您先交…定金).
+        "您先交一万块定金，直接打我微信上。",
+        "定金先付五万，尾款验收后付。",
+        "去年被平台扣了保证金三万元。",
         # 报价 and 报了 as recognition writes them: a rival's quote.
         "你们竞品爆了150万还送两年维保。",
         "上次那家公司爆价38万，我们觉得不值。",
@@ -234,6 +238,9 @@ def test_the_budget_beats_other_money_in_the_utterance(customer: Extract) -> Non
     assert budget.evidence.utterance_id == "u1"
     # The vendor's figure named first leaves the customer's own budget a budget.
     assert stated(customer, "你们说的那套方案，我们预算是五十万。").amount_max == 500000
+    # A deposit beside the budget is no budget; what the customer can put up first is.
+    assert stated(customer, "预算二十万，定金先付五万。").amount_max == 200000
+    assert stated(customer, "分期能做吗？首付我们最多出二十万").amount_max == 200000
 
 
 @pytest.mark.parametrize(
