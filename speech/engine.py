@@ -64,9 +64,7 @@ class SpeechEngine:
             return None
         if self._corrector is None:  # a race builds two equal ones: harmless
             self._corrector = Corrector(self._lexicon)
-        # The call's named terms first: a contact also sent as a hotword (董事长郭总) stays a
-        # person, whose surname before a title is corrected, not a plain word.
-        return self._corrector.with_terms([*terms, *call_terms(words=hotwords)])
+        return self._corrector.with_terms([*call_terms(words=hotwords), *terms])
 
     def new_call(
         self,

@@ -131,7 +131,13 @@ class Lexicon:
         for term in terms:
             known = self._terms.get(term.text)
             if known is not None:
-                if known.weight >= term.weight:
+                # The same words typed (a contact also sent as a hotword, or learned by the
+                # org as a plain word) say more than the plain word: a person's surname
+                # before a title is corrected (德国总 -> 德郭总 with 董事长郭总).
+                retyped = (
+                    known.kind == "vocab" and term.kind != "vocab" and known.weight == term.weight
+                )
+                if known.weight >= term.weight and not retyped:
                     continue
                 # A shipped name passed again for a call (a hotword) weighs more but keeps
                 # what the lexicon knew of it: its kind, spellings and cues.

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from speech.correction import Corrector, Lexicon, Term, call_terms
+from speech.correction.corrector import CALL_WEIGHT
 
 # Names of one call and its org, as the service passes them.
 CALL_TERMS = [
@@ -262,3 +263,13 @@ def test_a_long_name_of_the_call_heard_a_little_off() -> None:
         assert call.correct(ordinary).text == ordinary
     # A shipped term needs the very same sounds in ordinary words.
     assert Corrector().correct(heard).text == heard
+
+
+def test_a_contact_the_org_learned_as_a_plain_word_is_still_a_person() -> None:
+    """A manager's transcript correction stores 董事长郭总 as a plain word; the same name as
+    the call's contact keeps its surname before a title corrected, whichever comes first."""
+    learned = Term("董事长郭总", "vocab", CALL_WEIGHT)
+    contact = call_terms(people=["董事长郭总"])
+    for terms in ([learned, *contact], [*contact, learned]):
+        corrector = Corrector().with_terms(terms)
+        assert corrector.correct("不过德国总拍板").text == "不过德郭总拍板"
