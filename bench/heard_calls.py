@@ -25,7 +25,7 @@ The synthesizer drops Latin letters (SAP, Oracle, U8, CFO are silent in the audi
 strings are scored as heard: Latin letters removed, a gold string with nothing left is not
 counted (DATASHEET.md lists them).
 
-``--set dev`` runs the twenty-eight development calls of ``bench/data/dev_calls/`` (another writer,
+``--set dev`` runs the forty development calls of ``bench/data/dev_calls/`` (another writer,
 same brief, Chinese vendor names only): what to look at while changing things, so that the
 held-out twelve keep judging.
 """
@@ -55,7 +55,7 @@ from speech.normalize import edit_distance, normalize_for_scoring
 
 SETS = {
     "heard": Path(__file__).resolve().parent / "data" / "heard_calls",  # held out: never tune
-    "dev": Path(__file__).resolve().parent / "data" / "dev_calls",  # twenty-eight more: tune here
+    "dev": Path(__file__).resolve().parent / "data" / "dev_calls",  # forty more: tune here
 }
 DATA = SETS["heard"]
 VARIANTS = ("text", "stereo", "mono", "phone", "phone-mono")
