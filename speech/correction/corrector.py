@@ -76,7 +76,7 @@ class Corrector:
             e
             for e in candidates
             if e.confidence >= self.min_confidence
-            and not any(e.start < p_end and p_start < e.end for p_start, p_end in protected)
+            and not any(_touches(e, p_start, p_end, text) for p_start, p_end in protected)
             # Traditional characters are the recogniser's normaliser's business, not ours.
             and to_simplified(e.raw) != e.replacement
         ]
@@ -115,11 +115,16 @@ class Corrector:
             return None
         start, end = window[0].start, window[-1].end
         raw = sentence.text[start:end]
-        if lexicon.holds_spelling(raw) or sentence.cuts_word(start, end):
+        if sentence.cuts_word(start, end):
             return None
+        # What is spelled right stays: only a longer term that keeps it in place
+        # (院长半公会 -> 院长办公会) may take the span.
+        spelled = lexicon.spelled_within(raw)
         chars = [sentence.text[u.start : u.end] for u in window]
         best: Edit | None = None
         for variant in variants:
+            if spelled and not _keeps(variant.replacement, raw, spelled):
+                continue
             similarity = _similarity(window, heard, chars, variant)
             if similarity is None or (partial and similarity < 1.0):
                 continue
@@ -225,6 +230,22 @@ class Corrector:
         words = [w for w in found if not any(w != o and w in o for o in found)]
         near = any(len(w) > 1 and found[w] <= NEAR_CHARS for w in words)
         return len(words) + (1 if near and near_bonus else 0)
+
+
+def _keeps(replacement: str, raw: str, spelled: list[tuple[int, int]]) -> bool:
+    """``replacement`` leaves every term spelled right in ``raw`` as it is, in place."""
+    return len(replacement) == len(raw) and all(replacement[i:j] == raw[i:j] for i, j in spelled)
+
+
+def _touches(edit: Edit, start: int, end: int, text: str) -> bool:
+    """Whether ``edit`` would change the term spelled right at ``[start, end)``: a longer
+    term around it that keeps it in place (院长半公会 -> 院长办公会) leaves it as it is."""
+    if edit.end <= start or end <= edit.start:
+        return False
+    inside = edit.start <= start and end <= edit.end
+    offset = start - edit.start
+    kept = edit.replacement[offset : offset + end - start] == text[start:end]
+    return not (inside and len(edit.replacement) == len(edit.raw) and kept)
 
 
 def _similarity(

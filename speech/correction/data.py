@@ -37,6 +37,7 @@ class TitlesFile(_Schema):
     not_names: str
     surnames: str
     compound_surnames: tuple[str, ...] = ()
+    decides: tuple[str, ...] = ()
 
 
 class UnitPattern(_Schema):

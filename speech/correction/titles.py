@@ -31,6 +31,7 @@ class TitleCorrector:
         self._surnames = set(spec.surnames) | set(spec.compound_surnames)
         self._bound = set(spec.bound)
         self._not_names = set(spec.not_names)
+        self._decides = tuple(spec.decides)
         self._by_sound: dict[str, str] = {}
         for surname in spec.surnames:  # most common first: it keeps the sound
             self._by_sound.setdefault(char_sound(surname), surname)
@@ -83,8 +84,14 @@ class TitleCorrector:
         # A contact addressed exactly so, heard in the word before (德国总拍板 with 郭总,
         # 要包含总 with 韩总 on the call): the call's own names outweigh the word.
         exact_address = any(s + title in addressed for s in alike)
-        # 人生总是, 信息科总预算: the character is part of the word before.
-        if not exact_address and (
+        # 人生总是, 信息科总预算: the character is part of the word before; but before
+        # 拍板 a person is meant (德州总拍板: 得周总), and a common surname sounds alike.
+        deciding = (
+            title in self._bound
+            and sound in self._by_sound
+            and text.startswith(self._decides, at + len(title))
+        )
+        if not (exact_address or deciding) and (
             (at >= 2 and word_freq(text[at - 2 : at]) >= _WORD_FREQ)
             or len(sentence.token_around(at - 1)) > 1
         ):
@@ -99,7 +106,9 @@ class TitleCorrector:
             ),
             default=None,
         )
-        if best is not None and best[0] <= (0.0 if partial else MAX_CONTACT_COST):
+        # Inside a word only the exact sound counts: a contact merely near it is a guess.
+        exact_only = partial or (deciding and not exact_address)
+        if best is not None and best[0] <= (0.0 if exact_only else MAX_CONTACT_COST):
             return Edit(at - 1, at, heard, best[2], "person", round(0.95 - best[0] / 2, 3))
         common = self._by_sound.get(sound) if title in self._bound else None
         if common is not None:

@@ -47,6 +47,9 @@ MISHEARD = [
     ("直接转我私人之父报就行", "直接转我私人支付宝就行"),
     ("直接打到我个人之副保上", "直接打到我个人支付宝上"),
     ("钱就别走公司账互了", "钱就别走公司账户了"),
+    # Who decides, heard as look-alike characters (telephone audio of new calls).
+    ("不过最后定不定，还得愿长拍板。", "不过最后定不定，还得院长拍板。"),
+    ("换系统得上和火人会议讨论", "换系统得上合伙人会议讨论"),
 ]
 
 
@@ -125,6 +128,9 @@ ORDINARY = [
     "他这个人很知足",
     "我们账号是按人头开的",
     "张虎下周来公司",
+    "我们是合伙制的律所",
+    "他原来是院里的",
+    "这个愿望很好",
 ]
 
 
@@ -195,26 +201,46 @@ def test_a_contact_that_sounds_exactly_alike_outweighs_a_function_word() -> None
 
 
 @pytest.mark.parametrize(
-    ("contact", "heard", "said", "ordinary"),
+    ("contact", "heard", "said", "ordinary", "alone"),
     [
-        ("董事长郭总", "不过德国总拍板", "不过德郭总拍板", ["德国总部在慕尼黑", "德国总理来访"]),
+        # Before 拍板 a person is meant even without the contact: the common surname of
+        # that sound (国 -> 郭).
+        (
+            "董事长郭总",
+            "不过德国总拍板",
+            "不过德郭总拍板",
+            ["德国总部在慕尼黑", "德国总理来访", "德国总部拍板"],
+            "不过德郭总拍板",
+        ),
         (
             "人力资源副总裁韩总",
             "这个要包含总他是我们副总裁",
             "这个要包韩总他是我们副总裁",
             ["这个价格包含总部的服务吗", "都包含总价里了"],
+            "这个要包含总他是我们副总裁",
         ),
     ],
 )
 def test_a_contact_addressed_exactly_outweighs_the_word_before(
-    contact: str, heard: str, said: str, ordinary: list[str]
+    contact: str, heard: str, said: str, ordinary: list[str], alone: str
 ) -> None:
     call = Corrector().with_terms(call_terms(people=[contact]))
     assert call.correct(heard).text == said
     for text in ordinary:
         assert call.correct(text).text == text
-    # Without the contact the word stays.
-    assert Corrector().correct(heard).text == heard
+    # Without the contact the word stays, but for a word of deciding after the title.
+    assert Corrector().correct(heard).text == alone
+
+
+def test_a_word_of_deciding_after_the_title_makes_the_character_before_a_surname() -> None:
+    # 得周总拍板 heard as 德州总拍板: 州 sounds exactly like the common surname 周.
+    assert Corrector().correct("这个我定不了，德州总拍板").text == "这个我定不了，德周总拍板"
+    # A contact only near in sound is no evidence inside a word (赵 is not 州).
+    call = Corrector().with_terms(call_terms(people=["赵经理"]))
+    assert call.correct("这个我定不了，德州总拍板").text == "这个我定不了，德周总拍板"
+    # Without such a word, or with 总 beginning a word, the place stays.
+    for ordinary in ("我们广州总部定的", "苏州总公司决定", "德州总共三家店", "广州总体还行"):
+        assert Corrector().correct(ordinary).text == ordinary
 
 
 def test_a_surname_heard_as_a_near_homophone_of_the_contact_so_addressed() -> None:
@@ -273,3 +299,12 @@ def test_a_contact_the_org_learned_as_a_plain_word_is_still_a_person() -> None:
     for terms in ([learned, *contact], [*contact, learned]):
         corrector = Corrector().with_terms(terms)
         assert corrector.correct("不过德国总拍板").text == "不过德郭总拍板"
+
+
+def test_a_longer_term_may_keep_a_word_spelled_right_inside_it() -> None:
+    # 院长 is spelled right in 院长半公会; the call's 院长办公会 keeps it and mends the rest.
+    call = Corrector().with_terms(call_terms(people=["院长办公会"]))
+    assert call.correct("要上院长半公会讨论").text == "要上院长办公会讨论"
+    # A term that would change the word spelled right does not take the span.
+    other = Corrector().with_terms(call_terms(people=["圆章办公会"]))
+    assert other.correct("要上院长半公会讨论").text == "要上院长半公会讨论"
