@@ -161,6 +161,10 @@ class MoneyFinder:
         # 一亿到两个亿: the unit after the range is the second number's; the first has its own.
         own_unit = bool(second) and any(ch in BIG_UNITS for ch in first)
         low, high = low * (1 if own_unit else multiplier), high * multiplier
+        if second and low > high:
+            # 95万到20万: one end misheard (十五万到二十万); which one is unknown, so the
+            # budget is reported as the span between them rather than lost.
+            low, high = high, low
         if low > high or high <= 0:
             return None
         bare = (not unit and not has_big_unit) or slang

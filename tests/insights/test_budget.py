@@ -197,6 +197,10 @@ def test_share_of_a_total(
         "您先交一万块定金，直接打我微信上。",
         "定金先付五万，尾款验收后付。",
         "去年被平台扣了保证金三万元。",
+        # What is lost or wasted, as 损失 is.
+        "一年下来光损耗就是好几百万。",
+        "每个月报废将近两万的料。",
+        "财务说光坏账去年就有几百万。",
         # 报价 and 报了 as recognition writes them: a rival's quote.
         "你们竞品爆了150万还送两年维保。",
         "上次那家公司爆价38万，我们觉得不值。",
@@ -383,3 +387,10 @@ def test_any_amount_with_a_digit_after_wan(customer: Extract, wan: int, tail: in
     budget = customer(f"我们的预算是{wan}万{tail}。").budget
     assert budget is not None
     assert budget.amount_min == budget.amount_max == wan * 10000 + tail * 1000
+
+
+def test_a_range_heard_upside_down_keeps_both_ends(customer: Extract) -> None:
+    # 十五万到二十万 heard as 95万到20万: which end is wrong is unknown, so the budget is the
+    # span between them, not lost.
+    found = stated(customer, "我们这种小公司预算95万到20万，再多就不考虑了。")
+    assert (found.amount_min, found.amount_max) == (200_000, 950_000)

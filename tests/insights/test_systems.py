@@ -161,6 +161,8 @@ def test_names_confirmed_by_their_neighbours(
         # Spoken of as a name, or talking to us as a rival does.
         ("电管家这个名字我听过，不知道做什么的。", {"店管家"}),
         ("火山隐形那边也在跟我们谈。", {"火山引擎"}),
+        # What a vendor claims it can do.
+        ("是吗？红圈也说他们能做工程项目管理啊。", {"红圈"}),
     ],
 )
 def test_a_name_heard_wrong_confirmed_by_what_vendors_do(
@@ -491,3 +493,23 @@ def test_of_two_readings_the_one_of_the_kind_spoken_of_wins(customer: Extract) -
     # 安西斯 reads as Ansys and as IQVIA's IMS; 仿真 is Ansys's kind of work.
     said = names(customer("流程模拟用的阿斯本 仿真用的安西斯 都是正版的"))
     assert "Ansys" in said and "IQVIA" not in said
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        # A maker customers name rather than its product (领健 for e看牙), and the milking
+        # parlour's software of a dairy farm.
+        ("我们现在用的领健，用了三年多了。", "领健"),
+        ("挤奶厅用的是阿菲金的，报表这块自己用帆软做了一些。", "阿菲金"),
+    ],
+)
+def test_makers_and_farm_systems(customer: Extract, said: str, name: str) -> None:
+    assert name in names(customer(said))
+
+
+def test_a_short_name_whose_sound_is_everywhere_counts_only_as_written(
+    customer: Extract,
+) -> None:
+    # 您讲的 sounds like 领健 (nin jiang ~ ling jian).
+    assert customer("您讲的功能确实很全面，不过我们用不上这么多模块。").systems == []
