@@ -76,7 +76,7 @@ class Corrector:
             e
             for e in candidates
             if e.confidence >= self.min_confidence
-            and not any(_touches(e, p_start, p_end, text) for p_start, p_end in protected)
+            and not any(_touches(e, p_start, p_end) for p_start, p_end in protected)
             # Traditional characters are the recogniser's normaliser's business, not ours.
             and to_simplified(e.raw) != e.replacement
         ]
@@ -119,7 +119,7 @@ class Corrector:
             return None
         # What is spelled right stays: only a longer term that keeps it in place
         # (院长半公会 -> 院长办公会) may take the span.
-        spelled = lexicon.spelled_within(raw)
+        spelled = lexicon.spelled_spans(raw)
         chars = [sentence.text[u.start : u.end] for u in window]
         best: Edit | None = None
         for variant in variants:
@@ -237,15 +237,15 @@ def _keeps(replacement: str, raw: str, spelled: list[tuple[int, int]]) -> bool:
     return len(replacement) == len(raw) and all(replacement[i:j] == raw[i:j] for i, j in spelled)
 
 
-def _touches(edit: Edit, start: int, end: int, text: str) -> bool:
+def _touches(edit: Edit, start: int, end: int) -> bool:
     """Whether ``edit`` would change the term spelled right at ``[start, end)``: a longer
     term around it that keeps it in place (院长半公会 -> 院长办公会) leaves it as it is."""
     if edit.end <= start or end <= edit.start:
         return False
     inside = edit.start <= start and end <= edit.end
-    offset = start - edit.start
-    kept = edit.replacement[offset : offset + end - start] == text[start:end]
-    return not (inside and len(edit.replacement) == len(edit.raw) and kept)
+    return not (
+        inside and _keeps(edit.replacement, edit.raw, [(start - edit.start, end - edit.start)])
+    )
 
 
 def _similarity(

@@ -178,16 +178,6 @@ class Lexicon:
         """``text`` is already a term's spelling: it is never corrected."""
         return text in self._index.spellings
 
-    def spelled_within(self, text: str) -> list[tuple[int, int]]:
-        """Where terms stand spelled right inside ``text`` (方案 in 方案我), at any length."""
-        spellings = self._index.spellings
-        return [
-            (i, j)
-            for i in range(len(text))
-            for j in range(i + 2, len(text) + 1)
-            if text[i:j] in spellings
-        ]
-
     def spelled_spans(self, text: str) -> list[tuple[int, int]]:
         """Where terms stand spelled right in ``text`` (纷享销客): no edit may touch them."""
         spellings = self._index.spellings
