@@ -51,6 +51,8 @@ def repair_misheard_discounts(text: str) -> str:
 _SELLERS_WORDS = re.compile(
     r"给您|折给你|帮您|您放心|我们公司|我们是.{0,15}(?:唯一|第一家|最好|最大|最专业|最低|最全)"
     r"|私下|没有之一"
+    # Warning the customer off a rival (您千万别跟他们签): only the seller does.
+    r"|您千万别|千万别(?:跟|信|选|签|用|找)他们|别上(?:他们的)?当"
 )
 
 

@@ -83,6 +83,12 @@ def test_a_sellers_words_on_a_mono_recording_whose_voices_were_not_told_apart_ar
     offer = segment("unknown", "直接打我个人微信上，我这边先帮您把实施团队排上。")
     assert {f.category for f in scan_segment(scanner, offer)} == {"off_channel_payment"}
     assert scan_segment(scanner, segment("unknown", "你们能保证不延期吗？")) == []
+    # Warning the customer off a rival (dev call dv34, telephone mono).
+    warning = "中控技术啊，马部长我跟你说句实话，他们公司快倒闭了。您千万别跟他们签。"
+    assert {f.category for f in scan_segment(scanner, segment("unknown", warning))} == {
+        "disparagement"
+    }
+    assert scan_segment(scanner, segment("unknown", "你们千万别延期啊，我们等着用。")) == []
 
 
 def test_customer_words_on_a_mono_recording_stay_unflagged() -> None:
