@@ -58,7 +58,9 @@ class DecisionChainExtractor:
         modifiers = _words(lexicon.role_modifiers)
         self._role = re.compile(
             rf"(?<![A-Za-z])(?:(?:{modifiers})(?:{_words(lexicon.role_cores)})"
-            rf"|{_words(lexicon.role_strong)})(?![A-Za-z])"
+            rf"|{_words(lexicon.role_strong)}"
+            # 矿长办公会 is a body (the suffix pattern's), not the head before it.
+            rf"|(?:{_words(lexicon.site_heads)})(?!办公会))(?![A-Za-z])"
         )
         self._body = re.compile(_words(lexicon.bodies))
         self._body_suffix = re.compile(lexicon.body_suffix_pattern)
@@ -67,6 +69,7 @@ class DecisionChainExtractor:
         self._acts_before = re.compile(lexicon.bare_body_act_before)
         self._weak = tuple(lexicon.weak_titles)
         self._strong = tuple(lexicon.role_strong)
+        self._site_heads = tuple(lexicon.site_heads)
         self._deciding = re.compile(expand(lexicon.decision_context))
         self._sequence = re.compile(lexicon.sequence_markers)
         self._greeting = re.compile(lexicon.greeting_after)
@@ -146,7 +149,8 @@ class DecisionChainExtractor:
         text = segmenter.text
         if self._greeting.match(text[mention.end :]):
             return False  # 王总您好: the person being spoken to
-        if mention.text.endswith(self._weak) and not mention.text.endswith(self._strong):
+        weak = mention.text.endswith(self._weak) and not mention.text.endswith(self._strong)
+        if weak or (mention.kind != "person" and mention.text.endswith(self._site_heads)):
             sentence = segmenter.sentence(mention.start)
             return bool(self._deciding.search(text, sentence.start, sentence.end))
         return True

@@ -131,6 +131,7 @@ class DecisionLexicon(LexiconSchema):
     bare_body_act_after: str
     bare_body_act_before: str
     weak_titles: tuple[str, ...]
+    site_heads: tuple[str, ...] = ()
     decision_context: str
     sequence_markers: str
     greeting_after: str

@@ -201,6 +201,13 @@ def test_share_of_a_total(
         "一年下来光损耗就是好几百万。",
         "每个月报废将近两万的料。",
         "财务说光坏账去年就有几百万。",
+        "去年就因为货权不清被坑了八百多万。",
+        "奖金少拿了两百多万。",
+        # What the customer charges, pay by the month, money raised.
+        "维保费压得太低，一台梯一年才收三千来块。",
+        "现在工人一个月七八千还招不到。",
+        "我们几个社工一个月才五六千。",
+        "去年筹款一千二百多万。",
         # 报价 and 报了 as recognition writes them: a rival's quote.
         "你们竞品爆了150万还送两年维保。",
         "上次那家公司爆价38万，我们觉得不值。",
@@ -394,3 +401,14 @@ def test_a_range_heard_upside_down_keeps_both_ends(customer: Extract) -> None:
     # span between them, not lost.
     found = stated(customer, "我们这种小公司预算95万到20万，再多就不考虑了。")
     assert (found.amount_min, found.amount_max) == (200_000, 950_000)
+
+
+def test_a_price_per_seat_stays_a_budget(customer: Extract) -> None:
+    # Pay by the month is no budget (工人一个月…), a price per seat the customer accepts is.
+    found = stated(customer, "预算大概每人每月三块钱以内，超过这个数我们的毛利就没了。")
+    assert found.amount_max == 3
+
+
+def test_an_approval_panel_makes_an_amount_a_threshold(customer: Extract) -> None:
+    insights = customer("我们采购那边有个评审小组，超过五十万的都得过评审小组。")
+    assert insights.budget is None

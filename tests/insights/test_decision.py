@@ -44,6 +44,18 @@ def chain(insights: Insights) -> list[tuple[str, str | None]]:
         # Public bodies' meetings: a bureau's party group, a leadership team.
         ("最后拍板得王局长，还要上局党组会过一下。", [("王局长", None), ("党组会", None)]),
         ("这种项目要上班子会定。", [("班子会", None)]),
+        # A foundation's board, a hospital's or an institute's own meeting, a scoring panel.
+        ("这个我决定不了，得上理事会。", [("理事会", None)]),
+        ("上院务会讨论，院务会一个月才开一次。", [("院务会", None)]),
+        ("超过五十万的都得过评审小组，他们打分定供应商。", [("评审小组", None)]),
+        # The authority above a public body, and the head of a family business.
+        ("最终得局里批。", [("局里", None)]),
+        ("最后还是我爸说了算。", [("我爸", None)]),
+        ("我们是家族企业，最后还是老爷子说了算。", [("老爷子", None)]),
+        # Heads of one site among many, and of a county, when the sentence is about deciding.
+        ("最后还是我们园长拍板。", [("园长", "园长")]),
+        ("矿上先要矿长同意，最后是集团定。", [("矿长", "矿长"), ("集团", None)]),
+        ("还得分管副县长签字。", [("分管副县长", "分管副县长")]),
     ],
 )
 def test_people_roles_and_bodies(customer: Extract, said: str, expected: list[object]) -> None:
@@ -76,6 +88,11 @@ def test_order_with_a_committee(customer: Extract) -> None:
         "区域经理每天要看几百张照片，根本看不过来。",  # users, not deciders
         "财务数据都在Excel里。",  # a department named in passing
         "接口这块一直是老大难。",
+        # Site heads spoken of, not deciding; a body's meeting of a department (业务会).
+        "园长抽查教案要一本本翻，总部根本看不到。",
+        "安监局约谈了我们矿长两次。",
+        "市长热线也接到投诉了。",
+        "大家都说换了业务会受影响。",
         "",
     ],
 )
