@@ -39,6 +39,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -190,7 +191,9 @@ def analyser(correction: bool) -> Callable[[Path | None, dict], CallSummary]:
     extractor = assisted_extractor(build_extractor(settings.insights), models.customer)
     scanner = assisted_scanner(Scanner(settings.compliance), models.rep)
     writer = build_summary_writer(settings.insights)
-    engine = build_speech_engine(settings)
+    # Built on the first audio call: text-only runs (``--variants text``,
+    # ``bench.text_calls``) never need the correction lexicon or the recogniser.
+    engine = cache(lambda: build_speech_engine(settings))
 
     def analyse(path: Path | None, call: dict) -> CallSummary:
         if path is None:  # perfect hearing: the script's turns
@@ -203,7 +206,7 @@ def analyser(correction: bool) -> Callable[[Path | None, dict], CallSummary]:
             customers=[context["customer_company"]],
             products=[context["rep_company"], *context["products"]],
         )
-        transcript = engine.transcribe_file(
+        transcript = engine().transcribe_file(
             path, hotwords=settings.vocabulary.hotwords(), terms=terms, roles=TextRoleResolver()
         )
         return summarize(

@@ -61,8 +61,10 @@ class Corrector:
         """``partial``: provisional text, replaced within a second; only terms that sound
         exactly alike and exact unit patterns, so that it stays cheap."""
         sentence = Sentence(text)
+        # Terms spelled right: no edit changes them (found once, for every window too).
+        protected = self.lexicon.spelled_spans(text)
         candidates = [
-            *self._term_edits(sentence, partial),
+            *self._term_edits(sentence, protected, partial),
             *self._units.edits(sentence, partial=partial),
             *self._titles.edits(
                 sentence,
@@ -71,7 +73,6 @@ class Corrector:
                 partial=partial,
             ),
         ]
-        protected = self.lexicon.spelled_spans(text)
         accepted = [
             e
             for e in candidates
@@ -82,7 +83,9 @@ class Corrector:
         ]
         return apply(text, accepted) if accepted else Corrected(text, text, [])
 
-    def _term_edits(self, sentence: Sentence, partial: bool) -> list[Edit]:
+    def _term_edits(
+        self, sentence: Sentence, protected: list[tuple[int, int]], partial: bool
+    ) -> list[Edit]:
         edits: list[Edit] = []
         longest = self.lexicon.longest
         for run in units(sentence.text):
@@ -95,6 +98,7 @@ class Corrector:
                         run[first : first + size],
                         heard[first : first + size],
                         tuple(folded[first : first + size]),
+                        protected,
                         partial,
                     )
                     if edit is not None:
@@ -107,6 +111,7 @@ class Corrector:
         window: list[Unit],
         heard: list[str],
         folded: tuple[str, ...],
+        protected: list[tuple[int, int]],
         partial: bool,
     ) -> Edit | None:
         lexicon = self.lexicon
@@ -119,7 +124,7 @@ class Corrector:
             return None
         # What is spelled right stays: only a longer term that keeps it in place
         # (院长半公会 -> 院长办公会) may take the span.
-        spelled = lexicon.spelled_spans(raw)
+        spelled = [(i - start, j - start) for i, j in protected if start <= i and j <= end]
         chars = [sentence.text[u.start : u.end] for u in window]
         best: Edit | None = None
         for variant in variants:
