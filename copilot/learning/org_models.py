@@ -11,7 +11,10 @@ labels), kept under ``<root>/<org id>/``::
 A version is written whole into a temporary folder, renamed into place, and only then named
 in ``CURRENT`` (written to a temporary file and renamed over it): two trainings of one org
 at once each publish a complete version and the last rename wins; a reader sees the old
-version or the new one, never half of one.
+version or the new one, never half of one. Who trains through :func:`training_lock` (the
+service's retrainer and ``copilot train --org``, in any process sharing the folder) takes
+turns, so the version published last read the org's labels last, and a retrainer that
+waited finds the labels it came for already learned.
 
 At run time :class:`OrgPredictor` lets the org's model decide only the labels the org taught
 (those its people ruled on: added, removed, a flag's category): every other label is the
@@ -20,13 +23,15 @@ shipped model's, so the org's corrections never move what it did not touch.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import math
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,6 +134,22 @@ def org_dir(root: Path, org_id: str) -> Path:
     if not org_id or "/" in org_id or org_id.startswith("."):
         raise ValueError(f"not an org id: {org_id!r}")
     return root / org_id
+
+
+@contextmanager
+def training_lock(root: Path, org_id: str) -> Iterator[None]:
+    """Held while one org's labels are read and its model trained: an exclusive lock on
+    ``<root>/<org id>/.training``, which every process sharing ``root`` sees (the operating
+    system drops it when its holder dies, so a crash leaves nothing to clean up). Not
+    re-entrant: one holder per process and org."""
+    home = org_dir(root, org_id)
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".training", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def current_version(root: Path, org_id: str) -> str | None:

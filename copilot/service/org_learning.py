@@ -5,7 +5,10 @@ only hands the org to a single background thread and returns. The thread counts 
 labels since its current model was trained and, past ``retrain_after``, trains a new
 version (copilot/learning/org_models.py); the next request of that org picks it up through
 ``OrgEnginesCache``. One training at a time (an org asked for again while it trains is
-checked once more afterwards), never on a request's thread.
+checked once more afterwards), never on a request's thread. Across processes that share the
+models folder, an org's check waits for a training of it elsewhere
+(:func:`~copilot.learning.org_models.training_lock`) and then counts against the model that
+training published, so the same labels are not trained twice.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from copilot.learning.corpus import SIDES, Example, Side
-from copilot.learning.org_models import load_org_models, train_org
+from copilot.learning.org_models import load_org_models, train_org, training_lock
 from copilot.learning.train import TrainingUnavailable
 from copilot.service.config import LearningConfig
 from copilot.store.db import data_home
@@ -36,8 +39,16 @@ def org_models_dir(config: LearningConfig) -> Path:
 def train_org_now(
     sessions: sessionmaker[Session], org_id: str, root: Path, corpus: Path
 ) -> str | None:
-    """Train the org's model on its labels now (blocking); the new version, or None when
-    the org has no labels."""
+    """Train the org's model on its labels now (blocking, after any training of the org
+    under way in this or another process); the new version, or None when the org has no
+    labels."""
+    with training_lock(root, org_id):
+        return _train_locked(sessions, org_id, root, corpus)
+
+
+def _train_locked(
+    sessions: sessionmaker[Session], org_id: str, root: Path, corpus: Path
+) -> str | None:
     examples: dict[Side, list[Example]] = {}
     taught: dict[Side, set[str]] = {}
     denied: dict[Side, set[str]] = {}
@@ -75,12 +86,13 @@ class OrgRetrainer:
             # From here a new label queues another check, which runs after this one.
             self._queued.discard(org_id)
         try:
-            current = load_org_models(self.root, org_id)
-            with self.sessions() as session:
-                new = count_labels(session, org_id) - (current.labels_seen if current else 0)
-            if new < self.config.retrain_after:
-                return None
-            version = train_org_now(self.sessions, org_id, self.root, self.config.corpus_dir)
+            with training_lock(self.root, org_id):
+                current = load_org_models(self.root, org_id)
+                with self.sessions() as session:
+                    new = count_labels(session, org_id) - (current.labels_seen if current else 0)
+                if new < self.config.retrain_after:
+                    return None
+                version = _train_locked(self.sessions, org_id, self.root, self.config.corpus_dir)
             logger.info("org %s: model retrained after %d new labels: %s", org_id, new, version)
             return version
         except TrainingUnavailable as exc:

@@ -21,13 +21,14 @@ from copilot.learning.org_models import (
     current_version,
     load_org_models,
     train_org,
+    training_lock,
 )
 from copilot.learning.runtime import Models
 from copilot.principal import Principal
 from copilot.service.config import LearningConfig
 from copilot.service.org_learning import OrgRetrainer
 from copilot.store import repo
-from copilot.store.labels import add_label, org_examples
+from copilot.store.labels import add_label, count_labels, org_examples
 from tests.learning.conftest import SMALL_CORPUS
 
 RIGGED = [
@@ -246,6 +247,52 @@ def test_the_retrainer_trains_off_the_caller_thread_once_enough_labels_came(
         # No new label since: nothing to do.
         future = retrainer.labels_added(principal.org_id)
         assert future is not None and future.result(timeout=60) is None
+        retrainer.shutdown()
+    finally:
+        engine.dispose()
+
+
+def test_a_retrain_waits_for_a_training_elsewhere_and_does_not_repeat_it(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Another process (here: this test, through the same lock on the shared folder) is
+    training the org when its labels reach the threshold: the retrainer waits for it, then
+    finds those labels learned and trains nothing."""
+    from copilot.store.db import make_engine, session_factory
+
+    engine = make_engine(db_url)
+    sessions: sessionmaker[Session] = session_factory(engine)
+    try:
+        with sessions.begin() as session:
+            principal = _org_with_rep(session)
+            for text in RIGGED[:2]:
+                add_label(
+                    session,
+                    principal,
+                    side="rep",
+                    text=text,
+                    labels=["kickback"],
+                    taught=["kickback"],
+                    source="insight_correction",
+                )
+        org_id = principal.org_id
+        config = LearningConfig(org_models_dir=tmp_path, corpus_dir=SMALL_CORPUS, retrain_after=2)
+        retrainer = OrgRetrainer(sessions, config)
+        with training_lock(tmp_path, org_id):
+            future = retrainer.labels_added(org_id)
+            assert future is not None
+            with pytest.raises(TimeoutError):
+                future.result(timeout=1.0)  # waiting for the lock
+            with sessions() as session:
+                rep, _, _ = org_examples(session, org_id, "rep")
+                seen = count_labels(session, org_id)
+            elsewhere = train_org(
+                org_id, {"rep": rep}, tmp_path, SMALL_CORPUS, base=Models(), labels_seen=seen
+            )
+        assert future.result(timeout=120) is None
+        assert current_version(tmp_path, org_id) == elsewhere
+        versions = [p.name for p in (tmp_path / org_id).iterdir() if not p.name.startswith(".")]
+        assert sorted(versions) == sorted([POINTER, elsewhere])
         retrainer.shutdown()
     finally:
         engine.dispose()
