@@ -40,6 +40,9 @@ class BudgetExtractor:
         self._threshold = re.compile(expand(lexicon.threshold_after))
         self._over_ceiling = re.compile(expand(lexicon.over_means_ceiling_after))
         self._share = re.compile(expand(lexicon.share_pattern))
+        self._period_cues = frozenset(lexicon.period_cues)
+        head, _, tail = lexicon.repeated_pattern.partition("~")
+        self._repeated = (re.compile(head + "$"), re.compile("^" + tail)) if tail else None
         self._periods = [
             (period, compile_words(words)) for period, words in lexicon.periods.items()
         ]
@@ -94,8 +97,21 @@ class BudgetExtractor:
             return None
         # 三百万的预算: named the budget right after, whatever was said before (运维这块).
         named_after = after.startswith(self._lex.budget_after)
+        if nearest is not None and nearest.group() in self._period_cues and len(cues) > 1:
+            # 房租一年就…: the period belongs to the word before it, which decides.
+            previous = cues[-2]
+            if nearest.start() - previous.end() <= 1:
+                nearest = previous
         if nearest is not None and nearest.group() in self._not_budget and not named_after:
             return None
+        if (
+            nearest is None
+            and not named_after
+            and self._repeated is not None
+            and self._repeated[0].match(text, 0, mention.start)
+            and self._repeated[1].match(text[mention.end : mention.end + 4])
+        ):
+            return None  # 「三百万？」: the other side's figure, repeated
         # An amount introduced as the budget is one (预算一百万以内超过这个数就得重新立项);
         # otherwise 「超过五十万就要走招标」 is a procurement rule, also far after a budget
         # word in a run-on clause (预算…总共十八万但…超过十万的合同还要报投资方备案).

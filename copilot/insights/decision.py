@@ -20,8 +20,10 @@ from copilot.insights.words import cuts_word
 # 「价钱总是」, 「提高总体」: a surname whose left neighbour forms a common word with it is no
 # surname. Common only: 「要钱总同意」 (要钱 is a word, but a rarer one) still finds 钱总.
 _SURNAME_BOUNDARY_FREQ = 500
+# How far before a bare body the words that make it act may start (拿主意的还是总部).
+_ACT_BEFORE_REACH = 8
 # Bodies found by suffix (「…委员会」) may have swallowed a preposition in front.
-_LEADING_FUNCTION_CHARS = "由让跟找给等被把和与的是要经过报交在向"
+_LEADING_FUNCTION_CHARS = "由让跟找给等被把和与的是要经过报交在向个得"
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,12 @@ class DecisionChainExtractor:
         self._body = re.compile(_words(lexicon.bodies))
         self._body_suffix = re.compile(lexicon.body_suffix_pattern)
         self._bare_body = re.compile(rf"(?<![A-Za-z]){_words(lexicon.bare_bodies)}(?![A-Za-z])")
+        # 「(?!)」 never matches: no bureaus without a pattern.
+        self._bureau = re.compile(lexicon.bureau_pattern or "(?!)")
         self._acts_after = re.compile(lexicon.bare_body_act_after)
         self._acts_before = re.compile(lexicon.bare_body_act_before)
         self._weak = tuple(lexicon.weak_titles)
+        self._clause_titles = tuple(lexicon.clause_titles)
         self._strong = tuple(lexicon.role_strong)
         self._site_heads = tuple(lexicon.site_heads)
         self._deciding = re.compile(expand(lexicon.decision_context))
@@ -129,12 +134,19 @@ class DecisionChainExtractor:
                 start += 1
             found.append(_Mention(start, match.end(), text[start : match.end()], "body", 1))
         for match in self._bare_body.finditer(text):
-            acts = self._acts_after.match(text[match.end() :]) or self._acts_before.search(
-                text[max(0, match.start() - 4) : match.start()]
-            )
-            if acts:
+            if self._acts(text, match.start(), match.end()):
+                found.append(_Mention(match.start(), match.end(), match.group(), "body", 0))
+        for match in self._bureau.finditer(text):
+            if self._acts(text, match.start(), match.end()):
                 found.append(_Mention(match.start(), match.end(), match.group(), "body", 0))
         return found
+
+    def _acts(self, text: str, start: int, end: int) -> bool:
+        """A bare body or bureau doing something in the chain (局里批, 报县应急局审批)."""
+        return bool(
+            self._acts_after.match(text[end:])
+            or self._acts_before.search(text[max(0, start - _ACT_BEFORE_REACH) : start])
+        )
 
     def _misheard_person(self, text: str, start: int) -> _Mention | None:
         if start >= len(text) or text[start] in self._surnames:
@@ -149,6 +161,14 @@ class DecisionChainExtractor:
         text = segmenter.text
         if self._greeting.match(text[mention.end :]):
             return False  # 王总您好: the person being spoken to
+        bureau = mention.kind == "body" and self._bureau.fullmatch(mention.text) is not None
+        if bureau or mention.text.endswith(self._clause_titles):
+            unit = (
+                segmenter.clause(mention.start)
+                if mention.kind == "person"
+                else segmenter.sentence(mention.start)
+            )
+            return bool(self._deciding.search(text, unit.start, unit.end))
         weak = mention.text.endswith(self._weak) and not mention.text.endswith(self._strong)
         if weak or (mention.kind != "person" and mention.text.endswith(self._site_heads)):
             sentence = segmenter.sentence(mention.start)

@@ -115,6 +115,8 @@ class BudgetLexicon(LexiconSchema):
     periods: dict[Literal["year", "month", "one_time"], tuple[str, ...]]
     share_pattern: str
     share_before: tuple[str, ...]
+    period_cues: tuple[str, ...] = ()
+    repeated_pattern: str = ""
 
 
 class DecisionLexicon(LexiconSchema):
@@ -128,9 +130,11 @@ class DecisionLexicon(LexiconSchema):
     body_suffix_pattern: str
     collective_body_endings: tuple[str, ...]
     bare_bodies: tuple[str, ...]
+    bureau_pattern: str = ""
     bare_body_act_after: str
     bare_body_act_before: str
     weak_titles: tuple[str, ...]
+    clause_titles: tuple[str, ...] = ()
     site_heads: tuple[str, ...] = ()
     decision_context: str
     sequence_markers: str

@@ -211,6 +211,13 @@ def test_share_of_a_total(
         # 报价 and 报了 as recognition writes them: a rival's quote.
         "你们竞品爆了150万还送两年维保。",
         "上次那家公司爆价38万，我们觉得不值。",
+        # A period after a word of other money is that money's (房租一年, 电费每个月).
+        "光房租一年就一百五十万。",
+        "仓库电费每个月十几万。",
+        "运维费一年二十万太高了。",
+        # The other side's figure, repeated as a question or trailing off.
+        "三百万……这个我真不好说。",
+        "嗯，八十万？这也太多了吧。",
         # An hour, and an hour and a half.
         "今年十二点五十开会。",
         "今年一个半小时就能培训完。",
@@ -412,3 +419,13 @@ def test_a_price_per_seat_stays_a_budget(customer: Extract) -> None:
 def test_an_approval_panel_makes_an_amount_a_threshold(customer: Extract) -> None:
     insights = customer("我们采购那边有个评审小组，超过五十万的都得过评审小组。")
     assert insights.budget is None
+
+
+def test_a_repeated_figure_leaves_the_budget_said_after_it(customer: Extract) -> None:
+    found = stated(customer, "七十万？我们局里一共才批了五十万。")
+    assert found.amount_max == 500_000
+    # A budget word right after the repeated figure makes it the budget.
+    found = stated(customer, "五十万的预算？对，就这么多。")
+    assert found.amount_max == 500_000
+    # A period word on its own still introduces the budget.
+    assert stated(customer, "一年二十万我们能接受。").amount_max == 200_000

@@ -56,6 +56,15 @@ def chain(insights: Insights) -> list[tuple[str, str | None]]:
         ("最后还是我们园长拍板。", [("园长", "园长")]),
         ("矿上先要矿长同意，最后是集团定。", [("矿长", "矿长"), ("集团", None)]),
         ("还得分管副县长签字。", [("分管副县长", "分管副县长")]),
+        # Who the customer says chooses (拿主意的还是…); a bureau or commission that acts in
+        # a sentence about deciding; review meetings; the family's head; a teacher who signs.
+        ("我们说了不算，拿主意的还是总部。", [("总部", None)]),
+        ("这个项目要报市发改委审批。", [("市发改委", None)]),
+        ("钱是县卫健局拨的，得县卫健局批了才能买。", [("县卫健局", None)]),
+        ("新供应商都要过供应商评审会。", [("供应商评审会", None)]),
+        ("得社长办公会定才行。", [("社长办公会", None)]),
+        ("厂子是我哥的，得我哥点头。", [("我哥", None)]),
+        ("买哪家最后是刘老师签字。", [("刘老师", None)]),
     ],
 )
 def test_people_roles_and_bodies(customer: Extract, said: str, expected: list[object]) -> None:
@@ -93,6 +102,12 @@ def test_order_with_a_committee(customer: Extract) -> None:
         "安监局约谈了我们矿长两次。",
         "市长热线也接到投诉了。",
         "大家都说换了业务会受影响。",
+        # A bureau that receives reports or calls; a teacher who is the contact.
+        "每天的水质数据都要上报体育局。",
+        "卫健局上个月来检查过两次。",
+        "只能等环保局打电话通知。",
+        "你们联系信息办张老师准备场地。",
+        "王老师那边的数据一直对不上，最后都是我们来核。",
         "",
     ],
 )
