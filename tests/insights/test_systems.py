@@ -390,6 +390,14 @@ def test_an_everyday_word_is_a_name_after_a_verb_of_use_among_words_of_its_kind(
     assert names(customer("我们用的是范围更广的方案。")) == set()
 
 
+def test_a_name_heard_wrong_where_work_is_entered(customer: Extract) -> None:
+    """录到X里面, 导进X里: where the day's work is typed in or sent is a system."""
+    assert names(customer("统计员第二天再录到用有里面。")) == {"用友"}
+    assert names(customer("每天导进金叠里。")) == {"金蝶"}
+    assert names(customer("照片都传到群里。")) == set()
+    assert names(customer("都录到拥有里面了")) == set()  # 拥有 is a word of its own
+
+
 def test_a_place_name_is_no_name_heard_wrong(customer: Extract) -> None:
     assert "蓝凌" not in names(customer("我们在兰陵那边有个加工厂，山东兰陵那边系统也要装"))
     assert "蓝凌EKP" in names(customer("OA用的是兰陵EKP"))
