@@ -17,6 +17,7 @@ from copilot.insights.commitments import CommitmentExtractor
 from copilot.insights.competitors import CompetitorHit, CompetitorMatcher
 from copilot.insights.config import InsightConfig
 from copilot.insights.cues import ObjectionExtractor, PainPointExtractor
+from copilot.insights.decider_frames import DeciderFrames
 from copilot.insights.decision import DecisionChainExtractor
 from copilot.insights.lexicon import (
     BudgetLexicon,
@@ -34,6 +35,7 @@ from copilot.insights.lexicon import (
 )
 from copilot.insights.models import (
     Competitor,
+    DecisionMaker,
     Evidence,
     Insights,
     ObjectionType,
@@ -56,6 +58,9 @@ class RuleJudgement:
 
     insights: Insights
     dismissed_objections: frozenset[ObjectionType] = frozenset()
+    # For a line that names no decision maker the lexicon knows: who the sentence's frame
+    # says decides (得投资人点头), reported only when the model confirms the line names one.
+    framed_decider: DecisionMaker | None = None
 
 
 class RuleExtractor(InsightExtractor):
@@ -87,7 +92,9 @@ class RuleExtractor(InsightExtractor):
         self._budget = BudgetExtractor(
             bundled("budget", BudgetLexicon), self.config.approximate_tolerance
         )
-        self._decision = DecisionChainExtractor(bundled("decision", DecisionLexicon))
+        decision = bundled("decision", DecisionLexicon)
+        self._decision = DecisionChainExtractor(decision)
+        self._frames = DeciderFrames(decision)
         self._pains = PainPointExtractor(
             bundled("pain_points", PainLexicon), negation.negation(hypothetical=True)
         )
@@ -121,9 +128,11 @@ class RuleExtractor(InsightExtractor):
         judged = self._objections.judge(
             segmenter, utterance_id, hits, complains=bool(pains), has_budget=budget is not None
         )
+        chain = self._decision.extract(segmenter, utterance_id)
+        framed = None if chain else self._frames.find(segmenter, utterance_id)
         insights = Insights(
             budget=budget,
-            decision_chain=self._decision.extract(segmenter, utterance_id),
+            decision_chain=chain,
             pain_points=pains,
             objections=judged.objections,
             competitors=[
@@ -139,7 +148,7 @@ class RuleExtractor(InsightExtractor):
             commitments=commitments,
             systems=self._named_systems(segmenter, systems, hits, utterance_id),
         )
-        return RuleJudgement(insights, judged.dismissed)
+        return RuleJudgement(insights, judged.dismissed, framed)
 
     def _named_systems(
         self,

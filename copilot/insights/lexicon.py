@@ -140,6 +140,15 @@ class DecisionLexicon(LexiconSchema):
     sequence_markers: str
     greeting_after: str
     pair_gap: str
+    frame_verbs: str = ""
+    frame_between: tuple[str, ...] = ()
+    frame_meeting_before: str = ""
+    frame_asked: str = ""
+    frame_chooser: str = ""
+    frame_cuts: tuple[str, ...] = ()
+    frame_endings: tuple[str, ...] = ()
+    frame_not_after: tuple[str, ...] = ()
+    frame_not_names: tuple[str, ...] = ()
 
 
 class CommitmentLexicon(LexiconSchema):

@@ -88,9 +88,11 @@ class ModelAssistedExtractor(InsightExtractor):
         self, text: str, speaker: Speaker = "customer", utterance_id: str | None = None
     ) -> Insights:
         dismissed: frozenset[str] = frozenset()
+        framed: DecisionMaker | None = None
         if isinstance(self.rules, RuleExtractor):
             judgement = self.rules.judge(text, speaker, utterance_id)
             insights, dismissed = judgement.insights, judgement.dismissed_objections
+            framed = judgement.framed_decider
         else:
             insights = self.rules.extract(text, speaker, utterance_id)
         if speaker == "rep" or not text.strip():
@@ -99,7 +101,7 @@ class ModelAssistedExtractor(InsightExtractor):
         config = getattr(self.rules, "config", None)
         said = text[: getattr(config, "max_chars", len(text))]
         found = add_predictions(
-            insights, self.model.predict(said), utterance_id, self.main_by, dismissed
+            insights, self.model.predict(said), utterance_id, self.main_by, dismissed, framed
         )
         if self.adjudicator is not None:
             found = adjudicate_insights(self.adjudicator, text, found)
@@ -112,10 +114,12 @@ def add_predictions(
     utterance_id: str | None,
     main_by: MainBy = "confidence",
     dismissed: frozenset[str] = frozenset(),
+    framed: DecisionMaker | None = None,
 ) -> Insights:
     """``insights`` with the model's hits the rules missed added (a new object). An objection
     type in ``dismissed`` (the rules saw its cue and judged it a look-alike) is added only
-    when the model is at least :data:`OVERRULE` sure."""
+    when the model is at least :data:`OVERRULE` sure. A decision maker the model finds where
+    the rules named none is ``framed`` (who the sentence says decides), else unnamed."""
     objections = list(insights.objections)
     pains = [
         p
@@ -159,6 +163,8 @@ def add_predictions(
                     source="model",
                     confidence=hit.confidence,
                 )
+                if framed is None
+                else framed.model_copy(update={"source": "model", "confidence": hit.confidence})
             )
     if main_by == "confidence" and len(objections) > 1:
         objections = main_first(objections, prediction)

@@ -58,6 +58,45 @@ def test_the_model_adds_what_the_rules_missed_with_its_clause(rules: RuleExtract
     assert insights.decision_chain[0].name == UNNAMED_DECISION_MAKER
 
 
+@pytest.mark.parametrize(
+    ("said", "who"),
+    [
+        ("投资人不点头，谁说都没用。", "投资人"),
+        ("这个得跟我们GM商量一下。", "GM"),
+        ("放云上的话我们总工肯定不同意。", "总工"),
+        ("真正拍板的是我们县供销社那边。", "县供销社"),
+        ("这事得社员代表大会同意才行。", "社员代表大会"),
+    ],
+)
+def test_the_model_s_decision_maker_is_who_the_sentence_says_decides(
+    rules: RuleExtractor, said: str, who: str
+) -> None:
+    """A decider no list knows, read from the sentence's frame; named only when the model
+    reads the line as naming a decision maker (the rules alone report nobody)."""
+    assert rules.extract(said).decision_chain == []
+    model = FixedPredictor([LabelHit("decision_maker", 0.8, said, 0, len(said))])
+    (person,) = ModelAssistedExtractor(rules, model).extract(said).decision_chain
+    assert (person.name, person.source, person.confidence) == (who, "model", 0.8)
+    assert not ModelAssistedExtractor(rules, FixedPredictor([])).extract(said).decision_chain
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "跟你们领导申请一下特价吧。",  # the listener's side
+        "客户不同意我们也没办法。",  # not a buyer of ours
+        "系统现在运行挺稳定的。",  # 稳定 is no deciding
+        "三十万以内我就能批。",  # the listener decides alone
+    ],
+)
+def test_a_frame_names_no_one_but_a_decider_of_the_customer_s(
+    rules: RuleExtractor, said: str
+) -> None:
+    model = FixedPredictor([LabelHit("decision_maker", 0.8, said, 0, len(said))])
+    (person,) = ModelAssistedExtractor(rules, model).extract(said).decision_chain
+    assert person.name in (UNNAMED_DECISION_MAKER, "领导")  # 领导 is the lexicon's own
+
+
 def test_a_rule_find_is_kept_as_it_is(rules: RuleExtractor) -> None:
     text = "价格太贵了，超出预算。"
     said = rules.extract(text)
