@@ -8,7 +8,7 @@ Only numbers that carry a money unit (or a 万/亿 and no counting word after th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from copilot.insights.lexicon import BudgetLexicon
@@ -85,11 +85,11 @@ class MoneyFinder:
         self._foreign = tuple(lexicon.foreign_currency_after)
 
     def find(self, text: str) -> list[MoneyMention]:
-        mentions = []
+        mentions: list[MoneyMention] = []
         for match in self._pattern.finditer(text):
             mention = self._mention(text, match)
             if mention is not None:
-                mentions.append(mention)
+                mentions.append(_in_wan_of(text, mention, mentions))
         return mentions
 
     def _mention(self, text: str, match: re.Match[str]) -> MoneyMention | None:
@@ -182,6 +182,32 @@ class MoneyFinder:
             modifier=modifier,
             bare=bare,
         )
+
+
+# A bare number this close after an amount in 万 (报的一百八十万，批下来一百五) is in 万 too …
+_INHERIT_REACH = 30
+# … when it ends its phrase (一百五。, 一百五就一百五吧), not when it counts days or people.
+_INHERIT_ENDS = "，。！？、；,.!?：:吧就了啊呀嘛呢"
+
+
+def _in_wan_of(text: str, mention: MoneyMention, before: list[MoneyMention]) -> MoneyMention:
+    """``mention`` in 万 when it is a small bare number said right after an amount in 万 of
+    about its size (一百八十万 … 一百五 is 150万); else as it is."""
+    if not mention.bare or mention.digit_count or mention.high >= 1000 or not before:
+        return mention
+    previous = before[-1]
+    following = text[mention.end : mention.end + 1]
+    wan = previous.value / 10_000
+    if (
+        previous.bare
+        or mention.start - previous.end > _INHERIT_REACH
+        or (following and following not in _INHERIT_ENDS)
+        or previous.value % 10_000
+        or not 1 <= wan < 10_000
+        or not wan / 3 <= mention.value <= wan * 3
+    ):
+        return mention
+    return replace(mention, low=mention.low * 10_000, high=mention.high * 10_000, bare=False)
 
 
 def _digits_long(start: int, end: int, count: str) -> MoneyMention | None:

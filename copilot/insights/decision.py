@@ -60,7 +60,7 @@ class DecisionChainExtractor:
         modifiers = _words(lexicon.role_modifiers)
         self._role = re.compile(
             rf"(?<![A-Za-z])(?:(?:{modifiers})(?:{_words(lexicon.role_cores)})"
-            rf"|{_words(lexicon.role_strong)}"
+            rf"|(?:{_words(lexicon.role_strong)})(?!办公会)"
             # 矿长办公会 is a body (the suffix pattern's), not the head before it.
             rf"|(?:{_words(lexicon.site_heads)})(?!办公会))(?![A-Za-z])"
         )

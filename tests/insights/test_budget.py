@@ -215,6 +215,12 @@ def test_share_of_a_total(
         "光房租一年就一百五十万。",
         "仓库电费每个月十几万。",
         "运维费一年二十万太高了。",
+        # Deposits held, money lost to a fraud, a loan, goods by weight, money paid back.
+        "我们存款余额也就四十来个亿。",
+        "去年一个老太太被骗了二十八万。",
+        "去年从农商行贷的那八十万今年得还。",
+        "现在猪价一斤才七块出头。",
+        "后来退了人家好几万的展位费。",
         # The other side's figure, repeated as a question or trailing off.
         "三百万……这个我真不好说。",
         "嗯，八十万？这也太多了吧。",
@@ -429,3 +435,17 @@ def test_a_repeated_figure_leaves_the_budget_said_after_it(customer: Extract) ->
     assert found.amount_max == 500_000
     # A period word on its own still introduces the budget.
     assert stated(customer, "一年二十万我们能接受。").amount_max == 200_000
+
+
+def test_a_bare_number_after_an_amount_in_wan_is_in_wan() -> None:
+    """年初报的一百八十万 … 批下来一百五: 150万, said the way people shorten it."""
+    from copilot.insights import RuleExtractor
+
+    extract = RuleExtractor().extract
+    found = extract("年初报的一百八十万，财务砍了一刀，批下来一百五。").budget
+    assert found is not None and (found.amount_min, found.amount_max) == (1_500_000, 1_500_000)
+    found = extract("你们报的八十六万，我们最多只能给到六十。").budget
+    assert found is not None and found.amount_max == 600_000
+    # Days, and a number far from the amount's size, stay what they are.
+    found = extract("预算三十万，四十天上线。").budget
+    assert found is not None and found.amount_max == 300_000

@@ -65,6 +65,15 @@ def chain(insights: Insights) -> list[tuple[str, str | None]]:
         ("得社长办公会定才行。", [("社长办公会", None)]),
         ("厂子是我哥的，得我哥点头。", [("我哥", None)]),
         ("买哪家最后是刘老师签字。", [("刘老师", None)]),
+        # A co-operative's own assembly and its head; an office meeting named whole.
+        ("花钱的事都得拿到社员大会上表决。", [("社员大会", None)]),
+        ("得先理事长点头才行。", [("理事长", "理事长")]),
+        ("这个最终要上总经理办公会。", [("总经理办公会", None)]),
+        # The organisation above the customer's, reported to or acting.
+        ("这种大额的都得报母公司，人家批了才算。", [("母公司", None)]),
+        ("都是省联社统一招标。", [("省联社", None)]),
+        ("得打报告给省监狱管理局，批了才能买。", [("省监狱管理局", None)]),
+        ("钱是俺舅管着，得俺舅点头。", [("俺舅", None)]),
     ],
 )
 def test_people_roles_and_bodies(customer: Extract, said: str, expected: list[object]) -> None:
@@ -107,6 +116,7 @@ def test_order_with_a_committee(customer: Extract) -> None:
         "卫健局上个月来检查过两次。",
         "只能等环保局打电话通知。",
         "你们联系信息办张老师准备场地。",
+        "这段时间是年报审计季，忙疯了。",  # 年报 is no 报 to a body
         "王老师那边的数据一直对不上，最后都是我们来核。",
         "",
     ],
