@@ -205,6 +205,18 @@ def test_labels_are_stored_per_org_and_a_later_one_replaces_an_earlier(
         )
 
 
+def _teach_kickback(session: Session, principal: Principal, text: str) -> None:
+    add_label(
+        session,
+        principal,
+        side="rep",
+        text=text,
+        labels=["kickback"],
+        taught=["kickback"],
+        source="insight_correction",
+    )
+
+
 def test_the_retrainer_trains_off_the_caller_thread_once_enough_labels_came(
     db_url: str, tmp_path: Path
 ) -> None:
@@ -228,15 +240,7 @@ def test_the_retrainer_trains_off_the_caller_thread_once_enough_labels_came(
         retrainer._check = spy  # type: ignore[method-assign]
         for n, text in enumerate(RIGGED[:2]):
             with sessions.begin() as session:
-                add_label(
-                    session,
-                    principal,
-                    side="rep",
-                    text=text,
-                    labels=["kickback"],
-                    taught=["kickback"],
-                    source="insight_correction",
-                )
+                _teach_kickback(session, principal, text)
             future = retrainer.labels_added(principal.org_id)
             assert future is not None
             version = future.result(timeout=120)
@@ -266,15 +270,7 @@ def test_a_retrain_waits_for_a_training_elsewhere_and_does_not_repeat_it(
         with sessions.begin() as session:
             principal = _org_with_rep(session)
             for text in RIGGED[:2]:
-                add_label(
-                    session,
-                    principal,
-                    side="rep",
-                    text=text,
-                    labels=["kickback"],
-                    taught=["kickback"],
-                    source="insight_correction",
-                )
+                _teach_kickback(session, principal, text)
         org_id = principal.org_id
         config = LearningConfig(org_models_dir=tmp_path, corpus_dir=SMALL_CORPUS, retrain_after=2)
         retrainer = OrgRetrainer(sessions, config)
