@@ -4,7 +4,7 @@ any hearing loss.
     .venv/bin/python -m bench.text_calls [--misses]
     .venv/bin/python -m bench.text_calls --blind      # the held-out calls: scores only
 
-``bench/data/text_calls/calls.json`` holds sixty calls written blind (DATASHEET there), each
+``bench/data/text_calls/calls.json`` holds eighty calls written blind (DATASHEET there), each
 with the decision makers the customer names and the budget said, or none. A decision maker
 counts when a reported name holds the gold one or the reverse (as ``bench.heard_calls``
 scores); a budget when the call's budget overlaps the gold range; a call without a budget

@@ -25,6 +25,8 @@ from copilot.insights.numbers import parse_chinese
 from copilot.insights.text import Segmenter, contains_any, expand
 
 _WINDOW = 8  # characters either side of an amount that can qualify it (大概, 以内)
+# A period word this close after a word of other money is its (房租一年, 电费 一个月).
+_PERIOD_GAP = 1
 _BARE_MINIMUM = 1000  # 每个月三千 is money next to a budget word; 每个月三 is not
 # How well an amount is supported as the budget; the best one wins.
 _PLAIN, _CUED, _SHARE = 1, 2, 3  # any money / after a budget word / after 其中 (a share)
@@ -100,7 +102,7 @@ class BudgetExtractor:
         if nearest is not None and nearest.group() in self._period_cues and len(cues) > 1:
             # 房租一年就…: the period belongs to the word before it, which decides.
             previous = cues[-2]
-            if nearest.start() - previous.end() <= 1:
+            if nearest.start() - previous.end() <= _PERIOD_GAP:
                 nearest = previous
         if nearest is not None and nearest.group() in self._not_budget and not named_after:
             return None
@@ -109,7 +111,7 @@ class BudgetExtractor:
             and not named_after
             and self._repeated is not None
             and self._repeated[0].match(text, 0, mention.start)
-            and self._repeated[1].match(text[mention.end : mention.end + 4])
+            and self._repeated[1].match(text[mention.end : mention.end + 8])
         ):
             return None  # 「三百万？」: the other side's figure, repeated
         # An amount introduced as the budget is one (预算一百万以内超过这个数就得重新立项);

@@ -221,6 +221,22 @@ def test_share_of_a_total(
         "去年从农商行贷的那八十万今年得还。",
         "现在猪价一斤才七块出头。",
         "后来退了人家好几万的展位费。",
+        # Money owed, leaked, paid over, back taxes, an order, a sale's margin, fees not
+        # collected, a grant, a guarantee held.
+        "开诊所的时候问银行贷的款，现在还欠三十来万没还完。",
+        "有个客户欠我们六十多万货款还没结。",
+        "收费员私底下揣包包，一年起码漏了好几万。",
+        "场子是承包的，一年交给业主八十万。",
+        "补税加滞纳金八万多，吓死人了。",
+        "新加坡有个客户订了四十多万的货。",
+        "一台车有时候才挣个几百块。",
+        "去年还有四十多万物业费没收上来。",
+        "政府给了三十万的技改补贴。",
+        "在文旅局还押着二十万的质量保证金。",
+        # The other side's price judged or reckoned aloud.
+        "六十块一户倒不贵。",
+        "一万六一台……利润薄得要死。",
+        "两千六一张的话，那就三十多万了。",
         # The other side's figure, repeated as a question or trailing off.
         "三百万……这个我真不好说。",
         "嗯，八十万？这也太多了吧。",
