@@ -74,6 +74,7 @@ def chain(insights: Insights) -> list[tuple[str, str | None]]:
         ("都是省联社统一招标。", [("省联社", None)]),
         ("得打报告给省监狱管理局，批了才能买。", [("省监狱管理局", None)]),
         ("钱是俺舅管着，得俺舅点头。", [("俺舅", None)]),
+        ("换门禁得业委会同意，钱是业主的。", [("业委会", None)]),
     ],
 )
 def test_people_roles_and_bodies(customer: Extract, said: str, expected: list[object]) -> None:
@@ -117,6 +118,7 @@ def test_order_with_a_committee(customer: Extract) -> None:
         "只能等环保局打电话通知。",
         "你们联系信息办张老师准备场地。",
         "这段时间是年报审计季，忙疯了。",  # 年报 is no 报 to a body
+        "业委会每季度要看一次收支公示。",
         "王老师那边的数据一直对不上，最后都是我们来核。",
         "",
     ],
