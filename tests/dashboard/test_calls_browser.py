@@ -147,7 +147,11 @@ def test_the_call_library_and_a_call_in_chromium(seeded: Seeded) -> None:
     with sync_playwright() as playwright:
         browser = _launch(playwright)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+            # bypass_csp: wait_for_function polls by evaluating its predicate in the page, which
+            # the dashboard's CSP (no unsafe-eval) refuses when the first check is not yet true.
+            page = browser.new_page(
+                viewport={"width": 1400, "height": 900}, locale="zh-CN", bypass_csp=True
+            )
             page.goto(f"{seeded.url}/dashboard/login?next=/dashboard/calls")
             page.get_by_label("API 密钥").fill(seeded.manager_key)
             page.get_by_role("button", name="登录").click()

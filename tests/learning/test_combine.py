@@ -65,7 +65,7 @@ def test_the_model_adds_what_the_rules_missed_with_its_clause(rules: RuleExtract
         ("这个得跟我们GM商量一下。", "GM"),
         ("放云上的话我们总工肯定不同意。", "总工"),
         ("真正拍板的是我们县供销社那边。", "县供销社"),
-        ("这事得业委会同意才行。", "业委会"),
+        ("这事得管委会同意才行。", "管委会"),
     ],
 )
 def test_the_model_s_decision_maker_is_who_the_sentence_says_decides(
