@@ -43,8 +43,11 @@ class BudgetExtractor:
         self._over_ceiling = re.compile(expand(lexicon.over_means_ceiling_after))
         self._share = re.compile(expand(lexicon.share_pattern))
         self._period_cues = frozenset(lexicon.period_cues)
-        head, _, tail = lexicon.repeated_pattern.partition("~")
-        self._repeated = (re.compile(head + "$"), re.compile("^" + tail)) if tail else None
+        self._repeated = (
+            (re.compile(lexicon.repeated_before + "$"), re.compile(lexicon.repeated_after))
+            if lexicon.repeated_after
+            else None
+        )
         self._periods = [
             (period, compile_words(words)) for period, words in lexicon.periods.items()
         ]

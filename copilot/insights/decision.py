@@ -33,6 +33,7 @@ class _Mention:
     text: str
     kind: MentionKind
     rank: int  # which wins when two mentions overlap: explicit before pattern-found
+    bureau: bool = False  # a government bureau: counts only in a sentence about deciding
 
     @property
     def length(self) -> int:
@@ -138,7 +139,9 @@ class DecisionChainExtractor:
                 found.append(_Mention(match.start(), match.end(), match.group(), "body", 0))
         for match in self._bureau.finditer(text):
             if self._acts(text, match.start(), match.end()):
-                found.append(_Mention(match.start(), match.end(), match.group(), "body", 0))
+                found.append(
+                    _Mention(match.start(), match.end(), match.group(), "body", 0, bureau=True)
+                )
         return found
 
     def _acts(self, text: str, start: int, end: int) -> bool:
@@ -161,8 +164,7 @@ class DecisionChainExtractor:
         text = segmenter.text
         if self._greeting.match(text[mention.end :]):
             return False  # 王总您好: the person being spoken to
-        bureau = mention.kind == "body" and self._bureau.fullmatch(mention.text) is not None
-        if bureau or mention.text.endswith(self._clause_titles):
+        if mention.bureau or mention.text.endswith(self._clause_titles):
             unit = (
                 segmenter.clause(mention.start)
                 if mention.kind == "person"

@@ -8,8 +8,9 @@ value in :data:`copilot.insights.backends.BACKENDS`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 
 from copilot.insights.base import InsightExtractor
 from copilot.insights.budget import BudgetExtractor
@@ -59,8 +60,8 @@ class RuleJudgement:
     insights: Insights
     dismissed_objections: frozenset[ObjectionType] = frozenset()
     # For a line that names no decision maker the lexicon knows: who the sentence's frame
-    # says decides (得投资人点头), reported only when the model confirms the line names one.
-    framed_decider: DecisionMaker | None = None
+    # says decides (得投资人点头), read only when the model says the line names one.
+    framed_decider: Callable[[], DecisionMaker | None] = field(default=lambda: None)
 
 
 class RuleExtractor(InsightExtractor):
@@ -129,7 +130,6 @@ class RuleExtractor(InsightExtractor):
             segmenter, utterance_id, hits, complains=bool(pains), has_budget=budget is not None
         )
         chain = self._decision.extract(segmenter, utterance_id)
-        framed = None if chain else self._frames.find(segmenter, utterance_id)
         insights = Insights(
             budget=budget,
             decision_chain=chain,
@@ -148,7 +148,11 @@ class RuleExtractor(InsightExtractor):
             commitments=commitments,
             systems=self._named_systems(segmenter, systems, hits, utterance_id),
         )
-        return RuleJudgement(insights, judged.dismissed, framed)
+        if chain:
+            return RuleJudgement(insights, judged.dismissed)
+        return RuleJudgement(
+            insights, judged.dismissed, partial(self._frames.find, segmenter, utterance_id)
+        )
 
     def _named_systems(
         self,

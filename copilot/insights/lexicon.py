@@ -116,7 +116,8 @@ class BudgetLexicon(LexiconSchema):
     share_pattern: str
     share_before: tuple[str, ...]
     period_cues: tuple[str, ...] = ()
-    repeated_pattern: str = ""
+    repeated_before: str = ""
+    repeated_after: str = ""
 
 
 class DecisionLexicon(LexiconSchema):

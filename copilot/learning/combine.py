@@ -15,6 +15,7 @@ an LLM adjudicator can be passed as either model, since all three meet the
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Literal, cast
 
 from compliance import Flag, Scanner, ScanResult
@@ -88,7 +89,7 @@ class ModelAssistedExtractor(InsightExtractor):
         self, text: str, speaker: Speaker = "customer", utterance_id: str | None = None
     ) -> Insights:
         dismissed: frozenset[str] = frozenset()
-        framed: DecisionMaker | None = None
+        framed: Callable[[], DecisionMaker | None] | None = None
         if isinstance(self.rules, RuleExtractor):
             judgement = self.rules.judge(text, speaker, utterance_id)
             insights, dismissed = judgement.insights, judgement.dismissed_objections
@@ -100,8 +101,18 @@ class ModelAssistedExtractor(InsightExtractor):
         # The model reads no further than the rules do (their max_chars, when they have one).
         config = getattr(self.rules, "config", None)
         said = text[: getattr(config, "max_chars", len(text))]
+        prediction = self.model.predict(said)
+        # Who the sentence says decides is read only for a decision maker the model adds.
+        adds_one = not insights.decision_chain and any(
+            hit.label == DECISION_MAKER for hit in prediction.hits
+        )
         found = add_predictions(
-            insights, self.model.predict(said), utterance_id, self.main_by, dismissed, framed
+            insights,
+            prediction,
+            utterance_id,
+            self.main_by,
+            dismissed,
+            framed() if adds_one and framed is not None else None,
         )
         if self.adjudicator is not None:
             found = adjudicate_insights(self.adjudicator, text, found)
