@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from compliance import Flag, Scanner, ScanResult
@@ -42,12 +40,11 @@ def test_non_text_is_a_type_error(scanner: Scanner, bad: object) -> None:
         scanner.scan(bad)  # type: ignore[arg-type]
 
 
-def test_two_megabytes_are_capped_and_fast(scanner: Scanner) -> None:
+def test_two_megabytes_are_capped(scanner: Scanner) -> None:
+    # Its time is `python -m bench.compliance`'s (a 2 M-character message).
     text = "我们保证三十天上线，今天给您打五折。" * 120_000
     assert len(text) > 2_000_000
-    started = time.perf_counter()
     result = scanner.scan(text)
-    assert time.perf_counter() - started < 2.0
     assert result.truncated and not result.compliant
     assert len(result.flags) <= scanner.config.max_flags
 

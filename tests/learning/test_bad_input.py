@@ -3,8 +3,6 @@ text, a 2 MB message, characters UTF-8 cannot carry."""
 
 from __future__ import annotations
 
-import time
-
 from compliance import ComplianceConfig, Scanner
 from copilot.learning import LinearModel, ModelAssistedExtractor, ModelAssistedScanner, Models
 
@@ -46,15 +44,14 @@ def test_the_scanners_max_chars_bounds_the_model_too(small_models: Models) -> No
     assert hidden.truncated and "kickback" not in hidden.categories
 
 
-def test_a_2mb_message_takes_bounded_time(small_models: Models) -> None:
+def test_a_2mb_message_is_read_up_to_the_bound(small_models: Models) -> None:
+    # Its time is `python -m bench.compliance`'s (a 2 M-character message).
     model = _rep(small_models)
-    big = FILLER * 140_000  # about 2 MB
+    big = FILLER * 140_000 + KICKBACK  # about 2 MB, the violation at its very end
     scanner = ModelAssistedScanner(Scanner(), model)
-    started = time.perf_counter()
     result = scanner.scan(big)
-    model.predict(big)
-    assert result.truncated
-    assert time.perf_counter() - started < 5  # 20,000 characters each, not 2 million
+    assert result.truncated and "kickback" not in result.categories
+    assert model.predict(big).hit("kickback") is None  # 20,000 characters, not 2 million
 
 
 def test_lone_surrogates_and_astral_characters_do_not_break_scoring(small_models: Models) -> None:
@@ -81,6 +78,5 @@ def test_the_extractor_reads_no_further_than_its_rules(small_models: Models) -> 
     limit = rules.config.max_chars
     late = extractor.extract("嗯。" * limit + said)  # past the rules' limit, not the model's
     assert late.objections == [] and late.pain_points == []
-    started = time.perf_counter()
-    extractor.extract("嗯。" * 1_000_000 + said)  # about 2 MB
-    assert time.perf_counter() - started < 5
+    huge = extractor.extract("嗯。" * 1_000_000 + said)  # about 2 MB: past the model's too
+    assert huge.objections == [] and huge.pain_points == []

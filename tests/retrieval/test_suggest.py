@@ -4,7 +4,6 @@ an empty KB, insights handed in by the caller."""
 from __future__ import annotations
 
 import json
-import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -87,15 +86,12 @@ def test_k_and_filters(suggester: Suggester) -> None:
         suggester.suggest("太贵了", filters={"colour": "red"})
 
 
-def test_a_10000_character_query_stays_fast(suggester: Suggester) -> None:
+def test_a_10000_character_query_is_read_at_its_end(suggester: Suggester) -> None:
+    # Its time is `python -m bench.retrieval`'s (a 10,000-character query).
     filler = "我们这边的情况是这样的，项目已经讨论了很久，各个部门都有自己的想法。" * 300
     text = (filler + "最后说一句，你们这个价格太贵了，超出预算了。")[-10_000:]
     assert len(text) == 10_000
-    suggester.suggest(text)  # warm
-    started = time.perf_counter()
     result = suggester.suggest(text)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 0.25
     assert result.objection == "price"  # the end of the text, where the latest words are
 
 

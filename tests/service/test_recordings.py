@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import wave
 from pathlib import Path
 
@@ -52,16 +51,16 @@ def test_the_wav_is_valid_after_every_write_and_a_resume_appends(tmp_path: Path)
     assert path.stat().st_mode & 0o777 == 0o600
 
 
-def test_writing_costs_the_live_path_well_under_a_millisecond_per_frame(tmp_path: Path) -> None:
-    recording = WavRecording(tmp_path / "call.wav", sample_rate=SAMPLE_RATE, channels=2)
+def test_a_minute_of_frames_is_a_minute_of_audio(tmp_path: Path) -> None:
+    # What a frame costs the live path is `python -m bench.recording`'s (target < 1 ms).
+    path = tmp_path / "call.wav"
+    recording = WavRecording(path, sample_rate=SAMPLE_RATE, channels=2)
     frame = np.zeros((2, SAMPLE_RATE // 10), dtype=np.float32)  # 100 ms, the usual frame
-    recording.write(frame)
-    began = time.perf_counter()
-    for _ in range(600):  # a minute of audio
+    for _ in range(600):
         recording.write(frame)
-    per_frame_ms = (time.perf_counter() - began) / 600 * 1000
     recording.close()
-    assert per_frame_ms < 1.0, per_frame_ms
+    rate, channels, pcm = _read(path)
+    assert (rate, channels, len(pcm)) == (SAMPLE_RATE, 2, 2 * 60 * SAMPLE_RATE)
 
 
 def test_a_full_disk_stops_the_recording_not_the_call(tmp_path: Path) -> None:
