@@ -15,11 +15,13 @@ from pypinyin import lazy_pinyin
 from copilot.insights.lexicon import DecisionLexicon
 from copilot.insights.models import DecisionMaker, Evidence, MentionKind
 from copilot.insights.text import Segmenter, expand
-from copilot.insights.words import cuts_word
+from copilot.insights.words import cuts_word, frequency
 
 # 「价钱总是」, 「提高总体」: a surname whose left neighbour forms a common word with it is no
 # surname. Common only: 「要钱总同意」 (要钱 is a word, but a rarer one) still finds 钱总.
 _SURNAME_BOUNDARY_FREQ = 500
+# The longest way of saying whose a decider is (你们公司的).
+_LISTENER_REACH = 5
 # How far before a bare body the words that make it act may start (拿主意的还是总部).
 _ACT_BEFORE_REACH = 8
 # Bodies found by suffix (「…委员会」) may have swallowed a preposition in front.
@@ -38,6 +40,15 @@ class _Mention:
     @property
     def length(self) -> int:
         return self.end - self.start
+
+
+@dataclass(frozen=True)
+class DecisionReading:
+    """The customer's decision chain in a text, and whether it named deciders of the
+    seller's instead (「你回去跟你们领导申请一下」): then nobody of the customer's is meant."""
+
+    chain: list[DecisionMaker]
+    sellers_named: bool = False
 
 
 class DecisionChainExtractor:
@@ -79,13 +90,18 @@ class DecisionChainExtractor:
         self._deciding = re.compile(expand(lexicon.decision_context))
         self._sequence = re.compile(lexicon.sequence_markers)
         self._greeting = re.compile(lexicon.greeting_after)
+        self._listeners = re.compile(lexicon.listener_before or "(?!)")
         self._pair_gap = re.compile(lexicon.pair_gap)
         self._collective = tuple(lexicon.collective_body_endings)
 
     def extract(self, segmenter: Segmenter, utterance_id: str | None) -> list[DecisionMaker]:
+        return self.read(segmenter, utterance_id).chain
+
+    def read(self, segmenter: Segmenter, utterance_id: str | None) -> DecisionReading:
         text = segmenter.text
         mentions = _resolve_overlaps(self._mentions(text))
-        mentions = [m for m in mentions if self._counts(segmenter, m)]
+        sellers = [m for m in mentions if self._sellers(text, m)]
+        mentions = [m for m in mentions if m not in sellers and self._counts(segmenter, m)]
         ordered = len(self._sequence.findall(text)) >= 2 and len(mentions) >= 2
         chain: list[DecisionMaker] = []
         seen: set[str] = set()
@@ -115,13 +131,23 @@ class DecisionChainExtractor:
         if ordered:
             for position, person in enumerate(chain, 1):
                 person.order = position
-        return chain
+        return DecisionReading(chain, sellers_named=bool(sellers))
+
+    def _sellers(self, text: str, mention: _Mention) -> bool:
+        """Named as the listener's (你们领导, 贵司王总): the seller's chain, not the customer's."""
+        return bool(
+            self._listeners.search(text, max(0, mention.start - _LISTENER_REACH), mention.start)
+        )
 
     def _mentions(self, text: str) -> list[_Mention]:
         found: list[_Mention] = []
         for match in self._person.finditer(text):
-            if not cuts_word(text, match.start(), match.start() + 1, _SURNAME_BOUNDARY_FREQ):
-                found.append(_Mention(match.start(), match.end(), match.group(), "person", 3))
+            start, end = match.span()
+            if cuts_word(text, start, start + 1, _SURNAME_BOUNDARY_FREQ):
+                continue
+            if start and frequency(text[start - 1 : end]):
+                continue  # the end of a word: 城管局 and 工商局 are no Director 管 or 商
+            found.append(_Mention(start, end, match.group(), "person", 3))
         for match in self._role.finditer(text):
             found.append(_Mention(match.start(), match.end(), match.group(), "role", 2))
             heard = self._misheard_person(text, match.end())

@@ -62,6 +62,9 @@ class RuleJudgement:
     # For a line that names no decision maker the lexicon knows: who the sentence's frame
     # says decides (得投资人点头), read only when the model says the line names one.
     framed_decider: Callable[[], DecisionMaker | None] = field(default=lambda: None)
+    # The line names the seller's deciders (你们领导): a decision maker it seems to name is
+    # not the customer's.
+    sellers_deciders: bool = False
 
 
 class RuleExtractor(InsightExtractor):
@@ -129,7 +132,8 @@ class RuleExtractor(InsightExtractor):
         judged = self._objections.judge(
             segmenter, utterance_id, hits, complains=bool(pains), has_budget=budget is not None
         )
-        chain = self._decision.extract(segmenter, utterance_id)
+        reading = self._decision.read(segmenter, utterance_id)
+        chain = reading.chain
         insights = Insights(
             budget=budget,
             decision_chain=chain,
@@ -151,7 +155,10 @@ class RuleExtractor(InsightExtractor):
         if chain:
             return RuleJudgement(insights, judged.dismissed)
         return RuleJudgement(
-            insights, judged.dismissed, partial(self._frames.find, segmenter, utterance_id)
+            insights,
+            judged.dismissed,
+            partial(self._frames.find, segmenter, utterance_id),
+            sellers_deciders=reading.sellers_named,
         )
 
     def _named_systems(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Literal, cast
 
 from compliance import Flag, Scanner, ScanResult
@@ -90,10 +91,11 @@ class ModelAssistedExtractor(InsightExtractor):
     ) -> Insights:
         dismissed: frozenset[str] = frozenset()
         framed: Callable[[], DecisionMaker | None] | None = None
+        sellers = False
         if isinstance(self.rules, RuleExtractor):
             judgement = self.rules.judge(text, speaker, utterance_id)
             insights, dismissed = judgement.insights, judgement.dismissed_objections
-            framed = judgement.framed_decider
+            framed, sellers = judgement.framed_decider, judgement.sellers_deciders
         else:
             insights = self.rules.extract(text, speaker, utterance_id)
         if speaker == "rep" or not text.strip():
@@ -102,6 +104,12 @@ class ModelAssistedExtractor(InsightExtractor):
         config = getattr(self.rules, "config", None)
         said = text[: getattr(config, "max_chars", len(text))]
         prediction = self.model.predict(said)
+        if sellers:
+            # The deciders the line names are the seller's (你回去跟你们领导商量): the model
+            # reads 「商量」 and a boss, not whose boss.
+            prediction = replace(
+                prediction, hits=[h for h in prediction.hits if h.label != DECISION_MAKER]
+            )
         # Who the sentence says decides is read only for a decision maker the model adds.
         adds_one = not insights.decision_chain and any(
             hit.label == DECISION_MAKER for hit in prediction.hits

@@ -131,6 +131,32 @@ def test_a_greeting_names_no_decision_maker(customer: Extract) -> None:
     assert customer("王总您好，我是小李。").decision_chain == []
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        "你回去跟你们领导申请一下特价。",
+        "哈哈你们老板我认识，以前一起干过。",
+        "这个价格得你们公司的王总批吧？",
+        "贵司李总上次来我们厂看过。",
+    ],
+)
+def test_the_listener_s_deciders_are_the_seller_s(customer: Extract, said: str) -> None:
+    assert customer(said).decision_chain == []
+
+
+def test_the_customer_s_decider_beside_the_seller_s(customer: Extract) -> None:
+    said = "你们领导批了特价，我们这边还得王总签字。"
+    assert chain(customer(said)) == [("王总", None)]
+
+
+@pytest.mark.parametrize("bureau", ["城管局", "工商局", "公安局", "房管局"])
+def test_a_bureau_s_name_ends_in_no_director(customer: Extract, bureau: str) -> None:
+    # 管局 / 商局 / 安局 would read as Director 管, 商, 安 (surname + 局).
+    names = [d.name for d in customer(f"我们的数据要给{bureau}共享的。").decision_chain]
+    assert names == []
+    assert [d.name for d in customer("这事管局长说了算。").decision_chain] == ["管局长"]
+
+
 def test_rep_words_give_no_decision_chain(extractor: RuleExtractor) -> None:
     insights = extractor.extract("赵总您好，这个是不是要您老板拍板？", speaker="rep")
     assert insights.decision_chain == []
