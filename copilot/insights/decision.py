@@ -20,8 +20,8 @@ from copilot.insights.words import cuts_word, frequency
 # 「价钱总是」, 「提高总体」: a surname whose left neighbour forms a common word with it is no
 # surname. Common only: 「要钱总同意」 (要钱 is a word, but a rarer one) still finds 钱总.
 _SURNAME_BOUNDARY_FREQ = 500
-# The longest way of saying whose a decider is (你们公司的).
-_LISTENER_REACH = 5
+# The longest way of saying whose a decider is (隔壁那家厂的).
+_WHOSE_REACH = 6
 # How far before a bare body the words that make it act may start (拿主意的还是总部).
 _ACT_BEFORE_REACH = 8
 # Bodies found by suffix (「…委员会」) may have swallowed a preposition in front.
@@ -44,11 +44,12 @@ class _Mention:
 
 @dataclass(frozen=True)
 class DecisionReading:
-    """The customer's decision chain in a text, and whether it named deciders of the
-    seller's instead (「你回去跟你们领导申请一下」): then nobody of the customer's is meant."""
+    """The customer's decision chain in a text, and whether it named deciders of another
+    company's instead, the seller's (「你回去跟你们领导申请一下」) or a third's (供应商的老板): then
+    nobody of the customer's is meant by them."""
 
     chain: list[DecisionMaker]
-    sellers_named: bool = False
+    others_named: bool = False
 
 
 class DecisionChainExtractor:
@@ -90,7 +91,7 @@ class DecisionChainExtractor:
         self._deciding = re.compile(expand(lexicon.decision_context))
         self._sequence = re.compile(lexicon.sequence_markers)
         self._greeting = re.compile(lexicon.greeting_after)
-        self._listeners = re.compile(lexicon.listener_before or "(?!)")
+        self._others = re.compile(lexicon.others_before or "(?!)")
         self._pair_gap = re.compile(lexicon.pair_gap)
         self._collective = tuple(lexicon.collective_body_endings)
 
@@ -100,8 +101,8 @@ class DecisionChainExtractor:
     def read(self, segmenter: Segmenter, utterance_id: str | None) -> DecisionReading:
         text = segmenter.text
         mentions = _resolve_overlaps(self._mentions(text))
-        sellers = [m for m in mentions if self._sellers(text, m)]
-        mentions = [m for m in mentions if m not in sellers and self._counts(segmenter, m)]
+        others = [m for m in mentions if self._another_company_s(text, m)]
+        mentions = [m for m in mentions if m not in others and self._counts(segmenter, m)]
         ordered = len(self._sequence.findall(text)) >= 2 and len(mentions) >= 2
         chain: list[DecisionMaker] = []
         seen: set[str] = set()
@@ -131,13 +132,12 @@ class DecisionChainExtractor:
         if ordered:
             for position, person in enumerate(chain, 1):
                 person.order = position
-        return DecisionReading(chain, sellers_named=bool(sellers))
+        return DecisionReading(chain, others_named=bool(others))
 
-    def _sellers(self, text: str, mention: _Mention) -> bool:
-        """Named as the listener's (你们领导, 贵司王总): the seller's chain, not the customer's."""
-        return bool(
-            self._listeners.search(text, max(0, mention.start - _LISTENER_REACH), mention.start)
-        )
+    def _another_company_s(self, text: str, mention: _Mention) -> bool:
+        """Named as the listener's (你们领导) or another company's (供应商的老板): not a decider of
+        the customer's."""
+        return bool(self._others.search(text, max(0, mention.start - _WHOSE_REACH), mention.start))
 
     def _mentions(self, text: str) -> list[_Mention]:
         found: list[_Mention] = []

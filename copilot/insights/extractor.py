@@ -62,9 +62,9 @@ class RuleJudgement:
     # For a line that names no decision maker the lexicon knows: who the sentence's frame
     # says decides (得投资人点头), read only when the model says the line names one.
     framed_decider: Callable[[], DecisionMaker | None] = field(default=lambda: None)
-    # The line names the seller's deciders (你们领导): a decision maker it seems to name is
-    # not the customer's.
-    sellers_deciders: bool = False
+    # The line names another company's deciders (你们领导, 供应商的老板): a decision maker it
+    # seems to name is not the customer's.
+    others_deciders: bool = False
 
 
 class RuleExtractor(InsightExtractor):
@@ -158,7 +158,7 @@ class RuleExtractor(InsightExtractor):
             insights,
             judged.dismissed,
             partial(self._frames.find, segmenter, utterance_id),
-            sellers_deciders=reading.sellers_named,
+            others_deciders=reading.others_named,
         )
 
     def _named_systems(

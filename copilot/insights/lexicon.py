@@ -140,7 +140,7 @@ class DecisionLexicon(LexiconSchema):
     decision_context: str
     sequence_markers: str
     greeting_after: str
-    listener_before: str = ""
+    others_before: str = ""
     pair_gap: str
     frame_verbs: str = ""
     frame_between: tuple[str, ...] = ()

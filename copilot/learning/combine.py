@@ -91,11 +91,11 @@ class ModelAssistedExtractor(InsightExtractor):
     ) -> Insights:
         dismissed: frozenset[str] = frozenset()
         framed: Callable[[], DecisionMaker | None] | None = None
-        sellers = False
+        others = False
         if isinstance(self.rules, RuleExtractor):
             judgement = self.rules.judge(text, speaker, utterance_id)
             insights, dismissed = judgement.insights, judgement.dismissed_objections
-            framed, sellers = judgement.framed_decider, judgement.sellers_deciders
+            framed, others = judgement.framed_decider, judgement.others_deciders
         else:
             insights = self.rules.extract(text, speaker, utterance_id)
         if speaker == "rep" or not text.strip():
@@ -104,9 +104,9 @@ class ModelAssistedExtractor(InsightExtractor):
         config = getattr(self.rules, "config", None)
         said = text[: getattr(config, "max_chars", len(text))]
         prediction = self.model.predict(said)
-        if sellers:
-            # The deciders the line names are the seller's (你回去跟你们领导商量): the model
-            # reads 「商量」 and a boss, not whose boss.
+        if others:
+            # The deciders the line names are another company's (你回去跟你们领导商量): the
+            # model reads 「商量」 and a boss, not whose boss.
             prediction = replace(
                 prediction, hits=[h for h in prediction.hits if h.label != DECISION_MAKER]
             )

@@ -138,15 +138,19 @@ def test_a_greeting_names_no_decision_maker(customer: Extract) -> None:
         "哈哈你们老板我认识，以前一起干过。",
         "这个价格得你们公司的王总批吧？",
         "贵司李总上次来我们厂看过。",
+        "我们有个供应商的老板介绍了一家做这个的。",
+        "隔壁那家厂的老总说你们的系统挺好用。",
     ],
 )
-def test_the_listener_s_deciders_are_the_seller_s(customer: Extract, said: str) -> None:
+def test_another_company_s_deciders_are_not_the_customer_s(customer: Extract, said: str) -> None:
     assert customer(said).decision_chain == []
 
 
 def test_the_customer_s_decider_beside_the_seller_s(customer: Extract) -> None:
     said = "你们领导批了特价，我们这边还得王总签字。"
     assert chain(customer(said)) == [("王总", None)]
+    # 他们 is as often the customer's own department as another company.
+    assert chain(customer("财务那边他们领导说了算。")) == [("领导", "领导")]
 
 
 @pytest.mark.parametrize("bureau", ["城管局", "工商局", "公安局", "房管局"])
