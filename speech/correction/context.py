@@ -39,6 +39,12 @@ def warm() -> None:
             _initialised = True
 
 
+def _runs_on(t_start: int, t_end: int, token: str, start: int, end: int) -> bool:
+    """育|算是两三百万: a word that only runs on into a copula or particle after the span
+    (算是, 算了) is the segmenter's, not the speaker's."""
+    return t_start >= start and t_end == end + 1 and token[-1] in _RUN_ON_PARTICLES
+
+
 def word_freq(word: str) -> int:
     warm()
     return int(jieba.dt.FREQ.get(word, 0) or 0)
@@ -60,16 +66,26 @@ class Sentence:
             offset += len(token)
         return tokens
 
+    @cached_property
+    def _word_inside(self) -> list[int]:
+        """Per position: the token it lies strictly inside of (not at its start) when that
+        token is a dictionary word of at least :data:`CUT_FREQ`, else -1."""
+        inside = [-1] * (len(self.text) + 1)
+        for index, (t_start, t_end, token) in enumerate(self._tokens):
+            if t_end - t_start > 1 and word_freq(token) >= CUT_FREQ:
+                inside[t_start + 1 : t_end] = [index] * (t_end - t_start - 1)
+        return inside
+
     def cuts_word(self, start: int, end: int) -> bool:
         """The span starts or ends inside a dictionary word."""
-        for t_start, t_end, token in self._tokens:
-            if t_start >= end:
-                break
-            inside = t_start < start < t_end or t_start < end < t_end
-            # 育|算是两三百万: a word that only runs on into a copula or particle after the
-            # span (算是, 算了) is the segmenter's, not the speaker's.
-            particle = t_start >= start and t_end == end + 1 and token[-1] in _RUN_ON_PARTICLES
-            if inside and not particle and len(token) > 1 and word_freq(token) >= CUT_FREQ:
+        inside = self._word_inside
+        if inside[start] >= 0:
+            t_start, t_end, token = self._tokens[inside[start]]
+            if not _runs_on(t_start, t_end, token, start, end):
+                return True
+        if inside[end] >= 0:
+            t_start, t_end, token = self._tokens[inside[end]]
+            if not _runs_on(t_start, t_end, token, start, end):
                 return True
         return False
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 
 from speech.correction import data
 from speech.correction.data import TermKind
@@ -32,9 +33,10 @@ class Term:
     keep: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Variant:
-    """One way a term sounds, and what a span sounding like it becomes."""
+    """One way a term sounds, and what a span sounding like it becomes. Compared and
+    hashed by identity: the look-ups count an index's own variants."""
 
     term: Term
     replacement: str
@@ -198,15 +200,17 @@ class Lexicon:
         (a superset of :meth:`sounding_alike`)."""
         n = len(folded)
         need = (n + 1) // 2
-        counts: dict[int, int] = {}
-        variants: dict[int, Variant] = {}
         by_position = self._index.by_position
-        for position, syllable in enumerate(folded):
-            for variant in by_position.get((n, position, syllable), ()):
-                key = id(variant)
-                counts[key] = counts.get(key, 0) + 1
-                variants[key] = variant
-        return [variants[k] for k, c in counts.items() if c >= need]
+        found = [
+            variants
+            for position, syllable in enumerate(folded)
+            if (variants := by_position.get((n, position, syllable)))
+        ]
+        if len(found) < need:
+            return []  # most windows: too few syllables any term of this length has there
+        if need == 1:
+            return list(dict.fromkeys(chain.from_iterable(found)))
+        return [v for v, count in Counter(chain.from_iterable(found)).items() if count >= need]
 
     def context_for(self, term: Term) -> tuple[str, ...]:
         return (*term.context, *self.kind_context.get(term.kind, ()))
