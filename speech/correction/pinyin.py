@@ -99,6 +99,12 @@ _FAR_FINALS = {
         ("en", "un"),
         ("eng", "ong"),
         ("a", "e"),
+        # ü blurs into i on the telephone line: 云 heard as 银, 营, 迎; 讯 as 性; 易 as 语.
+        ("in", "vn"),
+        ("ing", "vn"),
+        ("i", "v"),
+        ("van", "vn"),
+        ("v", "vn"),
     ]
 }
 # Folding of the near pairs: two syllables with the same folded form sound alike.

@@ -6,6 +6,7 @@ import pytest
 
 from speech.correction import Corrector, Lexicon, Term, call_terms
 from speech.correction.corrector import CALL_WEIGHT
+from speech.correction.pinyin import fold, syllable_cost
 
 # Names of one call and its org, as the service passes them.
 CALL_TERMS = [
@@ -307,3 +308,25 @@ def test_a_longer_term_may_keep_a_word_spelled_right_inside_it() -> None:
     # A term that would change the word spelled right does not take the span.
     other = Corrector().with_terms(call_terms(people=["圆章办公会"]))
     assert other.correct("要上院长半公会讨论").text == "要上院长半公会讨论"
+
+
+@pytest.mark.parametrize(
+    ("heard", "said"),
+    [
+        # 云 heard as 迎/银/营 and 讯 as 性 on the telephone line: ün against in/ing.
+        ("我们物业公司现在请假都在迎职家上走", "我们物业公司现在请假都在云之家上走"),
+        ("服务器用的是华卫银", "服务器用的是华为云"),
+        ("要不咱们下周约个腾性会议吧", "要不咱们下周约个腾讯会议吧"),
+        # 易 heard as 语: ü against i.
+        ("报销我们同时也在看会联语他们", "报销我们同时也在看汇联易他们"),
+    ],
+)
+def test_vendor_names_heard_on_the_telephone_line(heard: str, said: str) -> None:
+    vendors = [Term(name, "vendor") for name in ("云之家", "华为云", "腾讯会议", "汇联易")]
+    assert Corrector().with_terms(vendors).correct(heard).text == said
+
+
+def test_the_vowels_the_telephone_line_blurs_are_near_not_alike() -> None:
+    for heard, meant in (("yin", "yun"), ("ying", "yun"), ("yu", "yi"), ("yuan", "yun")):
+        assert 0 < syllable_cost(heard, meant) <= 0.25
+        assert fold(heard) != fold(meant)  # exact-sound look-ups (partials) keep them apart
