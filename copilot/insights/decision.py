@@ -95,9 +95,6 @@ class DecisionChainExtractor:
         self._pair_gap = re.compile(lexicon.pair_gap)
         self._collective = tuple(lexicon.collective_body_endings)
 
-    def extract(self, segmenter: Segmenter, utterance_id: str | None) -> list[DecisionMaker]:
-        return self.read(segmenter, utterance_id).chain
-
     def read(self, segmenter: Segmenter, utterance_id: str | None) -> DecisionReading:
         text = segmenter.text
         mentions = _resolve_overlaps(self._mentions(text))
