@@ -49,6 +49,9 @@ _ENGLISH_PHRASE = re.compile(r"[A-Za-z]+(?:[ ,'-]+[A-Za-z]+){2,}")
 # Hesitation between a verb and the name it governs (用的是…呃…金蝶): pauses and fillers.
 _HESITATION = re.compile(r"(?:[…\s—]|\.\.\.|嗯|呃|额|那个)+$")
 _SOUNDALIKE_BOUNDARY_FREQ = 10
+# A three-character word this common ending at a misheard name's first character holds it;
+# the pair check above sees only two characters (务器 is no word, 服务器 is).
+_LONG_WORD_FREQ = 100
 # A read-out name (赞迪斯克) spans 2 to 6 characters and holds no common word (系统, 时候).
 _READING_CHARS = (2, 6)
 _PLACE_WORD_FREQ = 100
@@ -570,6 +573,9 @@ class SystemMatcher:
             return True
         # 用费书: the 用 is the verb before the name, not the start of 用费.
         verb = bool(self._verb_before.search(text, max(0, start - 3), start))
+        word = text[max(0, start - 2) : start + 1]
+        if len(word) == 3 and start - 1 not in pauses and frequency(word) >= _LONG_WORD_FREQ:
+            return True  # 服务器与: the 器 ends a word of three characters (器与 is no 七鱼)
         return _cuts_word(text, start, end, _SOUNDALIKE_BOUNDARY_FREQ, left=not verb, pauses=pauses)
 
     def _used_as(

@@ -114,6 +114,8 @@ def test_misheard_names(customer: Extract, said: str, name: str, heard: str) -> 
         "我们每袋有800克的原料。",
         "理事长和会计都在这，理事长已经同意了。",
         "超过五十万的信息化项目必须上董事会。",
+        # 器与 sounds like 七鱼 (网易七鱼), but 器 ends 服务器.
+        "本项目采用私有化部署，服务器与数据库由甲方提供。",
     ],
 )
 def test_everyday_words_are_no_system(customer: Extract, said: str) -> None:
