@@ -78,14 +78,9 @@ class Sentence:
 
     def cuts_word(self, start: int, end: int) -> bool:
         """The span starts or ends inside a dictionary word."""
-        inside = self._word_inside
-        if inside[start] >= 0:
-            t_start, t_end, token = self._tokens[inside[start]]
-            if not _runs_on(t_start, t_end, token, start, end):
-                return True
-        if inside[end] >= 0:
-            t_start, t_end, token = self._tokens[inside[end]]
-            if not _runs_on(t_start, t_end, token, start, end):
+        for at in (start, end):
+            index = self._word_inside[at]
+            if index >= 0 and not _runs_on(*self._tokens[index], start, end):
                 return True
         return False
 

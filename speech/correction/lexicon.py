@@ -208,8 +208,6 @@ class Lexicon:
         ]
         if len(found) < need:
             return []  # most windows: too few syllables any term of this length has there
-        if need == 1:
-            return list(dict.fromkeys(chain.from_iterable(found)))
         return [v for v, count in Counter(chain.from_iterable(found)).items() if count >= need]
 
     def context_for(self, term: Term) -> tuple[str, ...]:
