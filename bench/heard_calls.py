@@ -28,6 +28,13 @@ counted (DATASHEET.md lists them).
 ``--set dev`` runs the forty development calls of ``bench/data/dev_calls/`` (another writer,
 same brief, Chinese vendor names only): what to look at while changing things, so that the
 held-out twelve keep judging.
+
+Recognition is nearly all of the time (about 13 s a call and version on two cores). ``--keep
+DIR`` writes each recognised transcript to ``DIR/<call>.<variant>.json``; ``--heard DIR``
+scores those transcripts again instead of recognising the audio (seconds, not minutes), so a
+change to the engines shows at once; with ``--recorrect`` each segment's text is corrected
+again from what the recogniser heard (``raw_text``), so a change to correction shows too
+(speakers stay as they were labelled).
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from rich.console import Console
@@ -53,6 +61,10 @@ from copilot.insights.vendors import builtin, squash
 from copilot.settings import Settings, get_settings
 from speech.audio import decode_file
 from speech.normalize import edit_distance, normalize_for_scoring
+from speech.types import Transcript
+
+if TYPE_CHECKING:
+    from speech.correction import Corrector
 
 SETS = {
     "heard": Path(__file__).resolve().parent / "data" / "heard_calls",  # held out: never tune
@@ -175,16 +187,22 @@ def settings_with(correction: bool) -> Settings:
     return settings.model_copy(update={"speech": speech})
 
 
-def analyser(correction: bool) -> Callable[[Path | None, dict], CallSummary]:
+class Analyse(Protocol):
+    def __call__(
+        self, path: Path | None, call: dict, stored: Transcript | None = None
+    ) -> tuple[CallSummary, Transcript | None]: ...
+
+
+def analyser(correction: bool, recorrect: bool = False) -> Analyse:
     from compliance import Scanner
     from copilot.analysis import segments_from_turns, summarize
     from copilot.commands.insights import learned_models
-    from copilot.engines import build_speech_engine
+    from copilot.engines import build_speech_engine, correction_terms
     from copilot.insights import build_extractor
     from copilot.learning import assisted_extractor, assisted_scanner
     from copilot.roles import TextRoleResolver
     from copilot.summary import build_summary_writer
-    from speech.correction import call_terms
+    from speech.correction import Corrector, Lexicon, call_terms
 
     settings = settings_with(correction)
     models = learned_models()
@@ -195,10 +213,17 @@ def analyser(correction: bool) -> Callable[[Path | None, dict], CallSummary]:
     # ``bench.text_calls``) never need the correction lexicon or the recogniser.
     engine = cache(lambda: build_speech_engine(settings))
 
-    def analyse(path: Path | None, call: dict) -> CallSummary:
-        if path is None:  # perfect hearing: the script's turns
+    lexicon = cache(lambda: Lexicon.builtin().extended(correction_terms(settings)))
+
+    def analyse(
+        path: Path | None, call: dict, stored: Transcript | None = None
+    ) -> tuple[CallSummary, Transcript | None]:
+        """The call's summary and, for audio, its transcript: recognised from ``path``, or
+        ``stored`` (corrected again from what was heard with ``recorrect``)."""
+        if path is None and stored is None:  # perfect hearing: the script's turns
             segments = segments_from_turns([tuple(turn) for turn in call["turns"]])
-            return summarize(call["id"], segments, segments[-1].end, extractor, scanner, writer)
+            summary = summarize(call["id"], segments, segments[-1].end, extractor, scanner, writer)
+            return summary, None
         # What a CRM-linked call knows before it starts (the start message's fields).
         context = call["context"]
         terms = call_terms(
@@ -206,14 +231,37 @@ def analyser(correction: bool) -> Callable[[Path | None, dict], CallSummary]:
             customers=[context["customer_company"]],
             products=[context["rep_company"], *context["products"]],
         )
-        transcript = engine().transcribe_file(
-            path, hotwords=settings.vocabulary.hotwords(), terms=terms, roles=TextRoleResolver()
-        )
-        return summarize(
+        hotwords = settings.vocabulary.hotwords()
+        if stored is not None:
+            transcript = stored
+            if recorrect:
+                corrector = Corrector(lexicon()).with_terms([*call_terms(words=hotwords), *terms])
+                transcript = recorrected(stored, corrector)
+        else:
+            assert path is not None
+            transcript = engine().transcribe_file(
+                path, hotwords=hotwords, terms=terms, roles=TextRoleResolver()
+            )
+        summary = summarize(
             call["id"], transcript.segments, transcript.duration, extractor, scanner, writer
         )
+        return summary, transcript
 
     return analyse
+
+
+def recorrected(transcript: Transcript, corrector: Corrector) -> Transcript:
+    """Each segment corrected again from what the recogniser heard."""
+    segments = []
+    for segment in transcript.segments:
+        heard = segment.raw_text or segment.text
+        result = corrector.correct(heard)
+        segments.append(
+            segment.model_copy(
+                update={"text": result.text, "raw_text": heard if result.changed else None}
+            )
+        )
+    return transcript.model_copy(update={"segments": segments})
 
 
 def main() -> None:
@@ -223,22 +271,38 @@ def main() -> None:
     parser.add_argument("--set", choices=tuple(SETS), default="heard", dest="which")
     parser.add_argument("--no-correction", action="store_true")
     parser.add_argument("--misses", action="store_true", help="list what was missed")
+    parser.add_argument("--keep", type=Path, help="write each recognised transcript here")
+    parser.add_argument("--heard", type=Path, help="score the transcripts --keep wrote there")
+    parser.add_argument(
+        "--recorrect", action="store_true", help="with --heard: correct what was heard again"
+    )
     args = parser.parse_args()
+    if args.recorrect and not args.heard:
+        parser.error("--recorrect needs --heard")
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
     console = Console(width=160)
     data = SETS[args.which]
     calls = json.loads((data / "calls.json").read_text(encoding="utf-8"))
     if args.calls:
         calls = [c for c in calls if c["id"] in args.calls]
-    analyse = analyser(correction=not args.no_correction)
+    analyse = analyser(correction=not args.no_correction, recorrect=args.recorrect)
     results: dict[str, Scores] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for variant in args.variants:
             scores = results[variant] = Scores()
             for call in calls:
-                path = write_variant(call["id"], variant, Path(tmp), data)
+                stored = path = None
+                if args.heard and variant != "text":
+                    stored = read_transcript(args.heard, call["id"], variant)
+                else:
+                    path = write_variant(call["id"], variant, Path(tmp), data)
                 started = time.perf_counter()
-                summary = analyse(path, call)
+                summary, transcript = analyse(path, call, stored)
                 scores.compute_s += time.perf_counter() - started
+                if args.keep and transcript is not None:
+                    name = f"{call['id']}.{variant}.json"
+                    (args.keep / name).write_text(transcript.model_dump_json(), encoding="utf-8")
                 scores.audio_s += summary.duration_s
                 score_call(call, summary, scores, stereo=variant in ("text", "stereo", "phone"))
                 if variant.endswith("mono"):
@@ -267,6 +331,13 @@ def main() -> None:
     if args.misses:
         for variant, scores in results.items():
             console.print(f"[bold]{variant}[/] missed: " + "; ".join(scores.misses))
+
+
+def read_transcript(folder: Path, call_id: str, variant: str) -> Transcript:
+    path = folder / f"{call_id}.{variant}.json"
+    if not path.is_file():
+        raise SystemExit(f"no stored transcript {path}: recognise it first with --keep {folder}")
+    return Transcript.model_validate_json(path.read_text(encoding="utf-8"))
 
 
 def _party(scores: Scores, party: str) -> str:

@@ -1,6 +1,7 @@
 """Vendor names and budgets from audio, one customer sentence at a time (development sets).
 
     .venv/bin/python -m bench.heard_sentences [--variants text clean phone] [--misses]
+        [--recorrect]
     .venv/bin/python -m bench.heard_sentences --transcribe AUDIO_DIR --set names --variant clean
 
 ``bench/data/heard_sentences/`` (DATASHEET.md there) holds 280 sentences naming 220 of the
@@ -14,7 +15,9 @@ The audio is not kept (74 MB): each set's sentences were synthesized once
 base, correction on, as ``copilot analyze`` transcribes a file) in two versions, clean 16 kHz
 and through the simulated telephone line of ``bench/telephone.py``; what was heard is stored
 beside the sentences (``<set>.<variant>.json``), so the engines can be scored on it anywhere.
-``--transcribe`` recognises a folder of ``<id>.wav`` again and rewrites that file.
+``--transcribe`` recognises a folder of ``<id>.wav`` again and rewrites that file. The stored
+text was corrected when it was recognised; ``--recorrect`` corrects what the recogniser heard
+(``raw``) again with today's corrector, so a change to correction shows without the audio.
 
 Scored: a name counts when ``systems`` or ``competitors`` report it (or a product or maker
 of it), as ``bench.understanding`` counts vendors; a budget when the extracted range
@@ -51,11 +54,30 @@ def read_rows(which: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line]
 
 
-def heard_texts(which: str, variant: str, rows: list[dict[str, Any]]) -> dict[str, str]:
+def heard_texts(
+    which: str,
+    variant: str,
+    rows: list[dict[str, Any]],
+    correct: Callable[[str], str] | None = None,
+) -> dict[str, str]:
+    """The sentences as heard; with ``correct``, what the recogniser heard corrected again."""
     if variant == "text":
         return {row["id"]: row["text"] for row in rows}
     stored = json.loads((DATA / f"{which}.{variant}.json").read_text(encoding="utf-8"))
+    if correct is not None:
+        return {key: correct(value["raw"]) for key, value in stored.items()}
     return {key: value["text"] for key, value in stored.items()}
+
+
+def file_corrector() -> Callable[[str], str]:
+    """Correction as :func:`transcribe` (``copilot analyze`` on a file) applies it."""
+    from copilot.engines import correction_terms
+    from speech.correction import Corrector, Lexicon, call_terms
+
+    settings = settings_with(True)
+    lexicon = Lexicon.builtin().extended(correction_terms(settings))
+    corrector = Corrector(lexicon).with_terms(call_terms(words=settings.vocabulary.hotwords()))
+    return lambda text: corrector.correct(text).text
 
 
 def budget_found(row: dict[str, Any], insights: Insights) -> bool:
@@ -144,6 +166,9 @@ def main() -> None:
     parser.add_argument("--transcribe", type=Path, help="a folder of <id>.wav to recognise")
     parser.add_argument("--set", choices=tuple(SETS), dest="which")
     parser.add_argument("--variant", choices=VARIANTS[1:])
+    parser.add_argument(
+        "--recorrect", action="store_true", help="correct what was heard again before scoring"
+    )
     args = parser.parse_args()
     if args.transcribe:
         if not args.which or not args.variant:
@@ -167,10 +192,11 @@ def main() -> None:
     table.add_column("measure")
     for variant in args.variants:
         table.add_column(variant, justify="right")
+    correct = file_corrector() if args.recorrect else None
     for which, label in (("names", "vendor names found"), ("budgets", "budgets found")):
         rows = read_rows(which)
         tallies = {
-            variant: score(which, rows, heard_texts(which, variant, rows), extract)
+            variant: score(which, rows, heard_texts(which, variant, rows, correct), extract)
             for variant in args.variants
         }
         table.add_row(label, *(t.cell() for t in tallies.values()))
