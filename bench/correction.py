@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from bench.timing import percentile, pin_to_one_core
-from copilot.engines import correction_terms
+from copilot.engines import correction_lexicon
 from copilot.settings import Settings
-from speech.correction import Corrector, Lexicon, Term
+from speech.correction import Corrector, Term
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 TARGET_MS = 5.0  # what correction may add to a final (issue 13)
@@ -40,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     print(pin_to_one_core())
     started = time.perf_counter()
-    lexicon = Lexicon.builtin().extended(correction_terms(Settings()))
+    lexicon = correction_lexicon(Settings())
     corrector = Corrector(lexicon)
     print(f"lexicon: {len(lexicon.terms)} terms, built in {time.perf_counter() - started:.2f} s")
 

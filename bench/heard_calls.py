@@ -197,12 +197,12 @@ def analyser(correction: bool, recorrect: bool = False) -> Analyse:
     from compliance import Scanner
     from copilot.analysis import segments_from_turns, summarize
     from copilot.commands.insights import learned_models
-    from copilot.engines import build_speech_engine, correction_terms
+    from copilot.engines import build_speech_engine, correction_lexicon
     from copilot.insights import build_extractor
     from copilot.learning import assisted_extractor, assisted_scanner
     from copilot.roles import TextRoleResolver
     from copilot.summary import build_summary_writer
-    from speech.correction import Corrector, Lexicon, call_terms
+    from speech.correction import Corrector, call_terms
 
     settings = settings_with(correction)
     models = learned_models()
@@ -213,7 +213,7 @@ def analyser(correction: bool, recorrect: bool = False) -> Analyse:
     # ``bench.text_calls``) never need the correction lexicon or the recogniser.
     engine = cache(lambda: build_speech_engine(settings))
 
-    lexicon = cache(lambda: Lexicon.builtin().extended(correction_terms(settings)))
+    lexicon = cache(lambda: correction_lexicon(settings))
 
     def analyse(
         path: Path | None, call: dict, stored: Transcript | None = None

@@ -71,12 +71,13 @@ def heard_texts(
 
 def file_corrector() -> Callable[[str], str]:
     """Correction as :func:`transcribe` (``copilot analyze`` on a file) applies it."""
-    from copilot.engines import correction_terms
-    from speech.correction import Corrector, Lexicon, call_terms
+    from copilot.engines import correction_lexicon
+    from speech.correction import Corrector, call_terms
 
     settings = settings_with(True)
-    lexicon = Lexicon.builtin().extended(correction_terms(settings))
-    corrector = Corrector(lexicon).with_terms(call_terms(words=settings.vocabulary.hotwords()))
+    corrector = Corrector(correction_lexicon(settings)).with_terms(
+        call_terms(words=settings.vocabulary.hotwords())
+    )
     return lambda text: corrector.correct(text).text
 
 

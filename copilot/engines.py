@@ -29,9 +29,13 @@ def correction_terms(settings: Settings) -> list[Term]:
     ]
 
 
+def correction_lexicon(settings: Settings) -> Lexicon:
+    """What every call's recognised text is corrected towards (a call adds its own terms)."""
+    return Lexicon.builtin().extended(correction_terms(settings))
+
+
 def build_speech_engine(settings: Settings) -> SpeechEngine:
-    lexicon = Lexicon.builtin().extended(correction_terms(settings))
-    return SpeechEngine(settings.speech, lexicon=lexicon)
+    return SpeechEngine(settings.speech, lexicon=correction_lexicon(settings))
 
 
 @lru_cache(maxsize=1)
