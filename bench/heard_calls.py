@@ -34,7 +34,8 @@ DIR`` writes each recognised transcript to ``DIR/<call>.<variant>.json``; ``--he
 scores those transcripts again instead of recognising the audio (seconds, not minutes), so a
 change to the engines shows at once; with ``--recorrect`` each segment's text is corrected
 again from what the recogniser heard (``raw_text``), so a change to correction shows too
-(speakers stay as they were labelled).
+(speakers stay as they were labelled); with ``--no-correction`` what was heard is scored as
+it was heard. The compute row then times the engines only.
 """
 
 from __future__ import annotations
@@ -234,7 +235,9 @@ def analyser(correction: bool, recorrect: bool = False) -> Analyse:
         hotwords = settings.vocabulary.hotwords()
         if stored is not None:
             transcript = stored
-            if recorrect:
+            if not correction:  # what the recogniser heard, before any correction
+                transcript = recorrected(stored, None)
+            elif recorrect:
                 corrector = Corrector(lexicon()).with_terms([*call_terms(words=hotwords), *terms])
                 transcript = recorrected(stored, corrector)
         else:
@@ -250,17 +253,14 @@ def analyser(correction: bool, recorrect: bool = False) -> Analyse:
     return analyse
 
 
-def recorrected(transcript: Transcript, corrector: Corrector) -> Transcript:
-    """Each segment corrected again from what the recogniser heard."""
+def recorrected(transcript: Transcript, corrector: Corrector | None) -> Transcript:
+    """Each segment corrected again from what the recogniser heard (``None``: as heard)."""
     segments = []
     for segment in transcript.segments:
         heard = segment.raw_text or segment.text
-        result = corrector.correct(heard)
-        segments.append(
-            segment.model_copy(
-                update={"text": result.text, "raw_text": heard if result.changed else None}
-            )
-        )
+        text = heard if corrector is None else corrector.correct(heard).text
+        update = {"text": text, "raw_text": heard if text != heard else None}
+        segments.append(segment.model_copy(update=update))
     return transcript.model_copy(update={"segments": segments})
 
 

@@ -48,6 +48,10 @@ def test_a_kept_transcript_is_corrected_again_from_what_was_heard(tmp_path: Path
     assert (second.text, second.raw_text) == ("合同下周签", None)
     assert (third.text, third.raw_text) == ("好的谢谢", None)
     assert [s.id for s in again.segments] == ["seg-0", "seg-1", "seg-2"]
+    # Without correction: what the recogniser heard.
+    heard = recorrected(again, None)
+    assert [s.text for s in heard.segments] == ["这个价格我给您打七德", "合同下周签", "好的谢谢"]
+    assert [s.raw_text for s in heard.segments] == [None, None, None]
 
 
 def test_a_missing_stored_transcript_says_how_to_make_it(tmp_path: Path) -> None:
