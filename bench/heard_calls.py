@@ -77,6 +77,25 @@ _LATIN = re.compile(r"[A-Za-z]+")
 _OWNERS = {squash(s): spec.name for spec in builtin().systems for s in (spec.name, *spec.aliases)}
 
 
+# What recognition depends on besides the model's weights: a fresh install may bring other
+# versions (the ranges in pyproject.toml), and the same audio is then heard a little
+# differently, so every hearing figure is printed with them.
+SPEECH_STACK = ("faster-whisper", "ctranslate2", "onnxruntime", "av", "numpy")
+
+
+def speech_stack() -> str:
+    """The installed versions of :data:`SPEECH_STACK`, for the caption of a hearing table."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for package in SPEECH_STACK:
+        try:
+            found.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            found.append(f"{package} missing")
+    return "recognised with " + ", ".join(found)
+
+
 def heard(gold: str) -> str:
     """The gold string as the synthesized audio says it (Latin letters are silent)."""
     return _LATIN.sub("", gold).strip()
@@ -279,8 +298,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.recorrect and not args.heard:
         parser.error("--recorrect needs --heard")
+    if args.keep and args.heard:
+        parser.error("--keep stores a recognition, --heard scores a stored one: not both")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
+        (args.keep / "speech_stack.txt").write_text(speech_stack() + "\n", encoding="utf-8")
     console = Console(width=160)
     data = SETS[args.which]
     calls = json.loads((data / "calls.json").read_text(encoding="utf-8"))
@@ -311,7 +333,10 @@ def main() -> None:
                     scores.speakers.found += right
                     scores.speakers.total += len(summary.transcript)
             console.log(f"{variant}: {len(calls)} calls, {scores.compute_s:.0f} s")
-    table = Table(title=f"{len(calls)} {args.which} calls from audio (telephone = simulated)")
+    table = Table(
+        title=f"{len(calls)} {args.which} calls from audio (telephone = simulated)",
+        caption=speech_stack() if not args.heard else stored_stack(args.heard),
+    )
     for column in ("measure", *results):
         table.add_column(column, justify="left" if column == "measure" else "right")
     rows: list[tuple[str, Callable[[Scores], str]]] = [
@@ -331,6 +356,13 @@ def main() -> None:
     if args.misses:
         for variant, scores in results.items():
             console.print(f"[bold]{variant}[/] missed: " + "; ".join(scores.misses))
+
+
+def stored_stack(folder: Path) -> str:
+    """What the transcripts ``--keep`` wrote to ``folder`` were recognised with."""
+    path = folder / "speech_stack.txt"
+    stack = path.read_text(encoding="utf-8").strip() if path.is_file() else "versions unknown"
+    return f"scored again from {folder}, {stack}"
 
 
 def read_transcript(folder: Path, call_id: str, variant: str) -> Transcript:

@@ -22,7 +22,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.heard_calls import settings_with
+from bench.heard_calls import settings_with, speech_stack
 from bench.telephone import degrade, write_mulaw
 from speech.audio import decode_file
 from speech.normalize import edit_distance, normalize_for_scoring
@@ -77,6 +77,7 @@ def main() -> None:
     for tag in sorted(first, key=lambda t: (t != "all", t)):
         cells = [f"{c[tag][0] / max(c[tag][1], 1):.3f}" for c in columns.values()]
         table.add_row(tag, str(first[tag][1]), *cells)
+    table.caption = speech_stack()
     Console(width=160).print(table)
 
 

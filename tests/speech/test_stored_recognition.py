@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.heard_calls import read_transcript, recorrected
+from bench.heard_calls import read_transcript, recorrected, speech_stack, stored_stack
 from bench.heard_sentences import DATA, heard_texts, read_rows
 from speech.correction import Corrector
 from speech.types import Segment, Transcript
@@ -52,6 +52,15 @@ def test_a_kept_transcript_is_corrected_again_from_what_was_heard(tmp_path: Path
     heard = recorrected(again, None)
     assert [s.text for s in heard.segments] == ["这个价格我给您打七德", "合同下周签", "好的谢谢"]
     assert [s.raw_text for s in heard.segments] == [None, None, None]
+
+
+def test_a_hearing_figure_says_what_recognised_the_audio(tmp_path: Path) -> None:
+    stack = speech_stack()
+    assert stack.startswith("recognised with faster-whisper ")
+    assert "ctranslate2 " in stack and "onnxruntime " in stack
+    assert stored_stack(tmp_path).endswith("versions unknown")
+    (tmp_path / "speech_stack.txt").write_text(stack + "\n", encoding="utf-8")
+    assert stored_stack(tmp_path) == f"scored again from {tmp_path}, {stack}"
 
 
 def test_a_missing_stored_transcript_says_how_to_make_it(tmp_path: Path) -> None:
