@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import re
 import tempfile
 import time
@@ -78,13 +79,14 @@ _OWNERS = {squash(s): spec.name for spec in builtin().systems for s in (spec.nam
 
 
 # What recognition depends on besides the model's weights: a fresh install may bring other
-# versions (the ranges in pyproject.toml), and the same audio is then heard a little
-# differently, so every hearing figure is printed with them.
+# versions (the ranges in pyproject.toml), and CTranslate2's int8 kernels differ by CPU
+# (AVX-512 or not); the same audio is then heard a little differently, so every hearing
+# figure is printed with them.
 SPEECH_STACK = ("faster-whisper", "ctranslate2", "onnxruntime", "av", "numpy")
 
 
 def speech_stack() -> str:
-    """The installed versions of :data:`SPEECH_STACK`, for the caption of a hearing table."""
+    """The installed versions of :data:`SPEECH_STACK` and the CPU, for a table's caption."""
     from importlib.metadata import PackageNotFoundError, version
 
     found = []
@@ -93,7 +95,21 @@ def speech_stack() -> str:
             found.append(f"{package} {version(package)}")
         except PackageNotFoundError:
             found.append(f"{package} missing")
-    return "recognised with " + ", ".join(found)
+    return "recognised with " + ", ".join(found) + f" on {_cpu()}"
+
+
+def _cpu() -> str:
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return platform.machine() or "an unknown CPU"
+    model = platform.machine()
+    for line in info.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name":
+            model = value.strip()
+            break
+    return f"{model}{' (AVX-512)' if 'avx512f' in info else ''}"
 
 
 def heard(gold: str) -> str:
