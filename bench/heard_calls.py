@@ -56,7 +56,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from bench.diarize import right_speakers, turns_from_stereo
+from bench.diarize import Turn, right_speakers, turns_from_stereo
 from bench.telephone import degrade, write_mulaw
 from copilot.analysis import CallSummary
 from copilot.insights.vendors import builtin, squash
@@ -249,7 +249,7 @@ def analyser(correction: bool, recorrect: bool = False) -> Analyse:
     # ``bench.text_calls``) never need the correction lexicon or the recogniser.
     engine = cache(lambda: build_speech_engine(settings))
 
-    lexicon = cache(lambda: correction_lexicon(settings))
+    corrector = cache(lambda: Corrector(correction_lexicon(settings)))
 
     def analyse(
         path: Path | None, call: dict, stored: Transcript | None = None
@@ -273,8 +273,7 @@ def analyser(correction: bool, recorrect: bool = False) -> Analyse:
             if not correction:  # what the recogniser heard, before any correction
                 transcript = recorrected(stored, None)
             elif recorrect:
-                corrector = Corrector(lexicon()).with_terms([*call_terms(words=hotwords), *terms])
-                transcript = recorrected(stored, corrector)
+                transcript = recorrected(stored, corrector().for_call(terms, hotwords))
         else:
             assert path is not None
             transcript = engine().transcribe_file(
@@ -316,9 +315,10 @@ def main() -> None:
         parser.error("--recorrect needs --heard")
     if args.keep and args.heard:
         parser.error("--keep stores a recognition, --heard scores a stored one: not both")
+    stack = stored_stack(args.heard) if args.heard else speech_stack()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        (args.keep / "speech_stack.txt").write_text(speech_stack() + "\n", encoding="utf-8")
+        (args.keep / "speech_stack.txt").write_text(stack + "\n", encoding="utf-8")
     console = Console(width=160)
     data = SETS[args.which]
     calls = json.loads((data / "calls.json").read_text(encoding="utf-8"))
@@ -326,6 +326,12 @@ def main() -> None:
         calls = [c for c in calls if c["id"] in args.calls]
     analyse = analyser(correction=not args.no_correction, recorrect=args.recorrect)
     results: dict[str, Scores] = {}
+
+    @cache
+    def true_turns(call_id: str) -> list[Turn]:
+        """Who spoke when, from the stereo recording: decoded once, for both mono versions."""
+        return turns_from_stereo(decode_file(data / "audio" / f"{call_id}.stereo.flac"))
+
     with tempfile.TemporaryDirectory() as tmp:
         for variant in args.variants:
             scores = results[variant] = Scores()
@@ -344,14 +350,13 @@ def main() -> None:
                 scores.audio_s += summary.duration_s
                 score_call(call, summary, scores, stereo=variant in ("text", "stereo", "phone"))
                 if variant.endswith("mono"):
-                    stereo = decode_file(data / "audio" / f"{call['id']}.stereo.flac")
-                    right, _ = right_speakers(summary.transcript, turns_from_stereo(stereo))
+                    right, _ = right_speakers(summary.transcript, true_turns(call["id"]))
                     scores.speakers.found += right
                     scores.speakers.total += len(summary.transcript)
             console.log(f"{variant}: {len(calls)} calls, {scores.compute_s:.0f} s")
     table = Table(
         title=f"{len(calls)} {args.which} calls from audio (telephone = simulated)",
-        caption=speech_stack() if not args.heard else stored_stack(args.heard),
+        caption=stack,
     )
     for column in ("measure", *results):
         table.add_column(column, justify="left" if column == "measure" else "right")

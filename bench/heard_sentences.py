@@ -72,11 +72,11 @@ def heard_texts(
 def file_corrector() -> Callable[[str], str]:
     """Correction as :func:`transcribe` (``copilot analyze`` on a file) applies it."""
     from copilot.engines import correction_lexicon
-    from speech.correction import Corrector, call_terms
+    from speech.correction import Corrector
 
     settings = settings_with(True)
-    corrector = Corrector(correction_lexicon(settings)).with_terms(
-        call_terms(words=settings.vocabulary.hotwords())
+    corrector = Corrector(correction_lexicon(settings)).for_call(
+        hotwords=settings.vocabulary.hotwords()
     )
     return lambda text: corrector.correct(text).text
 

@@ -10,7 +10,7 @@ import numpy as np
 from speech.audio import SAMPLE_RATE, DecodedAudio, PcmFormat, open_audio
 from speech.batching import BatchingTranscriber
 from speech.config import SpeechConfig
-from speech.correction import Corrector, Lexicon, Term, call_terms
+from speech.correction import Corrector, Lexicon, Term
 from speech.diarize_labels import RoleResolver
 from speech.streaming import CallTranscriber, UtteranceDecoder
 from speech.transcriber import Transcriber, load_transcriber
@@ -64,7 +64,7 @@ class SpeechEngine:
             return None
         if self._corrector is None:  # a race builds two equal ones: harmless
             self._corrector = Corrector(self._lexicon)
-        return self._corrector.with_terms([*call_terms(words=hotwords), *terms])
+        return self._corrector.for_call(terms, hotwords)
 
     def new_call(
         self,

@@ -57,6 +57,10 @@ class Corrector:
         """A corrector for one call: this one's lexicon plus the call's own terms."""
         return Corrector(self.lexicon.extended(terms), min_confidence=self.min_confidence)
 
+    def for_call(self, terms: Iterable[Term] = (), hotwords: Iterable[str] = ()) -> Corrector:
+        """A call's corrector: its hotwords as words of the call, then its own terms."""
+        return self.with_terms([*call_terms(words=hotwords), *terms])
+
     def correct(self, text: str, *, partial: bool = False) -> Corrected:
         """``partial``: provisional text, replaced within a second; only terms that sound
         exactly alike and exact unit patterns, so that it stays cheap."""
