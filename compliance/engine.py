@@ -31,40 +31,21 @@ class Hit:
     values: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
-class _Words:
-    """The pack's vocabulary as found in one message, ordered by start, each with the rules
-    it triggers and the rules it anchors."""
-
-    starts: list[int]
-    spans: list[tuple[int, int, str, tuple[int, ...], tuple[int, ...]]]
-
-    def find(self, condition: Condition, lo: int, hi: int) -> tuple[int, int] | None:
-        index = bisect_left(self.starts, lo)
-        spans = self.spans
-        while index < len(spans) and spans[index][0] < hi:
-            start, end, word, _, _ = spans[index]
-            if end <= hi and word in condition.words:
-                return start, end
-            index += 1
-        return None
+def _routes(pack: RulePack, text: str) -> list[tuple[int, int, tuple[int, ...], tuple[int, ...]]]:
+    """The pack's triggers and anchors in ``text``, in text order, each with the rules it
+    triggers and the rules it anchors."""
+    if pack.automaton is None:
+        return []
+    # One word ends at most once at a position, so equal spans never compare their routes.
+    spans = [
+        (last - back, last + 1, triggers, anchors)
+        for last, (back, triggers, anchors) in pack.automaton.iter(text)
+    ]
+    spans.sort()
+    return spans
 
 
-def _scan_words(pack: RulePack, text: str) -> _Words:
-    spans: list[tuple[int, int, str, tuple[int, ...], tuple[int, ...]]] = []
-    if pack.automaton is not None:
-        # One word ends at most once at a position, so equal spans never compare their routes.
-        spans = [
-            (last - back, last + 1, word, triggers, anchors)
-            for last, (back, word, triggers, anchors) in pack.automaton.iter(text)
-        ]
-        spans.sort()
-    return _Words([span[0] for span in spans], spans)
-
-
-def _holds(
-    doc: Document, words: _Words, condition: Condition, start: int, end: int
-) -> tuple[int, int] | None:
+def _holds(doc: Document, condition: Condition, start: int, end: int) -> tuple[int, int] | None:
     """Where ``condition`` is met around the hit ``[start, end)``, or None."""
     lo, hi = doc.bounds(condition.scope, start, end)
     before, after = condition.before, condition.after
@@ -78,8 +59,8 @@ def _holds(
             lo = end
     if lo >= hi:
         return None
-    if condition.words and (found := words.find(condition, lo, hi)) is not None:
-        return found
+    if condition.word_regex is not None and (word := condition.word_regex.search(doc.text, lo, hi)):
+        return word.span()
     if condition.regex is not None and (match := condition.regex.search(doc.text, lo, hi)):
         return match.span()
     return None
@@ -135,10 +116,9 @@ def evaluate(
 ) -> list[Hit]:
     """Every rule hit in ``doc`` (or only ``only``'s), before overlapping hits are merged;
     at most ``limit`` of them, so a pasted wall of violations costs bounded time."""
-    words = _scan_words(pack, doc.text)
     triggered: dict[int, list[tuple[int, int]]] = defaultdict(list)
     gates: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for start, end, _, rule_triggers, rule_anchors in words.spans:
+    for start, end, rule_triggers, rule_anchors in _routes(pack, doc.text):
         for index in rule_triggers:
             triggered[index].append((start, end))
         for index in rule_anchors:
@@ -154,7 +134,7 @@ def evaluate(
         else:
             candidates = _searched(pack, rule, doc, gates[index])
         for start, end, values in candidates:
-            hit = _check(doc, words, rule, start, end, values)
+            hit = _check(doc, rule, start, end, values)
             if hit is not None and (hit.start, hit.end) not in seen:
                 seen.add((hit.start, hit.end))
                 hits.append(hit)
@@ -163,18 +143,16 @@ def evaluate(
     return hits
 
 
-def _check(
-    doc: Document, words: _Words, rule: Rule, start: int, end: int, values: dict[str, str]
-) -> Hit | None:
+def _check(doc: Document, rule: Rule, start: int, end: int, values: dict[str, str]) -> Hit | None:
     span_start, span_end = start, end
     for condition in rule.require:
-        found = _holds(doc, words, condition, start, end)
+        found = _holds(doc, condition, start, end)
         if found is None:
             return None
         if condition.before is not None or condition.after is not None:
             # The flag shows the whole promise, 「保证…不会延期」, not just 「保证」.
             span_start, span_end = min(span_start, found[0]), max(span_end, found[1])
     for condition in rule.unless:
-        if _holds(doc, words, condition, start, end) is not None:
+        if _holds(doc, condition, start, end) is not None:
             return None
     return Hit(rule, span_start, span_end, values)

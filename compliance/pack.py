@@ -1,5 +1,6 @@
-"""A compiled rule pack: every rule's triggers in one Aho-Corasick automaton, regexes
-compiled once, lexicon references expanded. Immutable, so a reload swaps it atomically."""
+"""A compiled rule pack: every rule's triggers and anchors in one Aho-Corasick automaton,
+each condition's words in one regex, regexes compiled once, lexicon references expanded.
+Immutable, so a reload swaps it atomically."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ class Condition:
     before: int | None
     after: int | None
     scope: Scope
+    # ``words`` as one alternation, shortest first: a search finds the leftmost word and, of
+    # those starting there, the shortest. Conditions are only read around a candidate, so
+    # their words are looked up in its window rather than found all over every message.
+    word_regex: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -71,14 +76,12 @@ class RulePack:
             if not rule.words and not rule.anchors:
                 always.append(index)
             vocabulary.update(rule.words, rule.anchors)
-            for condition in (*rule.require, *rule.unless):
-                vocabulary.update(condition.words)
         automaton = None
         if vocabulary:
             automaton = ahocorasick.Automaton()
             for word in vocabulary:
                 routes = (tuple(triggers.get(word, ())), tuple(anchors.get(word, ())))
-                automaton.add_word(word, (len(word) - 1, word, *routes))
+                automaton.add_word(word, (len(word) - 1, *routes))
             automaton.make_automaton()
         return cls(
             rules=tuple(rules),
@@ -103,9 +106,18 @@ def _regex(pattern: str | None) -> re.Pattern[str] | None:
     return None if pattern is None else re.compile(pattern, re.IGNORECASE)
 
 
+def _alternation(words: frozenset[str]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    ordered = sorted(words, key=lambda word: (len(word), word))
+    return re.compile("|".join(re.escape(word) for word in ordered))
+
+
 def compile_condition(spec: ConditionSpec) -> Condition:
+    words = frozenset(_words(spec.words))
     return Condition(
-        words=frozenset(_words(spec.words)),
+        word_regex=_alternation(words),
+        words=words,
         regex=_regex(spec.regex),
         before=spec.before,
         after=spec.after,
