@@ -57,7 +57,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.diarize import Turn, right_speakers, turns_from_stereo
-from bench.telephone import degrade, write_mulaw
+from bench.telephone import LINES, degrade, write_mulaw
 from copilot.analysis import CallSummary
 from copilot.insights.vendors import builtin, squash
 from copilot.settings import Settings, get_settings
@@ -146,7 +146,9 @@ class Scores:
     audio_s: float = 0.0
 
 
-def write_variant(call_id: str, variant: str, folder: Path, data: Path = DATA) -> Path | None:
+def write_variant(
+    call_id: str, variant: str, folder: Path, data: Path = DATA, line: str = "full"
+) -> Path | None:
     if variant == "text":
         return None
     source = data / "audio" / f"{call_id}.stereo.flac"
@@ -158,7 +160,7 @@ def write_variant(call_id: str, variant: str, folder: Path, data: Path = DATA) -
         samples = samples.mean(axis=0, keepdims=True)
     path = folder / f"{call_id}.{variant}.wav"
     if variant.startswith("phone"):
-        write_mulaw(path, degrade(samples, 16_000, seed=int(call_id[2:])))
+        write_mulaw(path, degrade(samples, 16_000, seed=int(call_id[2:]), line_kind=line))
     else:
         import wave
 
@@ -310,7 +312,16 @@ def main() -> None:
     parser.add_argument(
         "--recorrect", action="store_true", help="with --heard: correct what was heard again"
     )
+    parser.add_argument(
+        "--line",
+        choices=LINES,
+        default="full",
+        help="the telephone versions' line: all of it, or the narrow band with only some of "
+        "what else it does (where the telephone loss comes from)",
+    )
     args = parser.parse_args()
+    if args.heard and args.line != "full":
+        parser.error("--line makes new telephone audio; --heard scores stored transcripts")
     if args.recorrect and not args.heard:
         parser.error("--recorrect needs --heard")
     if args.keep and args.heard:
@@ -340,7 +351,7 @@ def main() -> None:
                 if args.heard and variant != "text":
                     stored = read_transcript(args.heard, call["id"], variant)
                 else:
-                    path = write_variant(call["id"], variant, Path(tmp), data)
+                    path = write_variant(call["id"], variant, Path(tmp), data, args.line)
                 started = time.perf_counter()
                 summary, transcript = analyse(path, call, stored)
                 scores.compute_s += time.perf_counter() - started
@@ -355,7 +366,9 @@ def main() -> None:
                     scores.speakers.total += len(summary.transcript)
             console.log(f"{variant}: {len(calls)} calls, {scores.compute_s:.0f} s")
     table = Table(
-        title=f"{len(calls)} {args.which} calls from audio (telephone = simulated)",
+        title=f"{len(calls)} {args.which} calls from audio (telephone = simulated"
+        + ("" if args.line == "full" else f", line: {args.line} only")
+        + ")",
         caption=stack,
     )
     for column in ("measure", *results):

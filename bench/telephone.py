@@ -32,14 +32,26 @@ def narrow_band(samples: np.ndarray, rate: int) -> np.ndarray:
     return np.asarray(sosfiltfilt(sos, resampled, axis=-1), dtype=np.float32)
 
 
-def degrade(samples: np.ndarray, rate: int, seed: int = 0) -> np.ndarray:
-    """Narrow band, clipped, noisy: the signal before μ-law coding (8 kHz, float32)."""
+# What the line does, for taking it apart (bench.heard_calls --line): every version is
+# narrow band and μ-law coded; "full" also clips and adds noise.
+LINES = ("full", "band", "band+clip", "band+noise")
+
+
+def degrade(
+    samples: np.ndarray, rate: int, seed: int = 0, *, line_kind: str = "full"
+) -> np.ndarray:
+    """Narrow band, clipped, noisy: the signal before μ-law coding (8 kHz, float32);
+    ``line_kind`` (one of :data:`LINES`) leaves out the clipping, the noise or both."""
+    if line_kind not in LINES:
+        raise ValueError(f"unknown telephone line {line_kind!r} (known: {', '.join(LINES)})")
     line = narrow_band(samples, rate)
     peak = float(np.abs(line).max()) or 1.0
-    line = np.clip(line / peak, -CLIP_AT, CLIP_AT) / CLIP_AT * 0.9
-    speech_power = float(np.mean(line[np.abs(line) > 0.02] ** 2)) if line.any() else 0.0
-    noise = np.random.default_rng(seed).normal(size=line.shape)
-    line = line + noise * np.sqrt(speech_power / 10 ** (SNR_DB / 10))
+    clip_at = CLIP_AT if line_kind in ("full", "band+clip") else 1.0
+    line = np.clip(line / peak, -clip_at, clip_at) / clip_at * 0.9
+    if line_kind in ("full", "band+noise"):
+        speech_power = float(np.mean(line[np.abs(line) > 0.02] ** 2)) if line.any() else 0.0
+        noise = np.random.default_rng(seed).normal(size=line.shape)
+        line = line + noise * np.sqrt(speech_power / 10 ** (SNR_DB / 10))
     return np.clip(line, -1.0, 1.0).astype(np.float32)
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from bench.telephone import RATE, degrade, write_mulaw
+from bench.telephone import LINES, RATE, degrade, write_mulaw
 from speech.audio import SAMPLE_RATE, decode_file
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "audio" / "fx_short.stereo.wav"
@@ -33,3 +34,33 @@ def test_a_call_through_the_telephone_line_decodes_as_narrow_band_stereo(tmp_pat
         spectrum = np.abs(np.fft.rfft(channel)) ** 2
         freqs = np.fft.rfftfreq(len(channel), 1 / SAMPLE_RATE)
         assert spectrum[freqs > 4200].sum() < 0.02 * spectrum.sum()
+
+
+def test_the_line_taken_apart_leaves_out_what_it_is_asked_to() -> None:
+    # A tone, then a second of silence: noise shows in the silence, clipping in the tone.
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    samples = np.concatenate([0.5 * np.sin(2 * np.pi * 440 * t), np.zeros(SAMPLE_RATE)])
+    samples = samples[None].astype(np.float32)
+    quiet = slice(int(RATE * 1.2), int(RATE * 1.8))  # the silence, past the filter's ringing
+    lines = {kind: degrade(samples, SAMPLE_RATE, seed=1, line_kind=kind)[0] for kind in LINES}
+
+    def noise(kind: str) -> float:
+        return float(np.sqrt(np.mean(lines[kind][quiet] ** 2)))
+
+    def clipped(kind: str) -> float:
+        """The share of the tone cut flat at the line's ceiling."""
+        return float(np.mean(np.abs(lines[kind][: RATE // 2]) >= 0.9 - 1e-6))
+
+    assert noise("band") < 1e-3 and noise("band+clip") < 1e-3
+    assert noise("full") > 0.01 and noise("band+noise") > 0.01
+    assert clipped("band+clip") > 0.5 and clipped("band") < 0.05
+    # The full line clips before the noise goes on: louder than the unclipped noisy one.
+    tone = slice(0, RATE // 2)
+    assert np.sqrt(np.mean(lines["full"][tone] ** 2)) > 1.2 * np.sqrt(
+        np.mean(lines["band+noise"][tone] ** 2)
+    )
+
+
+def test_an_unknown_line_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown telephone line"):
+        degrade(np.zeros((1, SAMPLE_RATE), np.float32), SAMPLE_RATE, line_kind="satellite")
