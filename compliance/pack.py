@@ -27,7 +27,10 @@ class Condition:
     # ``words`` as one alternation, shortest first: a search finds the leftmost word and, of
     # those starting there, the shortest. Conditions are only read around a candidate, so
     # their words are looked up in its window rather than found all over every message.
-    word_regex: re.Pattern[str] | None = None
+    word_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "word_regex", _alternation(self.words))
 
 
 @dataclass(frozen=True)
@@ -114,10 +117,8 @@ def _alternation(words: frozenset[str]) -> re.Pattern[str] | None:
 
 
 def compile_condition(spec: ConditionSpec) -> Condition:
-    words = frozenset(_words(spec.words))
     return Condition(
-        word_regex=_alternation(words),
-        words=words,
+        words=frozenset(_words(spec.words)),
         regex=_regex(spec.regex),
         before=spec.before,
         after=spec.after,

@@ -4,7 +4,7 @@ the lookup must give what scanning the whole message for them gave."""
 from __future__ import annotations
 
 from compliance import Scanner
-from compliance.pack import compile_condition
+from compliance.pack import Condition, compile_condition
 from compliance.schema import ConditionSpec
 
 
@@ -32,3 +32,10 @@ def test_a_condition_word_that_anchors_nothing_still_clears_a_flag(scanner: Scan
     # 「审批」 only appears in the discount rule's `unless`, never as a trigger or anchor.
     assert not scanner.scan("这个价格我给您打六折。").compliant
     assert scanner.scan("这个价格我先申请一下审批，争取给您打六折。").compliant
+
+
+def test_a_condition_built_directly_looks_its_words_up_too() -> None:
+    condition = Condition(
+        words=frozenset({"审批"}), regex=None, before=None, after=None, scope="sentence"
+    )
+    assert condition.word_regex is not None and condition.word_regex.search("先走审批")
