@@ -160,7 +160,7 @@ def write_variant(
         samples = samples.mean(axis=0, keepdims=True)
     path = folder / f"{call_id}.{variant}.wav"
     if variant.startswith("phone"):
-        write_mulaw(path, degrade(samples, 16_000, seed=int(call_id[2:]), line_kind=line))
+        write_mulaw(path, degrade(samples, 16_000, seed=int(call_id[2:]), line=line))
     else:
         import wave
 

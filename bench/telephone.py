@@ -33,26 +33,31 @@ def narrow_band(samples: np.ndarray, rate: int) -> np.ndarray:
 
 
 # What the line does, for taking it apart (bench.heard_calls --line): every version is
-# narrow band and μ-law coded; "full" also clips and adds noise.
-LINES = ("full", "band", "band+clip", "band+noise")
+# narrow band and μ-law coded; each also clips (first) and adds noise (second) or not.
+_PARTS = {
+    "full": (True, True),
+    "band": (False, False),
+    "band+clip": (True, False),
+    "band+noise": (False, True),
+}
+LINES = tuple(_PARTS)
 
 
-def degrade(
-    samples: np.ndarray, rate: int, seed: int = 0, *, line_kind: str = "full"
-) -> np.ndarray:
+def degrade(samples: np.ndarray, rate: int, seed: int = 0, *, line: str = "full") -> np.ndarray:
     """Narrow band, clipped, noisy: the signal before μ-law coding (8 kHz, float32);
-    ``line_kind`` (one of :data:`LINES`) leaves out the clipping, the noise or both."""
-    if line_kind not in LINES:
-        raise ValueError(f"unknown telephone line {line_kind!r} (known: {', '.join(LINES)})")
-    line = narrow_band(samples, rate)
-    peak = float(np.abs(line).max()) or 1.0
-    clip_at = CLIP_AT if line_kind in ("full", "band+clip") else 1.0
-    line = np.clip(line / peak, -clip_at, clip_at) / clip_at * 0.9
-    if line_kind in ("full", "band+noise"):
-        speech_power = float(np.mean(line[np.abs(line) > 0.02] ** 2)) if line.any() else 0.0
-        noise = np.random.default_rng(seed).normal(size=line.shape)
-        line = line + noise * np.sqrt(speech_power / 10 ** (SNR_DB / 10))
-    return np.clip(line, -1.0, 1.0).astype(np.float32)
+    ``line`` (one of :data:`LINES`) leaves out the clipping, the noise or both."""
+    if line not in _PARTS:
+        raise ValueError(f"unknown telephone line {line!r} (known: {', '.join(LINES)})")
+    clipped, noisy = _PARTS[line]
+    signal = narrow_band(samples, rate)
+    peak = float(np.abs(signal).max()) or 1.0
+    clip_at = CLIP_AT if clipped else 1.0
+    signal = np.clip(signal / peak, -clip_at, clip_at) / clip_at * 0.9
+    if noisy:
+        speech_power = float(np.mean(signal[np.abs(signal) > 0.02] ** 2)) if signal.any() else 0.0
+        noise = np.random.default_rng(seed).normal(size=signal.shape)
+        signal = signal + noise * np.sqrt(speech_power / 10 ** (SNR_DB / 10))
+    return np.clip(signal, -1.0, 1.0).astype(np.float32)
 
 
 def write_mulaw(path: Path, samples: np.ndarray) -> None:

@@ -42,7 +42,7 @@ def test_the_line_taken_apart_leaves_out_what_it_is_asked_to() -> None:
     samples = np.concatenate([0.5 * np.sin(2 * np.pi * 440 * t), np.zeros(SAMPLE_RATE)])
     samples = samples[None].astype(np.float32)
     quiet = slice(int(RATE * 1.2), int(RATE * 1.8))  # the silence, past the filter's ringing
-    lines = {kind: degrade(samples, SAMPLE_RATE, seed=1, line_kind=kind)[0] for kind in LINES}
+    lines = {kind: degrade(samples, SAMPLE_RATE, seed=1, line=kind)[0] for kind in LINES}
 
     def noise(kind: str) -> float:
         return float(np.sqrt(np.mean(lines[kind][quiet] ** 2)))
@@ -63,4 +63,4 @@ def test_the_line_taken_apart_leaves_out_what_it_is_asked_to() -> None:
 
 def test_an_unknown_line_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown telephone line"):
-        degrade(np.zeros((1, SAMPLE_RATE), np.float32), SAMPLE_RATE, line_kind="satellite")
+        degrade(np.zeros((1, SAMPLE_RATE), np.float32), SAMPLE_RATE, line="satellite")
