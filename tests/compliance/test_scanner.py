@@ -54,6 +54,16 @@ def test_odd_characters_do_not_crash(scanner: Scanner) -> None:
         assert isinstance(scanner.scan(text), ScanResult)
 
 
+def test_a_lone_surrogate_hides_no_violation(scanner: Scanner) -> None:
+    # Broken UTF-16 from a client cannot be encoded for the word automaton; the words
+    # around it are still found, at their places in the text as given.
+    text = "\ud800我们保证三十天内一定上线"
+    [flag] = scanner.scan(text).flags
+    assert flag.category == "guarantee"
+    assert text[flag.start : flag.end] == flag.match and flag.start > 0
+    assert [f.match for f in scanner.scan(text[1:]).flags] == [flag.match]
+
+
 @pytest.mark.parametrize(
     "text",
     [
