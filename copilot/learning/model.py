@@ -144,7 +144,10 @@ class LinearModel:
         totals[edges[0::2] == edges[1::2]] = 0.0
         norms = np.sqrt(np.maximum(totals[:, -1:], 1e-12))
         logits = totals[:, :-1] / norms + self.intercept
-        result: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
+        # A logit far below zero (a wall of one repeated phrase) overflows exp to inf, which
+        # gives the right probability, 0: no warning for it.
+        with np.errstate(over="ignore"):
+            result: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
         return result
 
     def probabilities(self, text: str) -> np.ndarray:

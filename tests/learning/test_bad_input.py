@@ -3,8 +3,16 @@ text, a 2 MB message, characters UTF-8 cannot carry."""
 
 from __future__ import annotations
 
+import warnings
+
 from compliance import ComplianceConfig, Scanner
-from copilot.learning import LinearModel, ModelAssistedExtractor, ModelAssistedScanner, Models
+from copilot.learning import (
+    LinearModel,
+    ModelAssistedExtractor,
+    ModelAssistedScanner,
+    Models,
+    bundled_models,
+)
 
 KICKBACK = "合同签了以后，给您的那份辛苦费我单独包个信封送过去。"
 FILLER = "您好，附件是本季度的方案说明。"
@@ -64,6 +72,16 @@ def test_lone_surrogates_and_astral_characters_do_not_break_scoring(small_models
     ):
         hit = model.predict(text).hit("kickback")
         assert hit is not None and hit.evidence == text[hit.start : hit.end]
+
+
+def test_a_wall_of_one_phrase_scores_without_a_warning() -> None:
+    # Such text drives a logit far below zero, where exp overflows (the probability, 0, is
+    # right); a service logging a RuntimeWarning per message would bury real warnings.
+    model = bundled_models().rep
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for text in ("保证" * 3000, "折" * 5000, "a" * 30000):
+            assert all(0.0 <= p <= 1.0 for p in model.predict(text).probabilities.values())
 
 
 def test_the_extractor_reads_no_further_than_its_rules(small_models: Models) -> None:
