@@ -33,7 +33,7 @@ from copilot.events import CallStatusEvent, Event, EventStamper
 from copilot.permissions import Action, authorize
 from copilot.roles import TextRoleResolver
 from copilot.service.audio_writer import WavRecording
-from copilot.service.deps import ApiError, call_for, visible_call
+from copilot.service.deps import ApiError, call_for, lone_surrogate, visible_call
 from copilot.service.hub import SubscriberTooSlow
 from copilot.service.instances import CallHeldElsewhere
 from copilot.service.live import LiveCall
@@ -311,6 +311,8 @@ def _parse_json(state: ServiceState, message: Mapping[str, Any]) -> dict[str, An
         raise _Rejected(CLOSE_BAD_REQUEST, "the message must be a JSON object")
     if _json_depth(value) > MAX_JSON_DEPTH:
         raise _Rejected(CLOSE_BAD_REQUEST, _TOO_DEEP)
+    if (bad := lone_surrogate(value)) is not None:
+        raise _Rejected(CLOSE_BAD_REQUEST, bad)
     return value
 
 

@@ -84,6 +84,38 @@ def test_bad_requests_get_clear_errors(service: Service) -> None:
         assert empty.status_code == 422 and empty.json()["error"]["code"] == "empty_file"
 
 
+def test_text_that_is_not_valid_unicode_is_refused_by_name_and_nothing_is_stored(
+    service: Service,
+) -> None:
+    # JSON may escape half of a UTF-16 pair on its own; UTF-8 cannot carry it, so the text
+    # could be neither stored nor answered (it was an internal error).
+    lone = json.dumps("\ud800我保证上线不延期，再给您打个五折。")
+    with client(service) as http:
+        for path, body, field in (
+            ("/v1/compliance/scan", f'{{"text": {lone}}}', "text"),
+            ("/v1/suggest", f'{{"text": {lone}}}', "text"),
+            (
+                "/v1/compliance/override",
+                f'{{"flag_ids": ["f1", {lone}], "reason": "x"}}',
+                "flag_ids.1",
+            ),
+        ):
+            answer = http.post(path, content=body, headers={"content-type": "application/json"})
+            assert answer.status_code == 422, path
+            assert answer.json()["error"]["message"].endswith(
+                f"{field}: not valid Unicode (a lone UTF-16 surrogate at character 0)"
+            )
+        assert http.get("/v1/flags").json() == []
+        # A surrogate pair (an astral character) is valid Unicode.
+        pair = json.dumps("𠀀我保证上线不延期。")
+        held = http.post(
+            "/v1/compliance/scan",
+            content=f'{{"text": {pair}}}',
+            headers={"content-type": "application/json"},
+        )
+        assert held.status_code == 200 and not held.json()["compliant"]
+
+
 def test_suggest_and_feedback_moves_the_ranking(service: Service) -> None:
     text = {"text": "纷享销客比你们便宜两成"}
     with client(service) as http:

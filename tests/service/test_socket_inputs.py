@@ -32,8 +32,20 @@ def still_serving(service: Service) -> None:
         (json.dumps({**START, "channels": 1, "channel_map": ["rep", "customer"]}), "channel_map"),
         (json.dumps({**START, "channel_map": ["rep", "customer", "rep"]}), "channel_map"),
         (json.dumps({**START, "hotwords": ["长" * 101]}), "hotwords"),
+        (
+            json.dumps({**START, "contacts": ["王总", "\udc00李工"]}),
+            "contacts.1: not valid Unicode",
+        ),
     ],
-    ids=["deep-array", "deep-in-object", "41-levels", "map-longer", "map-3-for-2", "hotword"],
+    ids=[
+        "deep-array",
+        "deep-in-object",
+        "41-levels",
+        "map-longer",
+        "map-3-for-2",
+        "hotword",
+        "lone-surrogate",
+    ],
 )
 def test_a_hostile_start_message_is_refused_and_the_server_goes_on(
     service: Service, first: str, words: str

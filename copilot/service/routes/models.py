@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from copilot.service.deps import lone_surrogate
 
 
 class Body(BaseModel):
-    """A request body: unknown fields are refused, so a typo is an error, not a no-op."""
+    """A request body: unknown fields are refused, so a typo is an error, not a no-op; text
+    that is not valid Unicode is refused by name, before any of it is scanned or stored."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        bad = lone_surrogate(data)
+        if bad is not None:
+            raise ValueError(bad)
+        return data
 
 
 def first_error(exc: ValidationError) -> str:
