@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import ahocorasick
+import ahocorasick_rs
 
 from copilot.insights.competitors import syllables
 from copilot.insights.decision import pinyin_key
@@ -139,18 +139,18 @@ class _View:
 class SystemMatcher:
     def __init__(self, systems: Sequence[CatalogueEntry], cues: ContextCues) -> None:
         self._cues = cues
-        self._automaton = ahocorasick.Automaton()
+        self._spellings: dict[str, _Spelling] = {}
         self._by_sound: dict[str, list[_Spelling]] = {}
         # Sounds with one syllable wild (纷享*客) -> names of three or more characters.
         self._one_off: dict[tuple[str, ...], list[_Spelling]] = {}
         for system in systems:
             for spelling in system.spellings:
                 key = squash(spelling)
-                if not key or key in self._automaton:
+                if not key or key in self._spellings:
                     continue
                 sound = tuple(syllables(key))
                 item = _Spelling(key, system, sound, len(_CJK.findall(key)))
-                self._automaton.add_word(key, item)
+                self._spellings[key] = item
                 if key in system.written_only:
                     continue
                 # Names with Chinese in them, also after the digits recognition writes for a
@@ -161,7 +161,11 @@ class SystemMatcher:
                     for k in range(_stem(key, cues.generic_endings), len(sound)):
                         wild = (*sound[:k], "*", *sound[k + 1 :])
                         self._one_off.setdefault(wild, []).append(item)
-        self._automaton.make_automaton()
+        # Every spelling, found in one pass over an utterance (all of them, overlapping).
+        self._automaton = ahocorasick_rs.AhoCorasick(
+            self._spellings, implementation=ahocorasick_rs.Implementation.DFA
+        )
+        self._items = tuple(self._spellings.values())
         for bucket in self._by_sound.values():
             bucket.sort(key=lambda item: len(item.sound), reverse=True)
         self._one_off_lengths = sorted({len(wild) for wild in self._one_off})
@@ -302,8 +306,9 @@ class SystemMatcher:
 
     def _literal(self, text: str, view: _View) -> list[SystemHit]:
         found: list[tuple[int, int, _Spelling]] = []
-        for last, item in self._automaton.iter(view.text):
-            start, end = view.span(last - len(item.key) + 1, last + 1)
+        for index, first, after in _matches(self._automaton, view.text):
+            item = self._items[index]
+            start, end = view.span(first, after)
             if item.key[0].isascii() and item.key[0].isalnum() and _alnum_at(text, start - 1):
                 continue
             if item.key[-1].isascii() and item.key[-1].isalnum() and _alnum_at(text, end):
@@ -341,7 +346,7 @@ class SystemMatcher:
             # all lower case the English of code-mixed speech (migration风险, total下来).
             if len(letters) < 4 or word.islower() or word.isupper():
                 continue
-            if word.lower() in self._not_products or squash(word) in self._automaton:
+            if word.lower() in self._not_products or squash(word) in self._spellings:
                 continue
             if any(low <= match.start() and match.end() <= high for low, high in phrases):
                 continue
@@ -562,7 +567,7 @@ class SystemMatcher:
         numbered = (
             model is not None
             and _LETTER.search(model.group()) is not None
-            and squash(model.group()) not in self._automaton
+            and squash(model.group()) not in self._spellings
         )
         common = (
             all(_CJK.match(c) for c in heard)
@@ -734,6 +739,17 @@ class RoleReader:
         if self._denied.search(text[low : hit.start]) or self._denied.search(after):
             return False
         return bool(self._before.search(before) or self._after.search(after))
+
+
+def _matches(automaton: ahocorasick_rs.AhoCorasick, text: str) -> list[tuple[int, int, int]]:
+    """Every occurrence of the automaton's words: (word, start, end), by where they end."""
+    try:
+        return automaton.find_matches_as_indexes(text, overlapping=True)
+    except UnicodeEncodeError:  # a lone surrogate, which UTF-8 cannot carry, is no name's
+        return automaton.find_matches_as_indexes(_SURROGATE.sub("\ufffd", text), overlapping=True)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _before_hesitation(text: str, start: int, heard: str) -> int:
