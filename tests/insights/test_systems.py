@@ -523,3 +523,10 @@ def test_a_short_name_whose_sound_is_everywhere_counts_only_as_written(
 ) -> None:
     # 您讲的 sounds like 领健 (nin jiang ~ ling jian).
     assert customer("您讲的功能确实很全面，不过我们用不上这么多模块。").systems == []
+
+
+def test_a_lone_surrogate_hides_no_system(customer: Extract) -> None:
+    # Broken UTF-16 (a client's, or a file's) cannot be encoded for the name automaton; the
+    # names around it are still found.
+    said = "我们财务用的是金蝶K3，销售在用纷享销客。"
+    assert names(customer("\ud800" + said)) == names(customer(said)) == {"金蝶K3", "纷享销客"}

@@ -113,6 +113,11 @@ def test_concepts_bring_same_concern_closer(
             assert own > _mean_similarity(hashed, utterance, texts), other
 
 
+def test_a_lone_surrogate_hides_no_concept(hashed: HashedEmbedder) -> None:
+    said = "太贵了，预算不够"
+    assert hashed.concepts("\ud800" + said) == hashed.concepts(said) != []
+
+
 def test_too_expensive_is_closer_to_a_price_script_than_a_timing_script(
     hashed: HashedEmbedder,
 ) -> None:
