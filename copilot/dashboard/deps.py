@@ -122,6 +122,8 @@ async def read_form(request: Request) -> dict[str, str]:
         pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=20, errors="strict")
     except (UnicodeDecodeError, ValueError):
         raise bad_request("表单内容无法解析。") from None
+    if any("\x00" in key or "\x00" in value for key, value in pairs):
+        raise bad_request("表单内容含有无法保存的字符（NUL）。")
     return dict(pairs)
 
 

@@ -27,6 +27,7 @@ from copilot.service.docs_assets import add_offline_docs
 from copilot.service.logs import RequestLogContext
 from copilot.service.pipeline import Engines, Suggests
 from copilot.service.state import ServiceState, worker_threads
+from copilot.service.unstorable import RefuseNulInUrl
 from copilot.settings import Settings, get_settings
 from copilot.store import repo
 from copilot.store.db import make_engine, migrate, session_factory
@@ -107,6 +108,7 @@ def create_app(
     )
     # Outermost last: the log context is bound before the request is timed and handled.
     app.add_middleware(metrics.HttpMetrics)
+    app.add_middleware(RefuseNulInUrl)
     app.add_middleware(RequestLogContext)
     _error_handlers(app)
     app.include_router(routes.router)

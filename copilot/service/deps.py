@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -143,33 +141,6 @@ def visible_call(session: Session, principal: Principal, call_id: str) -> Call:
     if call is None:
         raise not_found()
     return call
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def lone_surrogate(value: object, where: str = "") -> str | None:
-    """Where in a decoded JSON value a string holds a lone surrogate (JSON may escape one,
-    ``"\\ud800"``; UTF-8 cannot carry it, so it could be neither stored nor answered), as a
-    description naming the field; None when every string is valid Unicode."""
-    if isinstance(value, str):
-        if value.isascii() or (found := _SURROGATE.search(value)) is None:
-            return None
-        field = where or "value"
-        return f"{field}: not valid Unicode (a lone UTF-16 surrogate at character {found.start()})"
-    if isinstance(value, dict):
-        items: Iterable[tuple[object, object]] = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        inner = f"{where}.{key}" if where else str(key)
-        if isinstance(key, str) and (bad := lone_surrogate(key, inner)) is not None:
-            return bad
-        if (bad := lone_surrogate(item, inner)) is not None:
-            return bad
-    return None
 
 
 def check_text_size(state: ServiceState, text: str | bytes) -> None:

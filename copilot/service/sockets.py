@@ -33,7 +33,7 @@ from copilot.events import CallStatusEvent, Event, EventStamper
 from copilot.permissions import Action, authorize
 from copilot.roles import TextRoleResolver
 from copilot.service.audio_writer import WavRecording
-from copilot.service.deps import ApiError, call_for, lone_surrogate, visible_call
+from copilot.service.deps import ApiError, call_for, visible_call
 from copilot.service.hub import SubscriberTooSlow
 from copilot.service.instances import CallHeldElsewhere
 from copilot.service.live import LiveCall
@@ -53,6 +53,7 @@ from copilot.service.telephony import (
     is_twilio,
     parse_twilio,
 )
+from copilot.service.unstorable import unstorable
 from copilot.service.uploads import upload_dir
 from copilot.store import filing, recordings, repo
 from copilot.store.models import Call
@@ -311,7 +312,7 @@ def _parse_json(state: ServiceState, message: Mapping[str, Any]) -> dict[str, An
         raise _Rejected(CLOSE_BAD_REQUEST, "the message must be a JSON object")
     if _json_depth(value) > MAX_JSON_DEPTH:
         raise _Rejected(CLOSE_BAD_REQUEST, _TOO_DEEP)
-    if (bad := lone_surrogate(value)) is not None:
+    if (bad := unstorable(value)) is not None:
         raise _Rejected(CLOSE_BAD_REQUEST, bad)
     return value
 

@@ -275,6 +275,30 @@ def test_filters_narrow_the_table_and_bad_values_are_400(
     assert app.get("/dashboard/flags.csv?category=bogus").status_code == 400
 
 
+def test_a_nul_in_a_form_or_url_is_refused_and_nothing_changes(
+    client: TestClient, db: sessionmaker[Session], world: World
+) -> None:
+    # PostgreSQL's text cannot hold NUL: it was an internal error once looked up or stored.
+    with db.begin() as session:
+        flag_id = add_flag(session, world.rep_a1).id
+    form = client.get("/dashboard/login")
+    refused = client.post(
+        "/dashboard/login",
+        data={"api_key": "ak_\x00", "csrf_token": csrf_in(form.text)},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 400 and "NUL" in refused.text
+    csrf = login(client, world.keys["王经理"])
+    comment = client.post(
+        f"/dashboard/flags/{flag_id}/acknowledge",
+        data={"csrf_token": csrf, "comment": "已提醒\x00销售"},
+        follow_redirects=False,
+    )
+    assert comment.status_code == 400
+    assert client.get("/dashboard/flags/a%00b").status_code == 400
+    assert _flag(db, flag_id).status == "open"
+
+
 def test_pagination_and_the_per_rep_summary(
     app: TestClient, sqlite_db: sessionmaker[Session], sqlite_world: World
 ) -> None:

@@ -84,28 +84,43 @@ def test_bad_requests_get_clear_errors(service: Service) -> None:
         assert empty.status_code == 422 and empty.json()["error"]["code"] == "empty_file"
 
 
-def test_text_that_is_not_valid_unicode_is_refused_by_name_and_nothing_is_stored(
+def test_text_that_cannot_be_stored_is_refused_by_name_and_nothing_is_stored(
     service: Service,
 ) -> None:
-    # JSON may escape half of a UTF-16 pair on its own; UTF-8 cannot carry it, so the text
-    # could be neither stored nor answered (it was an internal error).
+    # PostgreSQL's text cannot hold NUL, and UTF-8 cannot carry half of a UTF-16 pair (which
+    # JSON may still escape): either was an internal error after the message was scanned.
+    nul = json.dumps("我保证上线不延期，\u0000再给您打个五折。")
     lone = json.dumps("\ud800我保证上线不延期，再给您打个五折。")
+    nul_says = "holds a NUL character (U+0000) at character 9"
+    lone_says = "holds a lone UTF-16 surrogate (not valid Unicode) at character 0"
     with client(service) as http:
-        for path, body, field in (
-            ("/v1/compliance/scan", f'{{"text": {lone}}}', "text"),
-            ("/v1/suggest", f'{{"text": {lone}}}', "text"),
+        for path, body, says in (
+            ("/v1/compliance/scan", f'{{"text": {nul}}}', f"text: {nul_says}"),
+            ("/v1/compliance/scan", f'{{"text": {lone}}}', f"text: {lone_says}"),
+            ("/v1/suggest", f'{{"text": "太贵了", "call_id": {nul}}}', f"call_id: {nul_says}"),
             (
                 "/v1/compliance/override",
                 f'{{"flag_ids": ["f1", {lone}], "reason": "x"}}',
-                "flag_ids.1",
+                f"flag_ids.1: {lone_says}",
             ),
         ):
             answer = http.post(path, content=body, headers={"content-type": "application/json"})
             assert answer.status_code == 422, path
-            assert answer.json()["error"]["message"].endswith(
-                f"{field}: not valid Unicode (a lone UTF-16 surrogate at character 0)"
-            )
+            assert answer.json()["error"]["message"].endswith(says), answer.text
+        upload = http.post(
+            "/v1/calls",
+            files={"file": ("x.wav", b"RIFF....WAVE")},
+            data={"customer_name": "王\u0000总"},
+        )
+        assert upload.status_code == 422
+        assert upload.json()["error"]["message"].startswith("customer_name: holds a NUL")
+        # Nor may an id in the URL hold one: no route looks it up.
+        for url in ("/v1/calls/a%00b", "/v1/calls?account_id=%00", "/v1/flags/x%00/acknowledge"):
+            refused = http.request("POST" if "flags" in url else "GET", url)
+            assert refused.status_code == 400, url
+            assert refused.json()["error"]["code"] == "bad_url"
         assert http.get("/v1/flags").json() == []
+        assert http.get("/v1/calls").json() == []
         # A surrogate pair (an astral character) is valid Unicode.
         pair = json.dumps("𠀀我保证上线不延期。")
         held = http.post(

@@ -34,8 +34,9 @@ def still_serving(service: Service) -> None:
         (json.dumps({**START, "hotwords": ["长" * 101]}), "hotwords"),
         (
             json.dumps({**START, "contacts": ["王总", "\udc00李工"]}),
-            "contacts.1: not valid Unicode",
+            "contacts.1: holds a lone",
         ),
+        (json.dumps({**START, "customer_name": "王\u0000总"}), "customer_name: holds a NUL"),
     ],
     ids=[
         "deep-array",
@@ -45,6 +46,7 @@ def still_serving(service: Service) -> None:
         "map-3-for-2",
         "hotword",
         "lone-surrogate",
+        "nul",
     ],
 )
 def test_a_hostile_start_message_is_refused_and_the_server_goes_on(
@@ -130,3 +132,18 @@ def test_the_largest_after_is_served(service: Service) -> None:
         return events
 
     assert asyncio.run(run()) == []
+
+
+def test_a_nul_in_the_socket_url_is_refused_before_any_lookup(service: Service) -> None:
+    async def connect(url: str) -> None:
+        async with websockets.connect(url):
+            pass
+
+    for url in (
+        audio_url(service, "a%00b", token(service, "a")),
+        events_url(service, "a", token(service, "a")) + "%00",
+    ):
+        with pytest.raises(websockets.exceptions.InvalidStatus) as refusal:
+            asyncio.run(connect(url))
+        assert refusal.value.response.status_code == 403
+    still_serving(service)

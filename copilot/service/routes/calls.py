@@ -20,6 +20,7 @@ from copilot.service import filing_flow, jobs, uploads
 from copilot.service.deps import ApiError, Permit, StateDep, call_for, check_text_size
 from copilot.service.routes.models import Body, first_error
 from copilot.service.state import ServiceState
+from copilot.service.unstorable import unstorable
 from copilot.store import filing, repo
 from copilot.store.models import Call, new_id
 from speech.audio import AudioTooLongError
@@ -237,6 +238,8 @@ _IDENTITY_FIELDS = tuple(CrmIdentity.model_fields)
 def _upload_fields(fields: dict[str, str]) -> tuple[str, CrmIdentity | None]:
     """``customer_name`` and the CRM identity an upload carries: its fields by name
     (account_id=…, opportunity_id=…) or one ``crm`` field holding the JSON object."""
+    if (bad := unstorable(fields)) is not None:
+        raise ApiError(422, "invalid_body", bad)
     customer_name = fields.get("customer_name", "").strip()[:200]
     try:
         if "crm" in fields:

@@ -6,19 +6,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from copilot.service.deps import lone_surrogate
+from copilot.service.unstorable import unstorable
 
 
 class Body(BaseModel):
     """A request body: unknown fields are refused, so a typo is an error, not a no-op; text
-    that is not valid Unicode is refused by name, before any of it is scanned or stored."""
+    that cannot be stored (NUL, a lone surrogate) is refused by name, before any of it is
+    scanned or stored."""
 
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
-    def _valid_unicode(cls, data: Any) -> Any:
-        bad = lone_surrogate(data)
+    def _storable(cls, data: Any) -> Any:
+        bad = unstorable(data)
         if bad is not None:
             raise ValueError(bad)
         return data
