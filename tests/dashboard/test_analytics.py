@@ -170,9 +170,11 @@ def hand_made_calls(session: Session, w: World) -> None:
     repo.set_flag_status(session, manager, second.id, "resolved", now=NOW - timedelta(hours=7))
     # Resolved around the store (no audit record): resolved, but no time to resolve.
     add_flag(session, w.rep_a2, created_at=NOW - timedelta(hours=3)).status = "resolved"
-    add_flag(session, w.rep_a2, category="absolute_claim", match="第一")  # open
+    # Open. Stamped from NOW, as everything here: the weeks are NOW's, and a flag stamped
+    # with the clock would fall in the next week when the run crosses midnight (Shanghai).
+    add_flag(session, w.rep_a2, category="absolute_claim", match="第一", created_at=NOW)
     add_flag(session, w.rep_a1, created_at=NOW - timedelta(weeks=9))  # too old
-    add_flag(session, w.rep_b)
+    add_flag(session, w.rep_b, created_at=NOW)
     session.flush()
 
 
