@@ -14,6 +14,7 @@ from copilot.dashboard import session as cookies
 from copilot.dashboard.errors import DashboardError, LoginRequired, bad_request, forbidden
 from copilot.permissions import Action, authorize
 from copilot.service.ratelimit import RateLimiter, app_limiter
+from copilot.service.unstorable import unstorable
 from copilot.settings import Settings
 from copilot.store.models import ApiKey, User, utcnow
 
@@ -122,9 +123,10 @@ async def read_form(request: Request) -> dict[str, str]:
         pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=20, errors="strict")
     except (UnicodeDecodeError, ValueError):
         raise bad_request("表单内容无法解析。") from None
-    if any("\x00" in key or "\x00" in value for key, value in pairs):
+    form = dict(pairs)
+    if unstorable(form) is not None:
         raise bad_request("表单内容含有无法保存的字符（NUL）。")
-    return dict(pairs)
+    return form
 
 
 FormDep = Annotated[dict[str, str], Depends(read_form)]

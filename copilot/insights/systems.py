@@ -32,6 +32,7 @@ from copilot.insights.vendors import CatalogueEntry, ContextCues, RoleCues, squa
 from copilot.insights.words import cuts_word, frequency, is_place
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _DIGITS = dict(zip("零一二三四五六七八九", "0123456789", strict=True))
 # A spelling written out is dropped only inside a common word (八百客户, 钉钉子); a misheard
 # one already when the pair is any dictionary word (销售议价).
@@ -747,9 +748,6 @@ def _matches(automaton: ahocorasick_rs.AhoCorasick, text: str) -> list[tuple[int
         return automaton.find_matches_as_indexes(text, overlapping=True)
     except UnicodeEncodeError:  # a lone surrogate, which UTF-8 cannot carry, is no name's
         return automaton.find_matches_as_indexes(_SURROGATE.sub("\ufffd", text), overlapping=True)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _before_hesitation(text: str, start: int, heard: str) -> int:
