@@ -86,6 +86,10 @@ def check_rows(session: Session, org_id: str, rows: list[UserRow]) -> list[str]:
     first_line: dict[str, int] = {}
     for row in rows:
         where = f"line {row.line_no}"
+        # PostgreSQL's text cannot hold NUL: named here, not a database error mid-import.
+        for column, value in zip(COLUMNS, (row.email, row.name, row.role, row.team), strict=True):
+            if "\x00" in value:
+                problems.append(f"{where}: the {column} holds a NUL character")
         if "@" not in row.email:
             problems.append(f"{where}: {row.email!r} is not an email address")
         elif row.email in first_line:

@@ -45,7 +45,7 @@ class VocabularyTerm:
 
 def clean_term(text: str) -> str:
     """The term as stored (surrounding blanks removed); :class:`InvalidInput` when it is
-    empty, too long or spans lines."""
+    empty, too long, spans lines or holds NUL (which PostgreSQL's text cannot)."""
     term = text.strip()
     if not term:
         raise InvalidInput("a term cannot be empty")
@@ -53,8 +53,8 @@ def clean_term(text: str) -> str:
         raise InvalidInput(
             f"term {term[:20]!r}… is {len(term)} characters; at most {MAX_TERM_CHARS}"
         )
-    if any(char in term for char in "\r\n\t"):
-        raise InvalidInput(f"term {term!r} holds a line break or tab")
+    if any(char in term for char in "\r\n\t\x00"):
+        raise InvalidInput(f"term {term!r} holds a line break, tab or NUL")
     return term
 
 

@@ -184,7 +184,8 @@ def test_csv_import_with_bad_lines_names_each_and_imports_nothing(
         "li@example.cn,李销售,rep,一组\n"  # line 5: duplicate
         "qian@example.cn,钱销售,rep,三组\n"  # line 6: no such team
         "\n"
-        "sun@example.cn,,admin,\n",  # line 8: no name
+        "sun@example.cn,,admin,\n"  # line 8: no name
+        "wu@example.cn,吴\x00销售,rep,一组\n",  # line 9: NUL, which PostgreSQL cannot store
         encoding="utf-8",
     )
     result = runner.invoke(app, ["users", "import", str(path), "--org", "华东公司"])
@@ -196,6 +197,7 @@ def test_csv_import_with_bad_lines_names_each_and_imports_nothing(
         (5, "already on line 2"),
         (6, "no team"),
         (8, "name is empty"),
+        (9, "the name holds a NUL character"),
     ]:
         assert any(f"line {number}: " in line and message in line for line in lines), lines
     assert not any("line 2:" in line for line in lines)

@@ -70,9 +70,10 @@ def test_mistakes_are_one_line_errors(org: str, tmp_path: Path) -> None:
     assert "kind must be one of" in refused("vocab", "add", "--org", org, "慧销通", "--kind", "x")
     assert "has no term 慧销通" in refused("vocab", "remove", "--org", org, "慧销通")
     bad = tmp_path / "bad.csv"
-    bad.write_text("慧销通,product\n,product\n好,vocab,3\n", encoding="utf-8")
+    bad.write_text("慧销通,product\n,product\n好,vocab,3\n金\x00蝶\n", encoding="utf-8")
     message = refused("vocab", "import", "--org", org, str(bad))
     assert "nothing stored" in message and ":2: a term cannot be empty" in message
+    assert ":4: term '金\\x00蝶' holds a line break, tab or NUL" in message
     assert "cannot read" in refused("vocab", "import", "--org", org, str(tmp_path / "none.csv"))
     # Nothing of the bad file was stored.
     assert run("vocab", "list", "--org", org) == ""
