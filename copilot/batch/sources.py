@@ -19,7 +19,9 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from copilot.store.unstorable import unstorable
 
 # Everything PyAV decodes that call recorders write; other files in a folder are not calls.
 AUDIO_SUFFIXES = frozenset(
@@ -41,6 +43,20 @@ class Recording(BaseModel):
     customer_name: str = ""
     rep: str | None = None
     org: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, row: object) -> object:
+        # What is kept is stored with the call (PostgreSQL's text cannot hold NUL).
+        kept = (
+            {k: v for k, v in row.items() if k in cls.model_fields}
+            if isinstance(row, dict)
+            else row
+        )
+        bad = unstorable(kept)
+        if bad is not None:
+            raise ValueError(bad)
+        return row
 
     @field_validator("customer_name", mode="before")
     @classmethod
@@ -74,8 +90,10 @@ def read_source(source: Path) -> list[Recording]:
             recording = Recording.model_validate(row)
         except ValidationError as exc:
             problem = exc.errors()[0]
-            where = ".".join(str(p) for p in problem["loc"]) or "row"
-            raise SourceError(f"{source}: row {number}: {where}: {problem['msg']}") from exc
+            where = ".".join(str(p) for p in problem["loc"])  # none: the row's own check
+            message = problem["msg"].removeprefix("Value error, ")
+            named = f"{where}: {message}" if where else message
+            raise SourceError(f"{source}: row {number}: {named}") from exc
         if not recording.path.is_absolute():
             recording.path = source.parent / recording.path
         recording.path = recording.path.resolve()

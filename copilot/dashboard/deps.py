@@ -14,9 +14,9 @@ from copilot.dashboard import session as cookies
 from copilot.dashboard.errors import DashboardError, LoginRequired, bad_request, forbidden
 from copilot.permissions import Action, authorize
 from copilot.service.ratelimit import RateLimiter, app_limiter
-from copilot.service.unstorable import unstorable
 from copilot.settings import Settings
 from copilot.store.models import ApiKey, User, utcnow
+from copilot.store.unstorable import unstorable
 
 # A review comment is at most 2000 characters; percent-encoded, a Chinese character takes 9
 # bytes, so a full comment is ~18 KB and anything past this cap is not one of our forms.

@@ -27,7 +27,7 @@ from copilot.service.docs_assets import add_offline_docs
 from copilot.service.logs import RequestLogContext
 from copilot.service.pipeline import Engines, Suggests
 from copilot.service.state import ServiceState, worker_threads
-from copilot.service.unstorable import RefuseNulInUrl
+from copilot.service.url_guard import RefuseNulInUrl
 from copilot.settings import Settings, get_settings
 from copilot.store import repo
 from copilot.store.db import make_engine, migrate, session_factory

@@ -53,11 +53,11 @@ from copilot.service.telephony import (
     is_twilio,
     parse_twilio,
 )
-from copilot.service.unstorable import unstorable
 from copilot.service.uploads import upload_dir
 from copilot.store import filing, recordings, repo
 from copilot.store.models import Call
 from copilot.store.scorecards import live_checklist
+from copilot.store.unstorable import unstorable
 from speech.audio import SAMPLE_RATE, PcmFormat
 from speech.correction import call_terms
 from speech.errors import StreamFormatError

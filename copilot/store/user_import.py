@@ -22,6 +22,7 @@ from copilot.store import audit
 from copilot.store.errors import InvalidInput, StoreError
 from copilot.store.models import User
 from copilot.store.tenants import create_user, find_team, move_user_to_team
+from copilot.store.unstorable import unstorable
 
 COLUMNS = ("email", "name", "role", "team")
 ImportStatus = Literal["created", "updated", "unchanged"]
@@ -86,10 +87,10 @@ def check_rows(session: Session, org_id: str, rows: list[UserRow]) -> list[str]:
     first_line: dict[str, int] = {}
     for row in rows:
         where = f"line {row.line_no}"
-        # PostgreSQL's text cannot hold NUL: named here, not a database error mid-import.
-        for column, value in zip(COLUMNS, (row.email, row.name, row.role, row.team), strict=True):
-            if "\x00" in value:
-                problems.append(f"{where}: the {column} holds a NUL character")
+        # Named here, not a database error mid-import (PostgreSQL's text cannot hold NUL).
+        values = dict(zip(COLUMNS, (row.email, row.name, row.role, row.team), strict=True))
+        if (bad := unstorable(values)) is not None:
+            problems.append(f"{where}: {bad}")
         if "@" not in row.email:
             problems.append(f"{where}: {row.email!r} is not an email address")
         elif row.email in first_line:

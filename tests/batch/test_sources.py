@@ -57,3 +57,15 @@ def test_a_csv_without_a_path_column_or_a_missing_source_is_refused(tmp_path: Pa
         read_source(manifest)
     with pytest.raises(SourceError, match="no such folder or manifest"):
         read_source(tmp_path / "missing")
+
+
+def test_text_a_call_cannot_store_is_refused_with_its_row(tmp_path: Path) -> None:
+    # Stored with the call: PostgreSQL's text cannot hold NUL, UTF-8 no lone surrogate.
+    manifest = tmp_path / "calls.csv"
+    manifest.write_text("path,customer,notes\na.wav,华东,\x00ok\nb.wav,华\x00东,\n")
+    with pytest.raises(SourceError, match=r"row 3: customer_name: holds a NUL character"):
+        read_source(manifest)  # row 2's NUL is in a column nobody keeps
+    manifest = tmp_path / "calls.jsonl"
+    manifest.write_text('{"path": "a.wav", "customer_name": "\\ud800甲"}\n')
+    with pytest.raises(SourceError, match=r"row 1: customer_name: holds a lone UTF-16"):
+        read_source(manifest)

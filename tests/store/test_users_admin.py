@@ -197,7 +197,7 @@ def test_csv_import_with_bad_lines_names_each_and_imports_nothing(
         (5, "already on line 2"),
         (6, "no team"),
         (8, "name is empty"),
-        (9, "the name holds a NUL character"),
+        (9, "name: holds a NUL character (U+0000) at character 1"),
     ]:
         assert any(f"line {number}: " in line and message in line for line in lines), lines
     assert not any("line 2:" in line for line in lines)

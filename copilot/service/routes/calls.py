@@ -20,9 +20,9 @@ from copilot.service import filing_flow, jobs, uploads
 from copilot.service.deps import ApiError, Permit, StateDep, call_for, check_text_size
 from copilot.service.routes.models import Body, first_error
 from copilot.service.state import ServiceState
-from copilot.service.unstorable import unstorable
 from copilot.store import filing, repo
 from copilot.store.models import Call, new_id
+from copilot.store.unstorable import unstorable
 from speech.audio import AudioTooLongError
 
 router = APIRouter(prefix="/calls", tags=["calls"])

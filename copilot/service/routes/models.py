@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from copilot.service.unstorable import unstorable
+from copilot.store.unstorable import unstorable
 
 
 class Body(BaseModel):

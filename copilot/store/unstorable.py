@@ -1,0 +1,43 @@
+"""Text the store cannot keep, told before it is written.
+
+PostgreSQL's text columns cannot hold NUL (U+0000), and UTF-8 cannot carry half of a UTF-16
+surrogate pair, which JSON may still escape (``"\\ud800"``). Either, reaching the database (or
+a JSON answer), was an internal error after the work was done; where text comes in (request
+bodies, socket messages, uploads, manifests) it is refused with the field named, before
+anything is scanned or stored, whichever database is configured.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_UNSTORABLE = re.compile("[\\x00\\ud800-\\udfff]")
+
+
+def unstorable(value: object, where: str = "") -> str | None:
+    """What is wrong with the first string in a decoded JSON value (or form) that holds a
+    NUL or a lone surrogate, naming its field; None when every string can be stored."""
+    if isinstance(value, str):
+        found = _UNSTORABLE.search(value)
+        if found is None:
+            return None
+        what = (
+            "a NUL character (U+0000)"
+            if found.group() == "\x00"
+            else "a lone UTF-16 surrogate (not valid Unicode)"
+        )
+        return f"{where or 'value'}: holds {what} at character {found.start()}"
+    if isinstance(value, dict):
+        items: Iterable[tuple[object, object]] = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        inner = f"{where}.{key}" if where else str(key)
+        if isinstance(key, str) and (bad := unstorable(key, inner)) is not None:
+            return bad
+        if (bad := unstorable(item, inner)) is not None:
+            return bad
+    return None
