@@ -10,7 +10,6 @@ Windows never cross the condition's scope, so 「不用走对公，转我个人�
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from dataclasses import dataclass, field
 from compliance.pack import Condition, Rule, RulePack
 from compliance.text import MAX_REACH, Document
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 # Anchored sentences closer than this are searched in one go: fewer calls, little more text.
 _MERGE_GAP = 64
 
@@ -39,14 +37,8 @@ def _routes(pack: RulePack, text: str) -> list[tuple[int, int, tuple[int, ...], 
     if pack.automaton is None:
         return []
     # One word ends at most once at a position, so equal spans never compare their routes.
-    try:
-        found = pack.automaton.find_matches_as_indexes(text, overlapping=True)
-    except UnicodeEncodeError:  # a lone surrogate (broken UTF-16 from a client) is no word's
-        found = pack.automaton.find_matches_as_indexes(
-            _SURROGATE.sub("\ufffd", text), overlapping=True
-        )
     routes = pack.routes
-    spans = [(start, end, *routes[word]) for word, start, end in found]
+    spans = [(start, end, *routes[word]) for word, start, end in pack.automaton.find(text)]
     spans.sort()
     return spans
 

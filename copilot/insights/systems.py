@@ -20,8 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import ahocorasick_rs
-
+from compliance.automaton import WordFinder
 from copilot.insights.competitors import syllables
 from copilot.insights.decision import pinyin_key
 from copilot.insights.lexicon import compile_words
@@ -32,7 +31,6 @@ from copilot.insights.vendors import CatalogueEntry, ContextCues, RoleCues, squa
 from copilot.insights.words import cuts_word, frequency, is_place
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _DIGITS = dict(zip("零一二三四五六七八九", "0123456789", strict=True))
 # A spelling written out is dropped only inside a common word (八百客户, 钉钉子); a misheard
 # one already when the pair is any dictionary word (销售议价).
@@ -163,9 +161,7 @@ class SystemMatcher:
                         wild = (*sound[:k], "*", *sound[k + 1 :])
                         self._one_off.setdefault(wild, []).append(item)
         # Every spelling, found in one pass over an utterance (all of them, overlapping).
-        self._automaton = ahocorasick_rs.AhoCorasick(
-            self._spellings, implementation=ahocorasick_rs.Implementation.DFA
-        )
+        self._automaton = WordFinder(self._spellings)
         self._items = tuple(self._spellings.values())
         for bucket in self._by_sound.values():
             bucket.sort(key=lambda item: len(item.sound), reverse=True)
@@ -307,7 +303,7 @@ class SystemMatcher:
 
     def _literal(self, text: str, view: _View) -> list[SystemHit]:
         found: list[tuple[int, int, _Spelling]] = []
-        for index, first, after in _matches(self._automaton, view.text):
+        for index, first, after in self._automaton.find(view.text):
             item = self._items[index]
             start, end = view.span(first, after)
             if item.key[0].isascii() and item.key[0].isalnum() and _alnum_at(text, start - 1):
@@ -740,14 +736,6 @@ class RoleReader:
         if self._denied.search(text[low : hit.start]) or self._denied.search(after):
             return False
         return bool(self._before.search(before) or self._after.search(after))
-
-
-def _matches(automaton: ahocorasick_rs.AhoCorasick, text: str) -> list[tuple[int, int, int]]:
-    """Every occurrence of the automaton's words: (word, start, end), by where they end."""
-    try:
-        return automaton.find_matches_as_indexes(text, overlapping=True)
-    except UnicodeEncodeError:  # a lone surrogate, which UTF-8 cannot carry, is no name's
-        return automaton.find_matches_as_indexes(_SURROGATE.sub("\ufffd", text), overlapping=True)
 
 
 def _before_hesitation(text: str, start: int, heard: str) -> int:

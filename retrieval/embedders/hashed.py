@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-import ahocorasick_rs
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from compliance.automaton import WordFinder
 from retrieval.config import HashedOptions
 from retrieval.embedders.base import Embedder, Vectors, l2_normalize
 from retrieval.errors import EmbedderError
@@ -66,40 +65,24 @@ class ConceptMatcher:
             for term in concept_terms:
                 terms.setdefault(normalize(str(term)), []).append(slot)
         # One pass over a text finds every term (all occurrences, overlapping).
-        self._terms = [term for term in terms if term]
-        self._slots = [tuple(sorted(set(terms[term]))) for term in self._terms]
-        self._automaton = ahocorasick_rs.AhoCorasick(
-            self._terms, implementation=ahocorasick_rs.Implementation.DFA
-        )
-        self._empty = not self._terms
+        found = [term for term in terms if term]
+        self._slots = [tuple(sorted(set(terms[term]))) for term in found]
+        self._automaton = WordFinder(found)
 
     def counts(self, normalized: str) -> Counter[int]:
         """How often each concept (by slot) is mentioned."""
         found: Counter[int] = Counter()
-        if self._empty:
-            return found
-        for term, _, _ in self._found(normalized):
+        for term, _, _ in self._automaton.find(normalized):
             found.update(self._slots[term])
         return found
 
     def names(self, normalized: str) -> list[str]:
         """Concepts mentioned, in order of first mention."""
         seen: dict[str, None] = {}
-        if not self._empty:
-            for term, _, _ in self._found(normalized):
-                for slot in self._slots[term]:
-                    seen.setdefault(self.concepts[slot], None)
+        for term, _, _ in self._automaton.find(normalized):
+            for slot in self._slots[term]:
+                seen.setdefault(self.concepts[slot], None)
         return list(seen)
-
-    def _found(self, normalized: str) -> list[tuple[int, int, int]]:
-        try:
-            return self._automaton.find_matches_as_indexes(normalized, overlapping=True)
-        except UnicodeEncodeError:  # a lone surrogate, which UTF-8 cannot carry, is no term's
-            safe = _SURROGATE.sub("\ufffd", normalized)
-            return self._automaton.find_matches_as_indexes(safe, overlapping=True)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @lru_cache(maxsize=200_000)
