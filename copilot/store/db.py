@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from copilot.store.errors import StoreError
+from copilot.store.unstorable import refuse_unstorable
 
 logger = logging.getLogger(__name__)
 APP_DIRNAME = "sales-copilot"
@@ -215,8 +216,11 @@ def _sqlite_engine(url: URL, config: DatabaseConfig) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions whose objects stay readable after commit (the service returns them)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    """Sessions whose objects stay readable after commit (the service returns them), and
+    that refuse text the database cannot keep before writing it (:mod:`.unstorable`)."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    event.listen(factory, "before_flush", refuse_unstorable)
+    return factory
 
 
 def _alembic_config(connection: Connection | None = None) -> Any:

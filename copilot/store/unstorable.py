@@ -4,13 +4,20 @@ PostgreSQL's text columns cannot hold NUL (U+0000), and UTF-8 cannot carry half 
 surrogate pair, which JSON may still escape (``"\\ud800"``). Either, reaching the database (or
 a JSON answer), was an internal error after the work was done; where text comes in (request
 bodies, socket messages, uploads, manifests) it is refused with the field named, before
-anything is scanned or stored, whichever database is configured.
+anything is scanned or stored, whichever database is configured. Whatever reaches a session by
+another way (a YAML file of an org's vendors, a command-line argument that was not UTF-8) is
+refused when the session flushes, naming the column, before any row of that flush is written.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
+
+from copilot.store.errors import InvalidInput
 
 _UNSTORABLE = re.compile("[\\x00\\ud800-\\udfff]")
 
@@ -41,3 +48,23 @@ def unstorable(value: object, where: str = "") -> str | None:
         if (bad := unstorable(item, inner)) is not None:
             return bad
     return None
+
+
+def refuse_unstorable(session: Session, _context: object = None, _instances: object = None) -> None:
+    """A ``before_flush`` hook: :class:`InvalidInput` naming the first new or changed value
+    that holds a NUL or a lone surrogate (``org_vendors.name: holds …``); nothing of the
+    flush is written, and the caller's transaction rolls back as for any other error."""
+    for row in (*session.new, *session.dirty):
+        state = instance_state(row)
+        values = state.dict
+        for key in values if state.pending else state.committed_state:
+            value = values.get(key)
+            if isinstance(value, str):
+                if _UNSTORABLE.search(value) is None:
+                    continue  # the common case, without naming the column
+            elif not isinstance(value, dict | list):
+                continue
+            table = getattr(row, "__tablename__", type(row).__name__)
+            bad = unstorable(value, f"{table}.{key}")
+            if bad is not None:
+                raise InvalidInput(f"cannot store {bad}")

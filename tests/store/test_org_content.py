@@ -210,3 +210,39 @@ def test_the_commands_manage_an_orgs_content(cli_db: str, tmp_path: Path) -> Non
         engine.dispose()
     assert [v.name for v in content.vendors] == ["快启CRM"] and content.entries == ()
     assert content.version == 8
+
+
+def test_text_the_database_cannot_keep_is_refused_by_column_and_nothing_is_stored(
+    cli_db: str, tmp_path: Path
+) -> None:
+    """A NUL escaped in a YAML file, or a command-line argument that was not UTF-8 (Python
+    reads its bytes as lone surrogates), is named instead of failing in the database driver
+    (PostgreSQL refuses NUL in text; neither database can encode a lone surrogate)."""
+    org_id = run("orgs", "create", "甲公司")
+    vendors = write(tmp_path, "vendors.yaml", 'competitors:\n  - {name: "云\\x00销通"}\n')
+    refused = runner.invoke(app, ["orgs", "vendors", "add", "--org", org_id, str(vendors)])
+    assert refused.exit_code == 1
+    assert (
+        "cannot store org_vendors.name: holds a NUL character (U+0000) at character 1"
+        in refused.stderr
+    )
+    refused = runner.invoke(app, ["orgs", "products", "add", "--org", org_id, "云帆\udcff旗舰版"])
+    assert refused.exit_code == 1
+    assert "cannot store org_products.name: holds a lone UTF-16 surrogate" in refused.stderr
+    run("orgs", "products", "add", "--org", org_id, "云帆CRM旗舰版")
+    engine = make_engine(cli_db)
+    try:
+        with session_factory(engine)() as session:
+            content = org_content.load_content(session, org_id)
+            assert (content.vendors, content.products, content.version) == (
+                (),
+                ("云帆CRM旗舰版",),
+                1,
+            )
+            # A change to a stored row is checked as a new one is.
+            org = repo.find_org(session, org_id)
+            org.name = "甲\x00公司"
+            with pytest.raises(InvalidInput, match=r"cannot store orgs\.name: holds a NUL"):
+                session.flush()
+    finally:
+        engine.dispose()
