@@ -259,6 +259,8 @@ def users_import(
             text = csv_file.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             raise UserError(f"{csv_file}: no such file") from None
+        except OSError as exc:  # a directory, no permission
+            raise UserError(f"{csv_file}: cannot read ({exc.strerror or exc})") from None
         except UnicodeDecodeError:
             raise UserError(f"{csv_file}: not UTF-8 (save it as “CSV UTF-8”)") from None
         try:

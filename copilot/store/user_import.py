@@ -9,8 +9,6 @@ alone: re-importing never re-enables someone an administrator disabled.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -19,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from copilot.principal import ROLES, Principal
 from copilot.store import audit
+from copilot.store.csv_records import UnreadableRecord, csv_records
 from copilot.store.errors import InvalidInput, StoreError
 from copilot.store.models import User
 from copilot.store.tenants import create_user, find_team, move_user_to_team
@@ -58,24 +57,32 @@ class ImportRejected(InvalidInput):
 def parse_users_csv(text: str) -> list[UserRow]:
     """The rows of a CSV whose header has ``email,name,role`` (and optionally ``team``);
     :class:`ImportRejected` for a bad header or bad lines."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+    records = csv_records(text)
+    try:
+        _, first = next(records, (1, []))
+    except UnreadableRecord as exc:
+        raise ImportRejected([str(exc)]) from None
+    header = [name.strip().lower() for name in first]
     missing = [name for name in COLUMNS[:3] if name not in header]
     if missing:
         raise ImportRejected(
             [f"line 1: the header must name the columns {','.join(COLUMNS)}; "
              f"missing {','.join(missing)}"]
         )  # fmt: skip
-    reader.fieldnames = header
     rows, problems = [], []
-    for record in reader:
-        line_no = reader.line_num
-        if None in record:
-            problems.append(f"line {line_no}: more fields than the header's {len(header)}")
-            continue
-        values = {name: (record.get(name) or "").strip() for name in COLUMNS}
-        rows.append(UserRow(line_no, values["email"].lower(), values["name"], values["role"],
-                            values["team"]))  # fmt: skip
+    try:
+        for line_no, cells in records:
+            if not cells:
+                continue  # a blank line
+            if len(cells) > len(header):
+                problems.append(f"line {line_no}: more fields than the header's {len(header)}")
+                continue
+            record = dict(zip(header, cells, strict=False))  # missing fields are empty
+            values = {name: (record.get(name) or "").strip() for name in COLUMNS}
+            rows.append(UserRow(line_no, values["email"].lower(), values["name"],
+                                values["role"], values["team"]))  # fmt: skip
+    except UnreadableRecord as exc:  # a record the csv module cannot read ends the file
+        problems.append(str(exc))
     if problems:
         raise ImportRejected(problems)
     return rows

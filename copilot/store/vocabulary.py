@@ -13,8 +13,6 @@ every change is audited in the same transaction. A running service notices chang
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from copilot.principal import Principal
 from copilot.store import audit
+from copilot.store.csv_records import UnreadableRecord, csv_records
 from copilot.store.errors import InvalidInput, NotFound
 from copilot.store.models import Org, OrgVocabulary
 
@@ -165,17 +164,20 @@ def read_terms_file(path: Path) -> list[VocabularyTerm]:
         raise InvalidInput(f"{path}: cannot read ({exc})") from None
     terms: list[VocabularyTerm] = []
     problems: list[str] = []
-    for line_no, row in enumerate(csv.reader(io.StringIO(text)), 1):
-        cells = [cell.strip() for cell in row]
-        if not cells or not any(cells) or cells[0].startswith("#"):
-            continue
-        try:
-            if len(cells) > 2:
-                raise InvalidInput(f"{len(cells)} columns; expected term or term,kind")
-            kind = check_kind(cells[1]) if len(cells) == 2 and cells[1] else "vocab"
-            terms.append(VocabularyTerm(clean_term(cells[0]), kind))
-        except InvalidInput as exc:
-            problems.append(f"{path}:{line_no}: {exc}")
+    try:
+        for line_no, row in csv_records(text):
+            cells = [cell.strip() for cell in row]
+            if not cells or not any(cells) or cells[0].startswith("#"):
+                continue
+            try:
+                if len(cells) > 2:
+                    raise InvalidInput(f"{len(cells)} columns; expected term or term,kind")
+                kind = check_kind(cells[1]) if len(cells) == 2 and cells[1] else "vocab"
+                terms.append(VocabularyTerm(clean_term(cells[0]), kind))
+            except InvalidInput as exc:
+                problems.append(f"{path}:{line_no}: {exc}")
+    except UnreadableRecord as exc:  # a record the csv module cannot read ends the file
+        problems.append(f"{path}:{exc.line}: {exc.reason}")
     if problems:
         listed = "\n".join(problems)
         raise InvalidInput(f"{len(problems)} problem(s), nothing stored:\n{listed}")

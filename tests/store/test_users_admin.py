@@ -214,6 +214,12 @@ def test_csv_import_with_bad_lines_names_each_and_imports_nothing(
     path.write_bytes("email,name,role\nli@example.cn,李销售,rep\n".encode("gbk"))
     gbk = runner.invoke(app, ["users", "import", str(path), "--org", "华东公司"])
     assert gbk.exit_code == 1 and "not UTF-8" in gbk.stderr
+    path.write_text("email,name,role\nli@example.cn," + "长" * 200_000 + ",rep\n", encoding="utf-8")
+    huge = runner.invoke(app, ["users", "import", str(path), "--org", "华东公司"])
+    assert huge.exit_code == 1
+    assert "line 2: not readable as CSV (field larger than field limit" in huge.stderr
+    folder = runner.invoke(app, ["users", "import", str(tmp_path), "--org", "华东公司"])
+    assert folder.exit_code == 1 and f"{tmp_path}: cannot read (Is a directory)" in folder.stderr
 
 
 def test_set_user_active_leaves_other_orgs_alone(cli_db: str) -> None:

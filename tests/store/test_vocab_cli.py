@@ -75,5 +75,9 @@ def test_mistakes_are_one_line_errors(org: str, tmp_path: Path) -> None:
     assert "nothing stored" in message and ":2: a term cannot be empty" in message
     assert ":4: term '金\\x00蝶' holds a line break, tab or NUL" in message
     assert "cannot read" in refused("vocab", "import", "--org", org, str(tmp_path / "none.csv"))
+    # A field over the csv module's limit (128 KiB) is a bad line, not a crash.
+    bad.write_text("慧销通,product\n" + "长" * 200_000 + "\n", encoding="utf-8")
+    message = refused("vocab", "import", "--org", org, str(bad))
+    assert ":2: not readable as CSV (field larger than field limit (131072))" in message
     # Nothing of the bad file was stored.
     assert run("vocab", "list", "--org", org) == ""
