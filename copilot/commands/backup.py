@@ -32,6 +32,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 
 from copilot.commands.common import UserError, err, user_errors
 from copilot.settings import Settings, get_settings
@@ -65,6 +66,9 @@ def backup(settings: Settings, out: Path, *, pg_bin: Path | None = None) -> dict
 
     url = normalise_url(settings.database.url)
     out = out.expanduser().resolve()
+    if out.exists() and not out.is_file():
+        # Replacing it would swap a folder's or a device's name for the archive.
+        raise UserError(f"{out}: exists and is not a file; give the archive's file name")
     out.parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(config=settings.database)
     try:
@@ -116,6 +120,8 @@ def _sqlite_copy(source: Path, target: Path) -> None:
     dst = sqlite3.connect(target)
     try:
         src.backup(dst)
+    except sqlite3.Error as exc:  # a full disk where the copy goes, a damaged database
+        raise UserError(f"copying the database {source} failed: {exc}") from None
     finally:
         dst.close()
         src.close()
@@ -293,7 +299,7 @@ def backup_command(
     pg_bin: PgBinOpt = None,
 ) -> None:
     """Back up the database (online) and the data files into one archive."""
-    with user_errors(OSError):
+    with user_errors(OSError, SQLAlchemyError):
         manifest = backup(get_settings(), out, pg_bin=pg_bin)
     extra = ", ".join(manifest["data"]) or "no data files"
     err.print(f"backed up the {manifest['backend']} database ({manifest['revision']}) and {extra}")
@@ -308,7 +314,7 @@ def restore_command(
     pg_bin: PgBinOpt = None,
 ) -> None:
     """Restore an archive of `copilot backup` into the configured database and folders."""
-    with user_errors(OSError):
+    with user_errors(OSError, SQLAlchemyError):
         manifest = restore(get_settings(), archive, force=force, pg_bin=pg_bin)
     err.print(
         f"restored the {manifest['backend']} database of {manifest['created_at']} "

@@ -3,7 +3,12 @@ the data files come back in a fresh database, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import resource
+import signal
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +20,7 @@ from copilot.commands import backup
 from copilot.settings import get_settings
 from copilot.store import audit, repo
 from copilot.store.calls import add_segment, create_call
-from copilot.store.db import make_engine, session_factory
+from copilot.store.db import make_engine, migrate, session_factory
 from copilot.store.models import Call, Segment
 from copilot.store.tenants import ensure_demo_tenant
 from tests.dbfixtures import PgServer
@@ -135,3 +140,40 @@ def test_an_archive_of_another_database_kind_or_no_archive_is_refused(
     not_ours.write_bytes(b"not a tar")
     junk = runner.invoke(app, ["restore", str(not_ours)])
     assert junk.exit_code == 1 and "not a copilot backup" in junk.stderr
+
+
+def _disk_of(limit_bytes: int) -> None:
+    """In the child: files cannot grow past ``limit_bytes`` (a write beyond fails as on a
+    full disk, with EFBIG instead of the signal that would kill the process)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+
+def test_a_backup_that_cannot_be_written_says_why_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'a.db'}"
+    use(monkeypatch, db_url, tmp_path / "a")
+    migrate(db_url)
+    seed(db_url, tmp_path / "a")
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    onto_folder = runner.invoke(app, ["backup", str(folder)])
+    assert onto_folder.exit_code == 1
+    assert f"{folder}: exists and is not a file" in onto_folder.stderr
+    assert folder.is_dir() and not list(folder.iterdir())
+
+    # The database (about half a megabyte) does not fit where the archive goes.
+    command = [sys.executable, "-c", "from copilot.cli import app; app()"]
+    full = subprocess.run(
+        [*command, "backup", str(folder / "a.tar.gz")],
+        preexec_fn=lambda: _disk_of(100_000),
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=120,
+    )
+    assert full.returncode == 1, full.stderr
+    assert f"copying the database {tmp_path / 'a.db'} failed:" in full.stderr
+    assert "Traceback" not in full.stderr
+    assert not list(folder.iterdir())  # no archive, no staging folder
