@@ -31,7 +31,7 @@ def user_errors(*kinds: type[Exception]) -> Iterator[None]:
     try:
         yield
     except handled as exc:
-        fail(str(exc))
+        fail(user_message(exc) or str(exc))
 
 
 def fail(message: str) -> NoReturn:
@@ -56,11 +56,21 @@ def user_message(exc: BaseException) -> str | None:
         return f"cannot reach {url}: {detail} (is `copilot serve` running there?)"
     if httpx is not None and isinstance(exc, httpx.HTTPError):
         return f"HTTP error: {exc}"
-    websockets = sys.modules.get("websockets")
-    if websockets is not None and isinstance(exc, websockets.exceptions.WebSocketException):
+    # The submodule itself: the package imports it lazily, so it may not be an attribute yet.
+    websockets = sys.modules.get("websockets.exceptions")
+    if websockets is not None and isinstance(exc, websockets.WebSocketException):
         return f"WebSocket error: {exc}"
     if isinstance(exc, ConnectionError | TimeoutError):
         return f"cannot reach the service: {exc} (is `copilot serve` running there?)"
+    database = sys.modules.get("sqlalchemy.exc")
+    if database is not None and isinstance(exc, database.DBAPIError):
+        # The driver's own first line, without the SQL and parameters SQLAlchemy adds
+        # (they may hold what the user typed, and say nothing the user can act on).
+        lines = str(exc.orig or exc).strip().splitlines() or [type(exc.orig).__name__]
+        if isinstance(exc, database.OperationalError):
+            hint = "check COPILOT_DATABASE__URL; `copilot db upgrade` migrates it"
+            return f"cannot use the database: {lines[0]} ({hint})"
+        return f"the database refused it: {lines[0]}"
     return None
 
 

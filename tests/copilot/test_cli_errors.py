@@ -101,3 +101,42 @@ def test_scan_jsonl_exits_1_on_a_bad_line_like_extract(
         assert records[0]["id"] == "a" and "error" not in records[0]
         assert records[1]["error"].startswith("line 2: malformed JSON")
         assert "1 line(s)" in _one_error_line(result.stderr)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["users", "list", "--org", "甲公司"],
+        ["vocab", "list", "--org", "甲公司"],
+        ["train", "--org", "甲公司"],  # was a traceback
+        ["purge"],
+    ],
+)
+def test_a_database_that_is_down_is_one_line_naming_the_setting(
+    fresh_settings: None, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """The driver's own reason on one line, without SQLAlchemy's SQL, parameters and
+    link (before: three lines from most commands, a traceback from ``train --org``)."""
+    url = f"postgresql://postgres@127.0.0.1:{_closed_port()}/copilot"
+    monkeypatch.setenv("COPILOT_DATABASE__URL", url)
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1, (result.output, result.exception)
+    line = _one_error_line(result.stderr)
+    assert line.startswith("error: cannot use the database: connection failed:")
+    assert "Connection refused (check COPILOT_DATABASE__URL;" in line
+
+
+def test_an_error_after_the_websockets_package_loaded_is_still_judged() -> None:
+    """The package loads ``websockets.exceptions`` lazily: looking for it as an attribute
+    raised AttributeError inside the error handler, hiding the error itself (a database
+    that was down, after a replay in the same process, printed nothing)."""
+    probe = (
+        "import websockets\n"
+        "from copilot.commands.common import user_message\n"
+        "print(user_message(ValueError('a bug keeps its traceback')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "None"
