@@ -31,6 +31,7 @@ def serve(
     from copilot.service.logs import log_config
 
     settings = get_settings()
+    _reach_database(settings)
     uvicorn.run(
         create_app(settings),
         host=host or settings.service.host,
@@ -41,6 +42,19 @@ def serve(
         # line a transcript (copilot/service/logs.py).
         log_config=log_config(settings.service.log_format),
     )
+
+
+def _reach_database(settings: Settings) -> None:
+    """Connect once before serving: a database that is down is one ``error:`` line here
+    (the command line's handler), not a startup traceback of a hundred lines."""
+    from copilot.store.db import make_engine
+
+    engine = make_engine(config=settings.database)
+    try:
+        with engine.connect():
+            pass
+    finally:
+        engine.dispose()
 
 
 def replay(

@@ -110,6 +110,7 @@ def test_scan_jsonl_exits_1_on_a_bad_line_like_extract(
         ["vocab", "list", "--org", "甲公司"],
         ["train", "--org", "甲公司"],  # was a traceback
         ["purge"],
+        ["serve", "--port", "0"],  # was a hundred-line startup traceback
     ],
 )
 def test_a_database_that_is_down_is_one_line_naming_the_setting(
