@@ -31,7 +31,7 @@ def serve(
     from copilot.service.logs import log_config
 
     settings = get_settings()
-    _reach_database(settings)
+    _preflight(settings)
     uvicorn.run(
         create_app(settings),
         host=host or settings.service.host,
@@ -44,11 +44,19 @@ def serve(
     )
 
 
-def _reach_database(settings: Settings) -> None:
-    """Connect once before serving: a database that is down is one ``error:`` line here
-    (the command line's handler), not a startup traceback of a hundred lines."""
+def _preflight(settings: Settings) -> None:
+    """What the service cannot start without, checked before it serves: a database that is
+    down, or a knowledge-base folder that is not there, is one ``error:`` line here (the
+    command line's handler), not a startup traceback of a hundred lines or a service that
+    answers every suggestion with a 500."""
     from copilot.store.db import make_engine
+    from retrieval.errors import RetrievalError
+    from retrieval.loader import kb_files
 
+    try:
+        kb_files(settings.retrieval.kb_dir)
+    except RetrievalError as exc:
+        raise UserError(f"COPILOT_RETRIEVAL__KB_DIR: {exc}") from None
     engine = make_engine(config=settings.database)
     try:
         with engine.connect():

@@ -33,6 +33,7 @@ from copilot.store import repo
 from copilot.store.db import make_engine, migrate, session_factory
 from copilot.store.errors import Conflict, InvalidInput, NotFound, StoreError
 from copilot.summary import build_summary_writer
+from retrieval.errors import RetrievalError
 from speech.engine import SpeechEngine
 
 logger = logging.getLogger(__name__)
@@ -203,6 +204,12 @@ def _error_handlers(app: FastAPI) -> None:
     async def store_error(request: Request, exc: StoreError) -> object:
         status, code = _STORE_ERRORS.get(type(exc), (400, "bad_request"))
         return error_response(status, code, str(exc))
+
+    @app.exception_handler(RetrievalError)
+    async def retrieval_error(request: Request, exc: RetrievalError) -> object:
+        # The knowledge base or its index cannot be used (a folder that is gone, a vector
+        # store that is down): the service is fine, suggestions are not, for now.
+        return error_response(503, "suggestions_unavailable", str(exc))
 
     @app.exception_handler(AccessError)
     async def access_error(request: Request, exc: AccessError) -> object:

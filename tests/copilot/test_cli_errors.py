@@ -141,3 +141,20 @@ def test_an_error_after_the_websockets_package_loaded_is_still_judged() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "None"
+
+
+def test_serve_without_its_knowledge_base_folder_is_one_line(
+    fresh_settings: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Before: the service started and answered every suggestion with a 500."""
+    monkeypatch.setenv("COPILOT_RETRIEVAL__KB_DIR", str(tmp_path / "kb"))
+    # Were the folder not checked first, the closed database stops serve (no hang).
+    url = f"postgresql://postgres@127.0.0.1:{_closed_port()}/copilot"
+    monkeypatch.setenv("COPILOT_DATABASE__URL", url)
+    result = runner.invoke(app, ["serve", "--port", "0"])
+    assert result.exit_code == 1
+    line = _one_error_line(result.stderr)
+    assert (
+        line
+        == f"error: COPILOT_RETRIEVAL__KB_DIR: {tmp_path / 'kb'}: no such knowledge-base directory"
+    )

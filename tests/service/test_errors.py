@@ -54,3 +54,32 @@ def test_an_unhandled_exception_is_a_json_500_with_a_request_id(
     assert logged and logged[0].exc_info is not None
     # The service goes on answering.
     assert httpx.get(f"{broken.url}/healthz").status_code == 200
+
+
+@pytest.fixture
+def without_kb(
+    db_url: str, speech_engine: SpeechEngine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Service]:
+    """A real suggester whose knowledge-base folder is not there (moved, or a volume that
+    did not mount after the service started)."""
+    from retrieval import Suggester
+    from retrieval.config import RetrievalConfig
+
+    settings = service_settings(db_url)
+    gone = tmp_path_factory.mktemp("kb") / "moved-away"
+    suggester = Suggester(RetrievalConfig(kb_dir=gone))
+    engines = build_engines(settings, suggester=suggester)
+    with running_service(settings, engines=engines, speech_engine=speech_engine) as (url, key):
+        yield Service(url, key, settings)
+
+
+def test_a_knowledge_base_that_cannot_be_used_is_a_503_saying_why(without_kb: Service) -> None:
+    headers = {"Authorization": f"Bearer {without_kb.rep_key}"}
+    answer = httpx.post(
+        f"{without_kb.url}/v1/suggest", json={"text": "太贵了"}, headers=headers, timeout=30
+    )
+    assert answer.status_code == 503  # was a 500 "internal error"
+    error = answer.json()["error"]
+    assert error["code"] == "suggestions_unavailable"
+    assert error["message"].endswith("moved-away: no such knowledge-base directory")
+    assert httpx.get(f"{without_kb.url}/healthz").status_code == 200
