@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import socket
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -125,6 +126,24 @@ class LocalPool:
         self._executor.shutdown(wait=not cancel, cancel_futures=cancel)
 
 
+class ClusterUnreachable(RuntimeError):
+    """Nothing answers at the Ray cluster's address."""
+
+
+def reachable(address: str, timeout_s: float = 5.0) -> None:
+    """A cluster named by host and port (``host:6379``, ``ray://host:10001``) answers there:
+    Ray itself retries an address nobody answers for minutes before it gives up."""
+    target = address.removeprefix("ray://")
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        return  # auto, local: Ray finds or starts the cluster itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ClusterUnreachable(f"cannot reach the Ray cluster at {target}: {reason}") from None
+
+
 class RayPool:
     """Ray tasks on a cluster (``address``: ``auto``, ``ray://host:10001``, ``host:6379``, or
     ``local`` to start a head here). Jobs carry the audio, so nodes need no shared storage."""
@@ -141,6 +160,7 @@ class RayPool:
         self._ray = ray
         self._owns = not ray.is_initialized()
         if self._owns:
+            reachable(address)
             ray.init(address=address, log_to_driver=False, **init)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.slots = max(1, cpus // cpus_per_task)

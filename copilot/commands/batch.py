@@ -103,10 +103,18 @@ def run(
 ) -> None:
     """Analyse every recording of SOURCE once into the store; run again to resume."""
     from copilot.batch import runner
+    from copilot.batch.pools import ClusterUnreachable
     from copilot.batch.sources import SourceError, read_source
 
     settings = get_settings()
-    with user_errors(SourceError, StoreError, SQLAlchemyError, ModuleNotFoundError, ValueError):
+    with user_errors(
+        SourceError,
+        StoreError,
+        SQLAlchemyError,
+        ModuleNotFoundError,
+        ValueError,
+        ClusterUnreachable,
+    ):
         if export is not None and export.suffix.lower() not in (".csv", ".parquet"):
             raise UserError(f"{export}: export to .csv or .parquet")
         recordings = read_source(source)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
-from copilot.batch.pools import LocalPool
+import pytest
+
+from copilot.batch.pools import ClusterUnreachable, LocalPool, reachable
 from copilot.batch.worker import TranscribeJob, TranscribeResult
 from copilot.settings import Settings
 
@@ -43,3 +46,24 @@ def test_a_killed_worker_loses_its_jobs_and_a_fresh_one_takes_the_retries(
         assert retried.worker != first.worker
     finally:
         pool.close(cancel=True)
+
+
+def test_a_ray_address_nobody_answers_is_refused_in_seconds() -> None:
+    """Ray itself retried such an address for minutes (the command seemed to hang)."""
+    with socket.socket() as listening, socket.socket() as closed:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        closed.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused
+        open_port, closed_port = listening.getsockname()[1], closed.getsockname()[1]
+        reachable(f"127.0.0.1:{open_port}")
+        reachable(f"ray://127.0.0.1:{open_port}")
+        reachable("auto")  # Ray finds the cluster itself
+        reachable("local")
+        started = time.monotonic()
+        for address in (f"127.0.0.1:{closed_port}", f"ray://127.0.0.1:{closed_port}"):
+            target = address.removeprefix("ray://")
+            with pytest.raises(
+                ClusterUnreachable, match=f"cannot reach the Ray cluster at {target}: "
+            ):
+                reachable(address)
+        assert time.monotonic() - started < 10
