@@ -12,6 +12,8 @@ from copilot.store.errors import InvalidInput
 
 
 class UnreadableRecord(InvalidInput):
+    """The record ending on ``line`` cannot be read; nothing after it can be either."""
+
     def __init__(self, line: int, reason: str) -> None:
         super().__init__(f"line {line}: {reason}")
         self.line = line
