@@ -99,13 +99,23 @@ def _ready(suggester: Suggester) -> None:
         err.print(f"[yellow]note:[/yellow] {warning.message}")
 
 
+def _entry_files(directory: Path) -> list[Path]:
+    """The folder's entry files; a folder with none is a mistaken path far more often than
+    an empty knowledge base (and ingesting it would empty the index), so it is refused, as
+    `copilot rules test` refuses a folder without rules."""
+    files = kb_files(directory)
+    if not files:
+        raise UserError(f"{directory}: no knowledge-base files (*.yaml) in it; nothing changed")
+    return files
+
+
 @kb_app.command("validate")
 def validate(kb_dir: KbDirArg = None, as_json: JsonOpt = False) -> None:
     """Check every KB file; list each problem as file:line: id: message. Exit 1 if any."""
     with user_errors(RetrievalError):
         directory = _config(kb_dir).kb_dir
+        files = _entry_files(directory)
         problems = validate_kb(directory)
-        files = kb_files(directory)
     if as_json:
         print(json.dumps([p.model_dump() for p in problems], ensure_ascii=False))
     else:
@@ -121,7 +131,9 @@ def validate(kb_dir: KbDirArg = None, as_json: JsonOpt = False) -> None:
 def ingest(kb_dir: KbDirArg = None, as_json: JsonOpt = False) -> None:
     """Bring the vector index in line with the KB files (only changed entries are embedded)."""
     with user_errors(RetrievalError):
-        suggester = Suggester(_config(kb_dir))
+        config = _config(kb_dir)
+        _entry_files(config.kb_dir)
+        suggester = Suggester(config)
         _ready(suggester)
         report = suggester.last_ingest
     assert report is not None

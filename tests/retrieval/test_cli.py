@@ -169,3 +169,17 @@ def test_the_installed_copilot_command(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["objection"] == "price"
     assert (tmp_path / "chroma").is_dir()
+
+
+def test_a_folder_without_kb_files_is_refused_and_the_index_kept(tmp_path: Path) -> None:
+    """Before: `validate` said "ok: 0 file(s)" and `ingest` emptied the index (113 entries
+    removed from this machine's default one by a mistyped folder)."""
+    (tmp_path / "notes.txt").write_text("not a KB file", encoding="utf-8")
+    for command in ("validate", "ingest"):
+        result = runner.invoke(app, ["kb", command, str(tmp_path)])
+        assert result.exit_code == 1, result.output
+        assert f"{tmp_path}: no knowledge-base files (*.yaml) in it; nothing changed" in (
+            result.stderr
+        )
+    kept = runner.invoke(app, ["kb", "ingest", "--json"])
+    assert kept.exit_code == 0 and json.loads(kept.stdout)["removed"] == 0
