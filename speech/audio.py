@@ -53,7 +53,8 @@ class AudioFile:
         self.path = Path(path)
         self.max_duration_s = max_duration_s
         if not self.path.is_file():
-            raise AudioDecodeError(f"{self.path}: no such file")
+            what = "not a regular file" if self.path.exists() else "no such file"
+            raise AudioDecodeError(f"{self.path}: {what}")
         if self.path.stat().st_size == 0:
             raise AudioDecodeError(f"{self.path}: the file is empty")
         try:

@@ -34,7 +34,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from copilot.commands.common import UserError, err, user_errors
+from copilot.commands.common import UserError, err, require_file, user_errors
 from copilot.settings import Settings, get_settings
 from copilot.store.db import libpq_url
 
@@ -172,8 +172,7 @@ def restore(
 
 
 def _unpack(archive: Path, staging: Path) -> dict[str, Any]:
-    if not archive.is_file():
-        raise UserError(f"{archive}: no such file")
+    require_file(archive)
     try:
         with tarfile.open(archive, "r:*") as tar:
             # "data": no absolute paths, no links out of the folder, no device files.

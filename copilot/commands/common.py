@@ -107,11 +107,17 @@ class JsonlItem:
     error: str | None = None
 
 
+def require_file(path: Path) -> None:
+    """:class:`UserError` unless ``path`` is a regular file: "no such file", or, for a folder
+    or a device, that it is not one."""
+    if not path.is_file():
+        raise UserError(f"{path}: {'not a regular file' if path.exists() else 'no such file'}")
+
+
 def read_jsonl(path: Path) -> Iterator[JsonlItem]:
     """Yield each line's ``{"id", "text"}``; a bad line yields an item with ``error`` set and
     reading goes on. Invalid UTF-8 is reported per line, not for the whole file."""
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
+    require_file(path)
     with path.open("rb") as handle:
         for line_no, raw in enumerate(handle, 1):
             if not raw.strip():

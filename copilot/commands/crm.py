@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from copilot.commands.admin import _transaction
-from copilot.commands.common import UserError, err, user_errors
+from copilot.commands.common import UserError, err, require_file, user_errors
 from copilot.crm.mapping import MappingError, builtin, builtin_names, load_mapping
 from copilot.crm.targets import OrgCrm, org_crm
 from copilot.store import repo
@@ -68,8 +68,7 @@ def crm_target(
             builtin(mapping)  # an unknown name is an error here, not at the first confirm
             current.update(mapping=mapping, custom=None)
         if custom is not None:
-            if not custom.is_file():
-                raise UserError(f"{custom}: no such file")
+            require_file(custom)
             loaded = load_mapping(custom)
             current.update(mapping="custom", custom=loaded.model_dump(mode="json", by_alias=True))
         for name, value in (("base_url", base_url), ("lookup_url", lookup_url)):

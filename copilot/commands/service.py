@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from copilot.commands.common import UserError, err, user_errors
+from copilot.commands.common import UserError, err, require_file, user_errors
 from copilot.commands.insights import RulesOnlyOpt, learned_models
 from copilot.settings import Settings, get_settings
 
@@ -172,8 +172,7 @@ def analyze(
 
     settings = get_settings()
     with user_errors(SpeechError, OSError):
-        if not source.is_file():
-            raise UserError(f"{source}: no such file")
+        require_file(source)
         extractor = build_extractor(settings.insights)
         scanner = Scanner(settings.compliance)
         if not rules_only:  # the learned models beside the rules, as the service runs them

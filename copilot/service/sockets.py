@@ -505,6 +505,9 @@ async def _stream(state: ServiceState, ws: WebSocket, live: LiveCall, twilio: bo
                 elif body.get("type") == "stop":
                     stopped = True
                     break
+                elif body.get("type") == "start":
+                    await _warn(ws, "bad_message", "the call has started: send audio or stop")
+                    continue
                 else:
                     await _warn(ws, "bad_message", f"unknown message type {body.get('type')!r}")
                     continue

@@ -87,6 +87,8 @@ def test_analyze_rejects_bad_input(tmp_path: Path) -> None:
     runner = CliRunner()
     missing = runner.invoke(app, ["analyze", str(tmp_path / "nope.wav"), "--json"])
     assert missing.exit_code != 0 and "no such file" in missing.output
+    folder = runner.invoke(app, ["analyze", str(tmp_path), "--json"])
+    assert folder.exit_code != 0 and f"{tmp_path}: not a regular file" in folder.output
     bad = tmp_path / "turns.json"
     bad.write_text('{"turns": [["boss", "hi"]]}', encoding="utf-8")
     result = runner.invoke(app, ["analyze", str(bad), "--json"])

@@ -100,6 +100,8 @@ def test_bad_frames_are_answered_and_the_call_goes_on(service: Service) -> None:
             warnings.append(json.loads(await ws.recv()))
             await ws.send(json.dumps({"type": "dance"}))
             warnings.append(json.loads(await ws.recv()))
+            await ws.send(json.dumps(START))  # a second start header
+            warnings.append(json.loads(await ws.recv()))
             for offset in range(0, len(pcm), 6400):
                 await ws.send(pcm[offset : offset + 6400])
             await ws.send(json.dumps({"type": "stop"}))
@@ -108,8 +110,11 @@ def test_bad_frames_are_answered_and_the_call_goes_on(service: Service) -> None:
         return warnings, reply
 
     warnings, stopped = asyncio.run(run())
-    assert [w["code"] for w in warnings] == ["bad_frame", "bad_frame", "bad_message"]
+    codes = [w["code"] for w in warnings]
+    assert codes == ["bad_frame", "bad_frame", "bad_message", "bad_message"]
     assert "whole number" in warnings[0]["message"] and "larger" in warnings[1]["message"]
+    assert warnings[3]["message"] == "the call has started: send audio or stop"
+    assert warnings[3]["fatal"] is False
     assert stopped["call_id"] == "frames"
     summary = httpx.get(
         f"{service.url}/v1/calls/frames/summary",

@@ -82,6 +82,8 @@ def test_three_channels_are_refused(tmp_path: Path) -> None:
 def test_missing_empty_and_non_audio_files(tmp_path: Path) -> None:
     with pytest.raises(AudioDecodeError, match="no such file"):
         decode_file(tmp_path / "missing.wav")
+    with pytest.raises(AudioDecodeError, match=f"{tmp_path}: not a regular file"):
+        decode_file(tmp_path)  # a folder (or /dev/null) is there, but is no recording
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")
     with pytest.raises(AudioDecodeError, match="empty"):
