@@ -25,29 +25,8 @@ _UNSTORABLE = re.compile("[\\x00\\ud800-\\udfff]")
 def unstorable(value: object, where: str = "") -> str | None:
     """What is wrong with the first string in a decoded JSON value (or form) that holds a
     NUL or a lone surrogate, naming its field; None when every string can be stored."""
-    if isinstance(value, str):
-        found = _UNSTORABLE.search(value)
-        if found is None:
-            return None
-        what = (
-            "a NUL character (U+0000)"
-            if found.group() == "\x00"
-            else "a lone UTF-16 surrogate (not valid Unicode)"
-        )
-        return f"{where or 'value'}: holds {what} at character {found.start()}"
-    if isinstance(value, dict):
-        items: Iterable[tuple[object, object]] = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        inner = f"{where}.{key}" if where else str(key)
-        if isinstance(key, str) and (bad := unstorable(key, inner)) is not None:
-            return bad
-        if (bad := unstorable(item, inner)) is not None:
-            return bad
-    return None
+    found = _first_unstorable(value)
+    return None if found is None else _described(where, *found)
 
 
 def refuse_unstorable(session: Session, _context: object = None, _instances: object = None) -> None:
@@ -58,13 +37,41 @@ def refuse_unstorable(session: Session, _context: object = None, _instances: obj
         state = instance_state(row)
         values = state.dict
         for key in values if state.pending else state.committed_state:
-            value = values.get(key)
-            if isinstance(value, str):
-                if _UNSTORABLE.search(value) is None:
-                    continue  # the common case, without naming the column
-            elif not isinstance(value, dict | list):
-                continue
-            table = getattr(row, "__tablename__", type(row).__name__)
-            bad = unstorable(value, f"{table}.{key}")
-            if bad is not None:
-                raise InvalidInput(f"cannot store {bad}")
+            found = _first_unstorable(values.get(key))
+            if found is not None:
+                table = getattr(row, "__tablename__", type(row).__name__)
+                raise InvalidInput(f"cannot store {_described(f'{table}.{key}', *found)}")
+
+
+def _first_unstorable(value: object) -> tuple[list[str], re.Match[str]] | None:
+    """The first string (dict keys included) holding NUL or a lone surrogate, with the keys
+    and indexes leading to it; the path is only built for a value that has one, so the
+    common case (everything storable) formats nothing."""
+    if isinstance(value, str):
+        match = _UNSTORABLE.search(value)
+        return None if match is None else ([], match)
+    if isinstance(value, dict):
+        items: Iterable[tuple[object, object]] = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if isinstance(key, str) and (match := _UNSTORABLE.search(key)) is not None:
+            return [key], match
+        if (found := _first_unstorable(item)) is not None:
+            return [str(key), *found[0]], found[1]
+    return None
+
+
+def _described(where: str, path: list[str], match: re.Match[str]) -> str:
+    name = where
+    for part in path:
+        name = f"{name}.{part}" if name else part
+    name = name or "value"
+    what = (
+        "a NUL character (U+0000)"
+        if match.group() == "\x00"
+        else "a lone UTF-16 surrogate (not valid Unicode)"
+    )
+    return f"{name}: holds {what} at character {match.start()}"
