@@ -244,7 +244,9 @@ def analyser(correction: bool, recorrect: bool = False) -> Analyse:
 
     settings = settings_with(correction)
     models = learned_models()
-    extractor = assisted_extractor(build_extractor(settings.insights), models.customer)
+    extractor = assisted_extractor(
+        build_extractor(settings.insights), models.customer, roles=models.roles
+    )
     scanner = assisted_scanner(Scanner(settings.compliance), models.rep)
     writer = build_summary_writer(settings.insights)
     # Built on the first audio call: text-only runs (``--variants text``,

@@ -239,7 +239,8 @@ def main() -> None:
     models = bundled_models()
     rules = build_extractor(settings.insights)
     scanner = Scanner(settings.compliance)
-    extractors = {"rules": rules, "rules + model": assisted_extractor(rules, models.customer)}
+    learned = assisted_extractor(rules, models.customer, roles=models.roles)
+    extractors = {"rules": rules, "rules + model": learned}
     scanners = {"rules": scanner, "rules + model": assisted_scanner(scanner, models.rep)}
 
     customer_rows = read_jsonl(args.customer)

@@ -57,7 +57,10 @@ def insight_extractor(config: InsightConfig, rules_only: bool = False) -> Insigh
     from copilot.learning import assisted_extractor
 
     rules = build_extractor(config)
-    return rules if rules_only else assisted_extractor(rules, learned_models().customer)
+    if rules_only:
+        return rules
+    models = learned_models()
+    return assisted_extractor(rules, models.customer, roles=models.roles)
 
 
 def extract(

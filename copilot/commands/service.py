@@ -177,7 +177,7 @@ def analyze(
         scanner = Scanner(settings.compliance)
         if not rules_only:  # the learned models beside the rules, as the service runs them
             models = learned_models()
-            extractor = assisted_extractor(extractor, models.customer)
+            extractor = assisted_extractor(extractor, models.customer, roles=models.roles)
             scanner = assisted_scanner(scanner, models.rep)
         if source.suffix.lower() == ".json":
             turns = _read_turns(source)

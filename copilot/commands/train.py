@@ -10,6 +10,7 @@ import typer
 
 from copilot.commands.common import UserError, out, user_errors
 from copilot.learning.corpus import SIDES, CorpusError, Side
+from copilot.learning.roles import systems_files
 from copilot.learning.runtime import MODELS_DIR
 from copilot.learning.train import TrainingUnavailable, train_corpus
 
@@ -21,7 +22,10 @@ def train(
     out_dir: Annotated[
         Path, typer.Option("--out", help="Where the artefacts go (<side>.json + .npz).")
     ] = MODELS_DIR,
-    side: Annotated[str | None, typer.Option(help="Train one side only: customer or rep.")] = None,
+    side: Annotated[
+        str | None,
+        typer.Option(help="Train one model only: customer, rep or roles (named systems' roles)."),
+    ] = None,
     org: Annotated[
         str | None,
         typer.Option(
@@ -31,17 +35,20 @@ def train(
         ),
     ] = None,
 ) -> None:
-    """Train the customer-insight and rep-compliance models (deterministic: the same corpus
-    gives the same bytes). A file with any bad line is refused whole."""
+    """Train the customer-insight, rep-compliance and system-role models (deterministic:
+    the same corpus gives the same bytes). A file with any bad line is refused whole."""
     if org is not None:
         train_org_command(org, corpus)
         return
     with user_errors(CorpusError, OSError, TrainingUnavailable):
-        if side is not None and side not in SIDES:
-            raise UserError(f"--side must be one of {', '.join(SIDES)}, not {side!r}")
-        sides = SIDES if side is None else (cast(Side, side),)
+        if side is not None and side not in (*SIDES, "roles"):
+            raise UserError(f"--side must be one of {', '.join(SIDES)}, roles; not {side!r}")
+        sides = SIDES if side is None else () if side == "roles" else (cast(Side, side),)
+        roles = side in (None, "roles")
+        if side == "roles" and not systems_files(corpus):
+            raise UserError(f"no systems files: expected {corpus / 'systems'}/*.jsonl")
         started = time.perf_counter()
-        written = train_corpus(corpus, out_dir, sides)
+        written = train_corpus(corpus, out_dir, sides, roles=roles)
     for name, files in written.items():
         size = sum(path.stat().st_size for path in files)
         out.print(f"{name}: {', '.join(str(p) for p in files)} ({size / 1024:.0f} KiB)")

@@ -53,6 +53,20 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class SystemMention:
+    """Where a reported system's name was said and the role the rules read there: a learned
+    role reader (``copilot.learning.roles``) reads the same words. Spans index
+    :attr:`RuleJudgement.text`; ``sentence_*`` bound the sentence holding the name."""
+
+    name: str
+    start: int
+    end: int
+    sentence_start: int
+    sentence_end: int
+    role: SystemRole
+
+
+@dataclass(frozen=True)
 class RuleJudgement:
     """What the rules found, and the objection types whose cues they saw but dismissed as
     look-alikes (see :class:`~copilot.insights.cues.JudgedObjections`)."""
@@ -65,6 +79,9 @@ class RuleJudgement:
     # The line names another company's deciders (你们领导, 供应商的老板): a decision maker it
     # seems to name is not the customer's.
     others_deciders: bool = False
+    # The normalised text the rules read, and each mention of a system named in it.
+    text: str = ""
+    mentions: tuple[SystemMention, ...] = ()
 
 
 class RuleExtractor(InsightExtractor):
@@ -134,6 +151,7 @@ class RuleExtractor(InsightExtractor):
         )
         reading = self._decision.read(segmenter, utterance_id)
         chain = reading.chain
+        mentions: list[SystemMention] = []
         insights = Insights(
             budget=budget,
             decision_chain=chain,
@@ -150,15 +168,18 @@ class RuleExtractor(InsightExtractor):
                 for hit in hits
             ],
             commitments=commitments,
-            systems=self._named_systems(segmenter, systems, hits, utterance_id),
+            systems=self._named_systems(segmenter, systems, hits, utterance_id, mentions),
         )
+        said, named = segmenter.text, tuple(mentions)
         if chain:
-            return RuleJudgement(insights, judged.dismissed)
+            return RuleJudgement(insights, judged.dismissed, text=said, mentions=named)
         return RuleJudgement(
             insights,
             judged.dismissed,
             partial(self._frames.find, segmenter, utterance_id),
             others_deciders=reading.others_named,
+            text=said,
+            mentions=named,
         )
 
     def _named_systems(
@@ -167,10 +188,11 @@ class RuleExtractor(InsightExtractor):
         systems: Found,
         competitors: list[CompetitorHit],
         utterance_id: str | None,
+        mentions: list[SystemMention],
     ) -> list[System]:
         """Every catalogue system named, with its role (the strongest said of any of its
-        mentions); a reported competitor is always among them (as ``competitor`` unless the
-        customer runs or connects it)."""
+        mentions, each added to ``mentions``); a reported competitor is always among them
+        (as ``competitor`` unless the customer runs or connects it)."""
         hits = systems.hits
         named = sorted([*hits, *systems.again], key=lambda h: h.start)
         found: dict[str, System] = {}
@@ -187,7 +209,12 @@ class RuleExtractor(InsightExtractor):
             if listed and hit.unknown:
                 continue  # the competitor rules know the name (Salesfroce is Salesforce)
             role = self._roles.role(segmenter, hit, listed, named)
-            add(self._system(segmenter, hit, role, utterance_id))
+            system = self._system(segmenter, hit, role, utterance_id)
+            sentence = segmenter.sentence(hit.start)
+            mentions.append(
+                SystemMention(system.name, hit.start, hit.end, sentence.start, sentence.end, role)
+            )
+            add(system)
         for competitor in competitors:
             if not any(
                 c.start < competitor.end and competitor.start < c.end and not c.unknown

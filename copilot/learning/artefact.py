@@ -12,9 +12,10 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -26,6 +27,9 @@ _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 class ArtefactError(RuntimeError):
     """A model artefact that is missing or cannot be read; the rules keep working without it."""
+
+
+Model = TypeVar("Model")
 
 
 @dataclass(frozen=True)
@@ -97,3 +101,16 @@ def load(directory: Path, name: str) -> Artefact:
     if not shapes_agree:
         raise ArtefactError(f"{arrays_path}: arrays do not match the header; {fix}")
     return Artefact(header, vocabulary, idf, coef, intercept)
+
+
+def build(directory: Path, name: str, make: Callable[[Artefact], Model]) -> Model:
+    """The model ``make`` builds from the artefact ``name``; raises :class:`ArtefactError`
+    when the artefact is missing, damaged, or its header is not what ``make`` reads."""
+    artefact = load(directory, name)
+    try:
+        return make(artefact)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ArtefactError(
+            f"model artefact {name} in {directory}: bad header ({exc!r}); "
+            "run `copilot train` to rebuild it"
+        ) from None

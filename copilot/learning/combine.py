@@ -34,10 +34,12 @@ from copilot.insights.models import (
     PainCategory,
     PainPoint,
     Speaker,
+    SystemRole,
 )
 from copilot.learning.adjudicate import Adjudicator, adjudicate_insights, adjudicate_scan
 from copilot.learning.corpus import DECISION_MAKER
 from copilot.learning.model import LayeredPredictor, LinearModel, Prediction, Predictor
+from copilot.learning.roles import RoleModel, judged_roles
 from retrieval.schema import ObjectionType
 
 # A model-only compliance flag this sure gets its category's usual severity, else medium.
@@ -73,17 +75,20 @@ class ModelAssistedExtractor(InsightExtractor):
         *,
         main_by: MainBy = "confidence",
         adjudicator: Adjudicator | None = None,
+        roles: RoleModel | None = None,
     ) -> None:
         self.rules = rules
         self.model = model
         self.main_by = main_by
         # An LLM that confirms or rejects the model's finds (copilot/learning/adjudicate.py).
         self.adjudicator = adjudicator
+        # Reads each named system's role from the words around it (copilot/learning/roles.py).
+        self.roles = roles
 
     def with_model(self, model: Predictor) -> ModelAssistedExtractor:
         """The same extractor with another model (an organisation's, layered)."""
         return ModelAssistedExtractor(
-            self.rules, model, main_by=self.main_by, adjudicator=self.adjudicator
+            self.rules, model, main_by=self.main_by, adjudicator=self.adjudicator, roles=self.roles
         )
 
     def extract(
@@ -95,6 +100,8 @@ class ModelAssistedExtractor(InsightExtractor):
         if isinstance(self.rules, RuleExtractor):
             judgement = self.rules.judge(text, speaker, utterance_id)
             insights, dismissed = judgement.insights, judgement.dismissed_objections
+            if self.roles is not None and judgement.mentions:
+                insights = with_roles(insights, judged_roles(self.roles, judgement))
             framed, others = judgement.framed_decider, judgement.others_deciders
         else:
             insights = self.rules.extract(text, speaker, utterance_id)
@@ -125,6 +132,15 @@ class ModelAssistedExtractor(InsightExtractor):
         if self.adjudicator is not None:
             found = adjudicate_insights(self.adjudicator, text, found)
         return found
+
+
+def with_roles(insights: Insights, roles: dict[str, SystemRole]) -> Insights:
+    """``insights`` with the named systems' roles replaced by ``roles`` (by system name)."""
+    systems = [
+        system.model_copy(update={"role": roles[system.name]}) if system.name in roles else system
+        for system in insights.systems
+    ]
+    return insights.model_copy(update={"systems": systems})
 
 
 def add_predictions(
@@ -311,15 +327,19 @@ def _rules_decide(category: str, clause: str) -> bool:
 
 
 def assisted_extractor(
-    rules: InsightExtractor, base: Predictor | None, org: Predictor | None = None
+    rules: InsightExtractor,
+    base: Predictor | None,
+    org: Predictor | None = None,
+    roles: RoleModel | None = None,
 ) -> InsightExtractor:
-    """The rules alone when there is no model, else rules + (base, then org) model; an
-    extractor that already has a model is returned as it is."""
+    """The rules alone when there is no model, else rules + (base, then org) model, with
+    ``roles`` reading named systems' roles; an extractor that already has a model is
+    returned as it is."""
     if (base is None and org is None) or isinstance(rules, ModelAssistedExtractor):
         return rules
     model = org if base is None else _layered(base, org)
     assert model is not None
-    return ModelAssistedExtractor(rules, model)
+    return ModelAssistedExtractor(rules, model, roles=roles)
 
 
 def assisted_scanner(
@@ -337,7 +357,11 @@ def extractor_like(template: InsightExtractor, rules: InsightExtractor) -> Insig
     when ``template`` has one."""
     if isinstance(template, ModelAssistedExtractor):
         return ModelAssistedExtractor(
-            rules, template.model, main_by=template.main_by, adjudicator=template.adjudicator
+            rules,
+            template.model,
+            main_by=template.main_by,
+            adjudicator=template.adjudicator,
+            roles=template.roles,
         )
     return rules
 

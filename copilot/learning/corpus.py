@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from compliance.models import CATEGORIES
 from copilot.insights.models import PAIN_CATEGORIES
@@ -89,14 +90,20 @@ def _labels(side: Side, row: dict[str, object]) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(labels)), problems
 
 
-def parse_line(side: Side, line: str) -> Example:
-    """One JSONL line as an :class:`Example`; raises ValueError saying what is wrong."""
+def json_object(line: str) -> dict[str, Any]:
+    """One JSONL line's object; raises ValueError saying what is wrong."""
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg})") from None
     if not isinstance(row, dict):
         raise ValueError("not a JSON object")
+    return row
+
+
+def parse_line(side: Side, line: str) -> Example:
+    """One JSONL line as an :class:`Example`; raises ValueError saying what is wrong."""
+    row = json_object(line)
     for key, kind in _REQUIRED[side].items():
         if key not in row:
             raise ValueError(f"missing key {key!r}")
@@ -113,27 +120,39 @@ def parse_line(side: Side, line: str) -> Example:
 def load_file(path: Path, side: Side) -> list[Example]:
     """Every example of one file; raises :class:`CorpusError` listing each bad line (and
     each id seen twice) when any line is bad."""
-    examples: list[Example] = []
+    return checked_lines([path], partial(parse_line, side), lambda example: example.id)
+
+
+Line = TypeVar("Line")
+
+
+def checked_lines(
+    paths: Sequence[Path], parse: Callable[[str], Line], ident: Callable[[Line], str]
+) -> list[Line]:
+    """Every non-blank line of ``paths`` parsed (``parse`` raises ValueError saying what is
+    wrong); raises :class:`CorpusError` naming each bad line and each id seen twice."""
+    lines: list[Line] = []
     errors: list[str] = []
     seen: set[str] = set()
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                example = parse_line(side, line)
-            except ValueError as exc:
-                errors.append(f"{path}:{number}: {exc}")
-                continue
-            if example.id in seen:
-                errors.append(f"{path}:{number}: id {example.id!r} seen twice")
-            seen.add(example.id)
-            examples.append(example)
+    for path in paths:
+        with path.open(encoding="utf-8") as rows:
+            for number, raw in enumerate(rows, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    line = parse(raw)
+                except ValueError as exc:
+                    errors.append(f"{path}:{number}: {exc}")
+                    continue
+                if ident(line) in seen:
+                    errors.append(f"{path}:{number}: id {ident(line)!r} seen twice")
+                seen.add(ident(line))
+                lines.append(line)
     if errors:
         shown = "\n".join(errors[:20])
         more = f"\n… and {len(errors) - 20} more" if len(errors) > 20 else ""
         raise CorpusError(f"{len(errors)} bad line(s); nothing was trained:\n{shown}{more}")
-    return examples
+    return lines
 
 
 def side_files(corpus: Path, side: Side) -> list[Path]:

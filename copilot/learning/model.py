@@ -18,7 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from compliance.normalize import normalize
-from copilot.learning.artefact import Artefact, ArtefactError, load
+from copilot.learning.artefact import Artefact, build
 from copilot.learning.features import (
     FeatureSpec,
     Occurrences,
@@ -117,14 +117,7 @@ class LinearModel:
     @classmethod
     def load(cls, directory: Path, name: str) -> LinearModel:
         """Raises :class:`ArtefactError` when the artefact is missing or damaged."""
-        artefact = load(directory, name)
-        try:
-            return cls(artefact)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ArtefactError(
-                f"model artefact {name} in {directory}: bad header ({exc!r}); "
-                "run `copilot train` to rebuild it"
-            ) from None
+        return build(directory, name, cls)
 
     def token_rows(self, occurrences: Occurrences) -> np.ndarray:
         """The rows of the text's tokens, in text order, and a row of zeros after them."""

@@ -4,13 +4,15 @@ and that side runs on its rules alone."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from copilot.learning.artefact import ArtefactError
+from copilot.learning.artefact import ArtefactError, Model
 from copilot.learning.corpus import Side
 from copilot.learning.model import LinearModel
+from copilot.learning.roles import RoleModel
 
 logger = logging.getLogger(__name__)
 
@@ -21,19 +23,37 @@ MODELS_DIR = Path(__file__).resolve().parent / "models"
 class Models:
     customer: LinearModel | None = None
     rep: LinearModel | None = None
+    # Named systems' roles (copilot/learning/roles.py); without it the rules read them.
+    roles: RoleModel | None = None
     # Why a side is off (one line each), for a command line to show its user.
     problems: tuple[str, ...] = ()
 
 
-def load_side(directory: Path, side: Side, problems: list[str] | None = None) -> LinearModel | None:
+def _loaded(what: str, load: Callable[[], Model], problems: list[str] | None) -> Model | None:
     try:
-        return LinearModel.load(directory, side)
+        return load()
     except ArtefactError as exc:
-        message = f"the {side} model is off, rules only: {exc}"
+        message = f"{what}: {exc}"
         logger.warning("%s", message)
         if problems is not None:
             problems.append(message)
         return None
+
+
+def load_side(directory: Path, side: Side, problems: list[str] | None = None) -> LinearModel | None:
+    return _loaded(
+        f"the {side} model is off, rules only",
+        lambda: LinearModel.load(directory, side),
+        problems,
+    )
+
+
+def load_roles(directory: Path, problems: list[str] | None = None) -> RoleModel | None:
+    return _loaded(
+        "the system-role model is off, the rules read roles",
+        lambda: RoleModel.load(directory),
+        problems,
+    )
 
 
 def load_models(directory: Path | None = None) -> Models:
@@ -41,7 +61,8 @@ def load_models(directory: Path | None = None) -> Models:
     problems: list[str] = []
     customer = load_side(directory, "customer", problems)
     rep = load_side(directory, "rep", problems)
-    return Models(customer=customer, rep=rep, problems=tuple(problems))
+    roles = load_roles(directory, problems)
+    return Models(customer=customer, rep=rep, roles=roles, problems=tuple(problems))
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,8 @@ from copilot.learning.corpus import (
 )
 from copilot.learning.features import FeatureSpec, Vectorizer
 from copilot.learning.model import LinearModel
+from copilot.learning.roles import ARTEFACT as ROLES_ARTEFACT
+from copilot.learning.roles import SystemsLine, fit_roles, load_lines, role_examples, systems_files
 
 # Marks the copies of one example: ``ID#1``, ``ID#2`` (org_models counts an org's examples
 # several times this way).
@@ -173,13 +175,13 @@ def out_of_fold(examples: Sequence[Example], side: Side, config: TrainConfig) ->
         held = [i for i, f in enumerate(folds) if f == fold]
         if not held or not inside:
             continue
-        model = LinearModel(_as_stored(fit(inside, side, config)))
+        model = LinearModel(as_stored(fit(inside, side, config)))
         for i in held:
             probabilities[i] = model.probabilities(examples[i].text)
     return probabilities
 
 
-def _as_stored(artefact: Artefact) -> Artefact:
+def as_stored(artefact: Artefact) -> Artefact:
     """The artefact as loading it back gives it (float16 coefficients and IDF)."""
     return replace(
         artefact,
@@ -202,20 +204,39 @@ def train(examples: Sequence[Example], side: Side, config: TrainConfig | None = 
         )
         for column, label in enumerate(labels)
     }
-    artefact = _as_stored(fit(examples, side, config))
+    artefact = as_stored(fit(examples, side, config))
     artefact.header["thresholds"] = thresholds
     return artefact
 
 
-def train_corpus(corpus: Path, out: Path, sides: Sequence[Side] = SIDES) -> dict[Side, list[Path]]:
-    """Check every file of each side first (nothing is written if any line is bad), then
-    train and write ``<out>/<side>.json`` + ``.npz`` per side, the sides in parallel (one
-    process each: the target is two cores)."""
+def train_corpus(
+    corpus: Path, out: Path, sides: Sequence[Side] = SIDES, roles: bool = True
+) -> dict[str, list[Path]]:
+    """Check every file first (nothing is written if any line is bad), then train and write
+    ``<out>/<side>.json`` + ``.npz`` per side, the sides in parallel (one process each: the
+    target is two cores), and, with ``roles`` and a ``<corpus>/systems/`` folder, the
+    named-system role model (``system_roles``) in this process meanwhile."""
     examples = {side: load_side(corpus, side) for side in sides}
-    if len(sides) == 1:
-        artefacts = {sides[0]: train(examples[sides[0]], sides[0])}
-    else:
-        with ProcessPoolExecutor(max_workers=len(sides)) as pool:
-            futures = {side: pool.submit(train, examples[side], side) for side in sides}
-            artefacts = {side: future.result() for side, future in futures.items()}
-    return {side: save(out, side, artefacts[side]) for side in sides}
+    role_lines = load_lines(systems_files(corpus)) if roles else []
+    written: dict[str, list[Path]] = {}
+    with ProcessPoolExecutor(max_workers=max(1, len(sides))) as pool:
+        futures = {side: pool.submit(train, examples[side], side) for side in sides}
+        if role_lines:
+            written[ROLES_ARTEFACT] = save(out, ROLES_ARTEFACT, train_roles(role_lines))
+        for side, future in futures.items():
+            written[side] = save(out, side, future.result())
+    return written
+
+
+def train_roles(lines: Sequence[SystemsLine]) -> Artefact:
+    """The role model of the named systems the rules find in ``lines``."""
+    from copilot.insights import RuleExtractor
+
+    examples = role_examples(RuleExtractor(), lines)
+    try:
+        return as_stored(fit_roles(examples))
+    except ModuleNotFoundError as exc:
+        raise TrainingUnavailable(
+            "training needs scikit-learn: pip install 'sales-copilot[train]' "
+            "(make test installs it)"
+        ) from exc

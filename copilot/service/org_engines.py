@@ -69,7 +69,7 @@ def with_learned_models(engines: Engines, models: Models | None = None) -> Engin
     models = models if models is not None else bundled_models()
     return replace(
         engines,
-        extractor=assisted_extractor(engines.extractor, models.customer),
+        extractor=assisted_extractor(engines.extractor, models.customer, roles=models.roles),
         scanner=assisted_scanner(engines.scanner, models.rep),
     )
 
@@ -81,7 +81,11 @@ def with_adjudicator(engines: Engines, llm: LLMConfig) -> Engines:
     extractor, scanner = engines.extractor, engines.scanner
     if isinstance(extractor, ModelAssistedExtractor):
         extractor = ModelAssistedExtractor(
-            extractor.rules, extractor.model, main_by=extractor.main_by, adjudicator=adjudicator
+            extractor.rules,
+            extractor.model,
+            main_by=extractor.main_by,
+            adjudicator=adjudicator,
+            roles=extractor.roles,
         )
     if isinstance(scanner, ModelAssistedScanner):
         scanner = ModelAssistedScanner(scanner.rules, scanner.model, scanner.reference, adjudicator)

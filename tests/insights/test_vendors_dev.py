@@ -1,5 +1,5 @@
-"""The named-system extractor on ``data/vendors_dev.jsonl``: 300 lines written by someone who
-never saw the catalogue (210 naming one or two systems, 60 of them misheard; 90 look-alikes).
+"""The named-system extractor on ``corpus/systems/vendors_dev.jsonl``: 300 lines written by one
+who never saw the catalogue (210 naming one or two systems, 60 of them misheard; 90 look-alikes).
 
 A gold system counts as found when a reported system's name or vendor is the gold vendor or
 product (spaces and case aside): brand-level labels (宜搭 under 钉钉, Teams under 微软) are met
@@ -26,8 +26,9 @@ Extract = Callable[[str], Insights]
 
 
 def load(name: str) -> list[dict[str, Any]]:
-    """The rows of a vendor dev set, ``data/<name>.jsonl``."""
-    path = Path(__file__).parent / "data" / f"{name}.jsonl"
+    """The rows of a vendor dev set, ``corpus/systems/<name>.jsonl`` (the role model's
+    training data too; these tests check the rules, which never learn from it)."""
+    path = Path(__file__).parents[2] / "corpus" / "systems" / f"{name}.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 

@@ -1,5 +1,5 @@
-"""The named-system extractor on ``data/vendors_dev2.jsonl``: a second writer's 320 lines (194
-vendor/product pairs of 137 vendors, 96 lines misheard, 64 look-alikes), written from market
+"""The named-system extractor on ``corpus/systems/vendors_dev2.jsonl``: a second writer's 320 lines
+(194 vendor/product pairs of 137 vendors, 96 lines misheard, 64 look-alikes), written from market
 knowledge without seeing the catalogue or the first dev set.
 
 Measured before any change (bench scoring, rules): recall 0.858 on the tuning half, 0.840 on

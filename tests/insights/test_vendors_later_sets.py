@@ -1,5 +1,5 @@
-"""The named-system extractor on the later vendor dev sets (``data/vendors_dev3.jsonl`` on):
-each another writer's 320 lines, written from market knowledge without seeing the
+"""The named-system extractor on the later vendor dev sets (``corpus/systems/vendors_dev3``
+on): each another writer's 320 lines, written from market knowledge without seeing the
 catalogue, the code or the other sets, each on its own slice (tests/insights/data/DATASHEET.md:
 vertical software; fifteen more industries; the mainstream; industrial software and English
 names read out; phone-line transcripts, most names misheard).
