@@ -92,11 +92,12 @@ def main() -> None:
     rules = RuleExtractor()
     load_s = time.perf_counter() - load_started
     load_started = time.perf_counter()
-    model = bundled_models().customer
+    models = bundled_models()
+    model = models.customer
     model_s = time.perf_counter() - load_started
     engines: dict[str, InsightExtractor] = {"rules": rules}
-    if model is not None:
-        engines["rules + model"] = assisted_extractor(rules, model)
+    if model is not None:  # as the service runs it: the customer model and the role model
+        engines["rules + model"] = assisted_extractor(rules, model, roles=models.roles)
     sets = {"extra": load_labelled(EXTRA)}
     if DEVSET.is_file():
         sets = {"devset": load_labelled(DEVSET), **sets}
