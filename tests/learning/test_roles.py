@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from copilot.cli import app
 from copilot.insights import RuleExtractor
+from copilot.insights.base import InsightExtractor
 from copilot.learning import ModelAssistedExtractor, bundled_models, extractor_like
 from copilot.learning.corpus import CorpusError
 from copilot.learning.roles import ROLES, RoleModel, judged_roles, load_lines
@@ -28,8 +29,8 @@ def rules() -> RuleExtractor:
     return RuleExtractor()
 
 
-def roles_of(extractor: object, text: str) -> dict[str, str]:
-    insights = extractor.extract(text)  # type: ignore[attr-defined]
+def roles_of(extractor: InsightExtractor, text: str) -> dict[str, str]:
+    insights = extractor.extract(text)
     return {system.name: system.role for system in insights.systems}
 
 
