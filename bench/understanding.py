@@ -17,7 +17,6 @@ import argparse
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +26,8 @@ from rich.table import Table
 from compliance import Scanner
 from copilot.insights import build_extractor
 from copilot.insights.base import InsightExtractor
-from copilot.insights.vendors import builtin, squash, systems_of
 from copilot.learning.combine import assisted_extractor, assisted_scanner
+from copilot.learning.roles import catalogue_spellings, folded, names_vendor
 from copilot.learning.runtime import bundled_models
 from copilot.settings import get_settings
 
@@ -136,31 +135,19 @@ def score_adlaw(scanner: Scanner, rows: Iterable[dict[str, Any]]) -> dict[str, f
 
 
 def names_said(insights: Any) -> list[str]:
-    found = _folded(c.name for c in insights.competitors)
+    found = folded(c.name for c in insights.competitors)
     for system in getattr(insights, "systems", []):
         found += _system_names(system)
     return found
 
 
 def _system_names(system: Any) -> list[str]:
-    return _folded([system.name, getattr(system, "vendor", None) or ""])
-
-
-def _folded(names: Iterable[str]) -> list[str]:
-    return [name.lower().replace(" ", "") for name in names if name]
-
-
-@cache
-def _catalogue_spellings() -> dict[str, frozenset[str]]:
-    return {
-        entry.name: frozenset(squash(spelling) for spelling in entry.spellings)
-        for entry in systems_of(builtin())
-    }
+    return folded([system.name, getattr(system, "vendor", None) or ""])
 
 
 def _spellings(insights: Any) -> frozenset[str]:
     """Every catalogue spelling of the systems reported: Oracle found is 甲骨文 found."""
-    known = _catalogue_spellings()
+    known = catalogue_spellings()
     return frozenset().union(
         *(known.get(system.name, ()) for system in getattr(insights, "systems", []))
     )
@@ -169,11 +156,7 @@ def _spellings(insights: Any) -> frozenset[str]:
 def same_vendor(
     said: list[str], gold: dict[str, Any], spellings: frozenset[str] = frozenset()
 ) -> bool:
-    targets = [gold["vendor"], gold.get("product") or ""]
-    targets = [t.lower().replace(" ", "") for t in targets if t and len(t) >= 2]
-    return any(t in name or name in t for name in said for t in targets) or any(
-        t in spellings for t in targets
-    )
+    return names_vendor(said, gold["vendor"], gold.get("product"), spellings)
 
 
 def score_vendors(extractor: InsightExtractor, rows: Iterable[dict[str, Any]]) -> dict[str, float]:
@@ -207,7 +190,7 @@ def score_vendors(extractor: InsightExtractor, rows: Iterable[dict[str, Any]]) -
 
 def _system_for(insights: Any, gold: dict[str, Any]) -> Any:
     """The reported system that is the gold one, by the rule of :func:`same_vendor`."""
-    known = _catalogue_spellings()
+    known = catalogue_spellings()
     for system in getattr(insights, "systems", []):
         if same_vendor(_system_names(system), gold, known.get(system.name, frozenset())):
             return system

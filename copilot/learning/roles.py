@@ -26,7 +26,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -196,7 +196,8 @@ def judged_roles(model: RoleModel, judgement: RuleJudgement) -> dict[str, System
 # --- training ---------------------------------------------------------------------------
 
 
-def _folded(names: Sequence[str | None]) -> list[str]:
+def folded(names: Iterable[str | None]) -> list[str]:
+    """Names lower-cased without spaces, the empty ones dropped."""
     return [name.lower().replace(" ", "") for name in names if name]
 
 
@@ -209,13 +210,24 @@ def catalogue_spellings() -> dict[str, frozenset[str]]:
     }
 
 
+def names_vendor(
+    said: Sequence[str], vendor: str, product: str | None, spellings: Collection[str] = ()
+) -> bool:
+    """Whether one of the (folded) names ``said`` is a labelled vendor or product, one
+    holding the other, or the label is among ``spellings`` (the catalogue's spellings of
+    what was said: Oracle said is 甲骨文 labelled). Labels shorter than two characters never
+    match. The rule every vendor score uses (``bench.understanding``)."""
+    targets = folded(t for t in (vendor, product) if t and len(t) >= 2)
+    return any(t in name or name in t for name in said for t in targets) or any(
+        t in spellings for t in targets
+    )
+
+
 def is_named(system: System, named: NamedSystem, spellings: dict[str, frozenset[str]]) -> bool:
-    """Whether a reported system is the labelled one: either names the other's vendor or
-    product, or the label's vendor or product is one of the catalogue's spellings of it."""
-    targets = [t for t in _folded([named.vendor, named.product]) if len(t) >= 2]
-    names = _folded([system.name, system.vendor])
+    """Whether a reported system is the labelled one (:func:`names_vendor`)."""
+    said = folded([system.name, system.vendor])
     known = spellings.get(system.name, frozenset())
-    return any(t in n or n in t for n in names for t in targets) or any(t in known for t in targets)
+    return names_vendor(said, named.vendor, named.product, known)
 
 
 @dataclass(frozen=True)
