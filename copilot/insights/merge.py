@@ -42,14 +42,16 @@ def merge_insights(records: Iterable[Insights]) -> Insights:
 
 def merge_systems(systems: Iterable[System]) -> list[System]:
     """One entry per system, in the order first named, with the first evidence and the
-    strongest role said of it (competitor > integration > incumbent > mentioned)."""
+    strongest role said of it (competitor > integration > incumbent > mentioned), and who
+    read that role (``source``, ``confidence``)."""
     merged: dict[str, System] = {}
     for system in systems:
         known = merged.get(system.name)
         if known is None:
             merged[system.name] = system.model_copy()
         elif ROLE_STRENGTH[system.role] > ROLE_STRENGTH[known.role]:
-            known.role = system.role
+            known.role, known.source = system.role, system.source
+            known.confidence = system.confidence
     return list(merged.values())
 
 

@@ -158,6 +158,10 @@ class System(BaseModel):
     vendor: str | None = None
     category: str | None = None
     heard: str | None = None
+    # Who read the role: the rules' cue words, or the learned role reader where it read
+    # another role (copilot/learning/roles.py), with its probability.
+    source: Source = "rule"
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
 
     def __str__(self) -> str:
         heard = f"（听到「{self.heard}」）" if self.heard else ""

@@ -134,12 +134,18 @@ class ModelAssistedExtractor(InsightExtractor):
         return found
 
 
-def with_roles(insights: Insights, roles: dict[str, SystemRole]) -> Insights:
-    """``insights`` with the named systems' roles replaced by ``roles`` (by system name)."""
-    systems = [
-        system.model_copy(update={"role": roles[system.name]}) if system.name in roles else system
-        for system in insights.systems
-    ]
+def with_roles(insights: Insights, roles: dict[str, tuple[SystemRole, float]]) -> Insights:
+    """``insights`` with the named systems' roles as ``roles`` reads them (by system name:
+    role, probability); a role the rules read otherwise becomes the model's, with its
+    probability, and one they agree on stays the rules'."""
+    systems = []
+    for system in insights.systems:
+        role, confidence = roles.get(system.name, (system.role, system.confidence))
+        if role != system.role:
+            system = system.model_copy(
+                update={"role": role, "source": "model", "confidence": round(confidence, 4)}
+            )
+        systems.append(system)
     return insights.model_copy(update={"systems": systems})
 
 

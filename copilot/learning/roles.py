@@ -183,14 +183,15 @@ class RoleModel:
         return ROLES[best], float(probabilities[best])
 
 
-def judged_roles(model: RoleModel, judgement: RuleJudgement) -> dict[str, SystemRole]:
-    """System name -> role: of a system's mentions, the one the model is surest of."""
-    best: dict[str, tuple[float, SystemRole]] = {}
+def judged_roles(model: RoleModel, judgement: RuleJudgement) -> dict[str, tuple[SystemRole, float]]:
+    """System name -> (role, its probability): of a system's mentions, the one the model is
+    surest of."""
+    best: dict[str, tuple[SystemRole, float]] = {}
     for mention in judgement.mentions:
         role, confidence = model.role(judgement.text, mention)
-        if mention.name not in best or confidence > best[mention.name][0]:
-            best[mention.name] = (confidence, role)
-    return {name: role for name, (_, role) in best.items()}
+        if mention.name not in best or confidence > best[mention.name][1]:
+            best[mention.name] = (role, confidence)
+    return best
 
 
 # --- training ---------------------------------------------------------------------------

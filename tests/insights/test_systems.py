@@ -263,6 +263,23 @@ def test_merge_order_of_roles() -> None:
     assert [(s.name, s.role, s.evidence.text) for s in merged] == [("A", "competitor", "x")]
 
 
+def test_a_merged_system_says_who_read_its_role() -> None:
+    merged = merge_systems(
+        [
+            System(name="A", role="mentioned", evidence=Evidence(text="x")),
+            System(
+                name="A",
+                role="integration",
+                evidence=Evidence(text="y"),
+                source="model",
+                confidence=0.81,
+            ),
+            System(name="A", role="incumbent", evidence=Evidence(text="z")),
+        ]
+    )
+    assert [(s.role, s.source, s.confidence) for s in merged] == [("integration", "model", 0.81)]
+
+
 def test_old_records_read_without_systems() -> None:
     assert Insights.model_validate({"competitors": []}).systems == []
     assert not Insights(systems=[System(name="金蝶", evidence=Evidence(text="x"))]).is_empty()
