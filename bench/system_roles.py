@@ -18,6 +18,7 @@ import argparse
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from rich.console import Console
 from rich.table import Table
@@ -62,6 +63,24 @@ def score(
     return right, counted, confusions
 
 
+class Identified(Protocol):
+    id: str
+
+
+Example = TypeVar("Example", bound=Identified)
+
+
+def others(examples: dict[str, list[Example]], held: str, fraction: float) -> list[Example]:
+    """Every writer's examples but ``held``'s, ``fraction`` of them by a hash of the line id."""
+    return [
+        example
+        for name, group in examples.items()
+        if name != held
+        for example in group
+        if bucket(example.id, 1000) < fraction * 1000
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=Path("corpus"))
@@ -80,13 +99,7 @@ def main() -> None:
     confusions: Counter[tuple[str, str]] = Counter()
     for held in lines:
         started = time.perf_counter()
-        training = [
-            e
-            for name, group in examples.items()
-            if name != held
-            for e in group
-            if bucket(e.id, 1000) < args.fraction * 1000
-        ]
+        training = others(examples, held, args.fraction)
         model = RoleModel(as_stored(roles.fit_roles(training, c=args.c)))
         seconds = time.perf_counter() - started
         rules_right, counted, _ = score(extractor, None, lines[held])

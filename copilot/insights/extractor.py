@@ -67,6 +67,17 @@ class SystemMention:
 
 
 @dataclass(frozen=True)
+class UnconfirmedName:
+    """A name the rules could not confirm: the system it would be (with the role the rules
+    read there), where it was said, and whether it was heard by its sound only (魔卡 for
+    Moka) rather than spelled as the catalogue spells it (美团)."""
+
+    system: System
+    mention: SystemMention
+    heard_wrong: bool
+
+
+@dataclass(frozen=True)
 class RuleJudgement:
     """What the rules found, and the objection types whose cues they saw but dismissed as
     look-alikes (see :class:`~copilot.insights.cues.JudgedObjections`)."""
@@ -82,6 +93,10 @@ class RuleJudgement:
     # The normalised text the rules read, and each mention of a system named in it.
     text: str = ""
     mentions: tuple[SystemMention, ...] = ()
+    # Names the rules could not confirm as software (an ambiguous or misheard name with no
+    # software words near it: 外卖都走美团); a learned reader of the words around them
+    # (copilot.learning.names) may confirm them.
+    unconfirmed: tuple[UnconfirmedName, ...] = ()
 
 
 class RuleExtractor(InsightExtractor):
@@ -171,8 +186,11 @@ class RuleExtractor(InsightExtractor):
             systems=self._named_systems(segmenter, systems, hits, utterance_id, mentions),
         )
         said, named = segmenter.text, tuple(mentions)
+        unconfirmed = self._unconfirmed(segmenter, systems, insights.systems, utterance_id)
         if chain:
-            return RuleJudgement(insights, judged.dismissed, text=said, mentions=named)
+            return RuleJudgement(
+                insights, judged.dismissed, text=said, mentions=named, unconfirmed=unconfirmed
+            )
         return RuleJudgement(
             insights,
             judged.dismissed,
@@ -180,7 +198,33 @@ class RuleExtractor(InsightExtractor):
             others_deciders=reading.others_named,
             text=said,
             mentions=named,
+            unconfirmed=unconfirmed,
         )
+
+    def _unconfirmed(
+        self,
+        segmenter: Segmenter,
+        systems: Found,
+        reported: Sequence[System],
+        utterance_id: str | None,
+    ) -> tuple[UnconfirmedName, ...]:
+        """The first unconfirmed mention of each name not reported, with the role the rules
+        read there."""
+        named = sorted([*systems.hits, *systems.unconfirmed], key=lambda h: h.start)
+        seen = {system.name for system in reported}
+        out: list[UnconfirmedName] = []
+        for hit in systems.unconfirmed:
+            if hit.system.name in seen:
+                continue
+            seen.add(hit.system.name)
+            role = self._roles.role(segmenter, hit, False, named)
+            sentence = segmenter.sentence(hit.start)
+            mention = SystemMention(
+                hit.system.name, hit.start, hit.end, sentence.start, sentence.end, role
+            )
+            system = self._system(segmenter, hit, role, utterance_id)
+            out.append(UnconfirmedName(system, mention, hit.heard_wrong))
+        return tuple(out)
 
     def _named_systems(
         self,

@@ -25,7 +25,7 @@ from compliance.detectors.pii import find_bank_cards, find_id_cards, find_mobile
 from compliance.models import SEVERITY_RANK, Category, Severity
 from compliance.normalize import normalize
 from copilot.insights.base import InsightExtractor
-from copilot.insights.extractor import RuleExtractor
+from copilot.insights.extractor import RuleExtractor, RuleJudgement
 from copilot.insights.models import (
     DecisionMaker,
     Evidence,
@@ -39,6 +39,7 @@ from copilot.insights.models import (
 from copilot.learning.adjudicate import Adjudicator, adjudicate_insights, adjudicate_scan
 from copilot.learning.corpus import DECISION_MAKER
 from copilot.learning.model import LayeredPredictor, LinearModel, Prediction, Predictor
+from copilot.learning.names import confirmed_names
 from copilot.learning.roles import RoleModel, judged_roles
 from retrieval.schema import ObjectionType
 
@@ -100,8 +101,8 @@ class ModelAssistedExtractor(InsightExtractor):
         if isinstance(self.rules, RuleExtractor):
             judgement = self.rules.judge(text, speaker, utterance_id)
             insights, dismissed = judgement.insights, judgement.dismissed_objections
-            if self.roles is not None and judgement.mentions:
-                insights = with_roles(insights, judged_roles(self.roles, judgement))
+            if self.roles is not None:
+                insights = read_systems(self.roles, judgement, insights)
             framed, others = judgement.framed_decider, judgement.others_deciders
         else:
             insights = self.rules.extract(text, speaker, utterance_id)
@@ -132,6 +133,23 @@ class ModelAssistedExtractor(InsightExtractor):
         if self.adjudicator is not None:
             found = adjudicate_insights(self.adjudicator, text, found)
         return found
+
+
+def read_systems(roles: RoleModel, judgement: RuleJudgement, insights: Insights) -> Insights:
+    """``insights`` with the named systems' roles read by ``roles``, and the names the rules
+    could not confirm that its name confirmer takes for systems added (their role read by
+    ``roles`` too)."""
+    if judgement.mentions:
+        insights = with_roles(insights, judged_roles(roles, judgement))
+    if roles.names is None or not judgement.unconfirmed:
+        return insights
+    added = [
+        name.system.model_copy(update={"role": roles.role(judgement.text, name.mention)[0]})
+        for name in confirmed_names(roles.names, judgement)
+    ]
+    if not added:
+        return insights
+    return insights.model_copy(update={"systems": [*insights.systems, *added]})
 
 
 def with_roles(insights: Insights, roles: dict[str, tuple[SystemRole, float]]) -> Insights:

@@ -30,7 +30,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 import numpy as np
 
@@ -39,6 +39,9 @@ from copilot.insights.models import System, SystemRole
 from copilot.insights.vendors import builtin, squash, systems_of
 from copilot.learning.artefact import Artefact, build
 from copilot.learning.corpus import CorpusError, checked_lines, json_object
+
+if TYPE_CHECKING:
+    from copilot.learning.names import NameModel
 
 ROLES: tuple[SystemRole, ...] = get_args(SystemRole)
 ARTEFACT = "system_roles"
@@ -150,9 +153,11 @@ def vector(
 
 
 class RoleModel:
-    """The learned role reader; read-only after loading (thread-safe)."""
+    """The learned role reader; read-only after loading (thread-safe). ``names``, when
+    loaded beside it, confirms names the rules could not (:mod:`copilot.learning.names`)."""
 
-    def __init__(self, artefact: Artefact) -> None:
+    def __init__(self, artefact: Artefact, names: NameModel | None = None) -> None:
+        self.names = names
         self.header = artefact.header
         if tuple(artefact.header["labels"]) != ROLES:
             raise ValueError(f"labels {artefact.header['labels']} are not the roles {ROLES}")

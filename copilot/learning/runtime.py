@@ -12,6 +12,7 @@ from pathlib import Path
 from copilot.learning.artefact import ArtefactError, Model
 from copilot.learning.corpus import Side
 from copilot.learning.model import LinearModel
+from copilot.learning.names import NameModel
 from copilot.learning.roles import RoleModel
 
 logger = logging.getLogger(__name__)
@@ -49,11 +50,19 @@ def load_side(directory: Path, side: Side, problems: list[str] | None = None) ->
 
 
 def load_roles(directory: Path, problems: list[str] | None = None) -> RoleModel | None:
-    return _loaded(
+    """The role model, with the name confirmer beside it when that artefact is there."""
+    roles = _loaded(
         "the system-role model is off, the rules read roles",
         lambda: RoleModel.load(directory),
         problems,
     )
+    if roles is not None:
+        roles.names = _loaded(
+            "the name confirmer is off, the rules alone confirm names",
+            lambda: NameModel.load(directory),
+            problems,
+        )
+    return roles
 
 
 def load_models(directory: Path | None = None) -> Models:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from copilot.learning.artefact import Artefact, save
+from copilot.learning.artefact import Artefact, paths, save
 from copilot.learning.corpus import (
     LABELS,
     SIDES,
@@ -26,6 +26,8 @@ from copilot.learning.corpus import (
 )
 from copilot.learning.features import FeatureSpec, Vectorizer
 from copilot.learning.model import LinearModel
+from copilot.learning.names import ARTEFACT as NAMES_ARTEFACT
+from copilot.learning.names import fit_names, name_examples
 from copilot.learning.roles import ARTEFACT as ROLES_ARTEFACT
 from copilot.learning.roles import SystemsLine, fit_roles, load_lines, role_examples, systems_files
 
@@ -215,26 +217,39 @@ def train_corpus(
     """Check every file first (nothing is written if any line is bad), then train and write
     ``<out>/<side>.json`` + ``.npz`` per side, the sides in parallel (one process each: the
     target is two cores), and, with ``roles`` and a ``<corpus>/systems/`` folder, the
-    named-system role model (``system_roles``) in this process meanwhile."""
+    named-system role model (``system_roles``) and name confirmer (``system_names``) in
+    this process meanwhile."""
     examples = {side: load_side(corpus, side) for side in sides}
     role_lines = load_lines(systems_files(corpus)) if roles else []
     written: dict[str, list[Path]] = {}
     with ProcessPoolExecutor(max_workers=max(1, len(sides))) as pool:
         futures = {side: pool.submit(train, examples[side], side) for side in sides}
         if role_lines:
-            written[ROLES_ARTEFACT] = save(out, ROLES_ARTEFACT, train_roles(role_lines))
+            role_model, name_model = train_roles(role_lines)
+            written[ROLES_ARTEFACT] = save(out, ROLES_ARTEFACT, role_model)
+            if name_model is not None:
+                written[NAMES_ARTEFACT] = save(out, NAMES_ARTEFACT, name_model)
+            else:  # an older confirmer would not match this corpus: none at all
+                for path in paths(out, NAMES_ARTEFACT):
+                    path.unlink(missing_ok=True)
         for side, future in futures.items():
             written[side] = save(out, side, future.result())
     return written
 
 
-def train_roles(lines: Sequence[SystemsLine]) -> Artefact:
-    """The role model of the named systems the rules find in ``lines``."""
+def train_roles(lines: Sequence[SystemsLine]) -> tuple[Artefact, Artefact | None]:
+    """The role model of the named systems the rules find in ``lines``, and the confirmer
+    of the names they could not confirm there (None when those names are all systems or
+    none is: nothing to learn from)."""
     from copilot.insights import RuleExtractor
 
-    examples = role_examples(RuleExtractor(), lines)
+    rules = RuleExtractor()
     try:
-        return as_stored(fit_roles(examples))
+        roles = as_stored(fit_roles(role_examples(rules, lines)))
+        names = name_examples(rules, lines)
+        if len({example.is_system for example in names}) < 2:
+            return roles, None
+        return roles, as_stored(fit_names(names))
     except ModuleNotFoundError as exc:
         raise TrainingUnavailable(
             "training needs scikit-learn: pip install 'sales-copilot[train]' "

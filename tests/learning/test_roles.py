@@ -82,8 +82,13 @@ def test_training_writes_the_role_artefact_the_same_bytes_twice(
         app, ["train", "--side", "roles", "--corpus", str(SMALL_CORPUS), "--out", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["system_roles.json", "system_roles.npz"]
-    for name in ("system_roles.json", "system_roles.npz"):
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "system_names.json",
+        "system_names.npz",
+        "system_roles.json",
+        "system_roles.npz",
+    ]
+    for name in sorted(p.name for p in tmp_path.iterdir()):
         assert (tmp_path / name).read_bytes() == (small_models_dir / name).read_bytes(), name
     model = RoleModel.load(tmp_path)
     assert model.header["examples"] == 12 and model.header["labels"] == list(ROLES)
@@ -114,13 +119,13 @@ def test_a_bad_systems_line_is_named_and_nothing_is_trained(tmp_path: Path) -> N
         load_lines([corpus / "systems" / "small.jsonl"])
     message = str(caught.value)
     assert "4 bad line(s)" in message
-    assert "small.jsonl:14: not JSON" in message
-    assert "small.jsonl:15: 钉钉: unknown role 'owner'" in message
-    assert "small.jsonl:16: id 's-01' seen twice" in message
-    assert "small.jsonl:17: 钉钉: 'as_written' missing" in message
+    assert "small.jsonl:22: not JSON" in message
+    assert "small.jsonl:23: 钉钉: unknown role 'owner'" in message
+    assert "small.jsonl:24: id 's-01' seen twice" in message
+    assert "small.jsonl:25: 钉钉: 'as_written' missing" in message
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["train", "--corpus", str(corpus), "--out", str(out)])
-    assert result.exit_code == 1 and "small.jsonl:15" in result.output
+    assert result.exit_code == 1 and "small.jsonl:23" in result.output
     assert not out.exists()
 
 
