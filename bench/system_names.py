@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.system_roles import others
-from bench.understanding import _spellings, _system_names, names_said, same_vendor
+from bench.understanding import names_said, reported_spellings, same_vendor, system_names
 from copilot.insights import RuleExtractor
 from copilot.insights.extractor import RuleJudgement
 from copilot.learning import names
@@ -41,15 +41,14 @@ def tally(roles: RoleModel, judged: list[tuple[SystemsLine, RuleJudgement]]) -> 
     counts: Counter[str] = Counter()
     for line, judgement in judged:
         insights = read_systems(roles, judgement, judgement.insights)
-        said, spellings = names_said(insights), _spellings(insights)
+        said, spellings = names_said(insights), reported_spellings(insights)
+        labelled = [{"vendor": n.vendor, "product": n.product} for n in line.systems]
         for system in insights.systems[len(judgement.insights.systems) :]:
-            named = [{"vendor": n.vendor, "product": n.product} for n in line.systems]
-            right = any(same_vendor(_system_names(system), gold, spellings) for gold in named)
+            right = any(same_vendor(system_names(system), g, spellings) for g in labelled)
             counts.update(added=1, added_right=right)
-        if not line.systems:
+        if not labelled:
             counts.update(lookalikes=1, lookalike_hit=bool(said))
-        for named in line.systems:
-            gold = {"vendor": named.vendor, "product": named.product}
+        for gold in labelled:
             counts.update(systems=1, found=same_vendor(said, gold, spellings))
     return counts
 

@@ -137,15 +137,15 @@ def score_adlaw(scanner: Scanner, rows: Iterable[dict[str, Any]]) -> dict[str, f
 def names_said(insights: Any) -> list[str]:
     found = folded(c.name for c in insights.competitors)
     for system in getattr(insights, "systems", []):
-        found += _system_names(system)
+        found += system_names(system)
     return found
 
 
-def _system_names(system: Any) -> list[str]:
+def system_names(system: Any) -> list[str]:
     return folded([system.name, getattr(system, "vendor", None) or ""])
 
 
-def _spellings(insights: Any) -> frozenset[str]:
+def reported_spellings(insights: Any) -> frozenset[str]:
     """Every catalogue spelling of the systems reported: Oracle found is 甲骨文 found."""
     known = catalogue_spellings()
     return frozenset().union(
@@ -168,7 +168,7 @@ def score_vendors(extractor: InsightExtractor, rows: Iterable[dict[str, Any]]) -
     recall, false_positive, misheard, role = Ratio(), Ratio(), Ratio(), Ratio()
     for row in rows:
         insights = extractor.extract(row["text"], speaker="customer")
-        said, spellings = names_said(insights), _spellings(insights)
+        said, spellings = names_said(insights), reported_spellings(insights)
         if not row["systems"]:
             false_positive.add(bool(said))
         for gold in row["systems"]:
@@ -192,7 +192,7 @@ def _system_for(insights: Any, gold: dict[str, Any]) -> Any:
     """The reported system that is the gold one, by the rule of :func:`same_vendor`."""
     known = catalogue_spellings()
     for system in getattr(insights, "systems", []):
-        if same_vendor(_system_names(system), gold, known.get(system.name, frozenset())):
+        if same_vendor(system_names(system), gold, known.get(system.name, frozenset())):
             return system
     return None
 

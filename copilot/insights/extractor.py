@@ -210,6 +210,8 @@ class RuleExtractor(InsightExtractor):
     ) -> tuple[UnconfirmedName, ...]:
         """The first unconfirmed mention of each name not reported, with the role the rules
         read there."""
+        if not systems.unconfirmed:
+            return ()
         named = sorted([*systems.hits, *systems.unconfirmed], key=lambda h: h.start)
         seen = {system.name for system in reported}
         out: list[UnconfirmedName] = []

@@ -1,19 +1,18 @@
 """Whether a name the rules could not confirm is a system here, learned from the words
 around it.
 
-The catalogue's ambiguous names (美团, 华为, 浪潮) and names heard a sound off (魔卡 for Moka)
-count for the rules only with software words near them (系统, 对接, 在用 …); said without
-them (外卖都走美团, 招聘是魔卡在管) they are dropped, as an ordinary word would be
-(画个红圈). This model reads the same tokens as the role model (``roles.groups``: the words
-before and after the name, the rest of its sentence, the rules' role there) and two facts
-of the hit (heard differently from its name; its catalogue category), and gives the
-probability that the name is the system. A name at :data:`THRESHOLD` or above is reported
-with ``source`` ``model``.
+The catalogue's ambiguous names (美团, 华为, 浪潮) count for the rules only with software
+words near them (系统, 对接, 在用 …); said without them (外卖都走美团) they are dropped, as an
+ordinary word would be (画个红圈). This model reads the same tokens as the role model
+(``roles.groups``: the words before and after the name, the rest of its sentence, the rules'
+role there) and two facts of the hit (its catalogue category; said as an alias or as the
+name), and gives the probability that the name is the system. A name at :data:`THRESHOLD`
+or above is reported with ``source`` ``model``. Names heard by their sound only (魔卡 for
+Moka) stay the rules' (:func:`readable`).
 
 Examples: every unconfirmed name in the labelled vendor sets (``corpus/systems/``), a
 system where the line labels it. Chosen with each writer's set left out in turn
-(``python -m bench.system_roles``); the figures are in docs/learning.md.
-"""
+(``python -m bench.system_names``); the figures are in docs/learning.md."""
 
 from __future__ import annotations
 
@@ -123,6 +122,11 @@ def name_examples(extractor: RuleExtractor, lines: Sequence[SystemsLine]) -> lis
     return examples
 
 
+def learnable(examples: Sequence[NameExample]) -> bool:
+    """Whether there is anything to learn: names that are systems and names that are not."""
+    return len({example.is_system for example in examples}) == 2
+
+
 def _digest(examples: Sequence[NameExample]) -> str:
     digest = hashlib.sha256()
     for e in examples:
@@ -137,7 +141,7 @@ def fit_names(examples: Sequence[NameExample], c: float = C) -> Artefact:
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
-    if len({e.is_system for e in examples}) < 2:
+    if not learnable(examples):
         raise CorpusError("the systems corpus needs unconfirmed names that are and are not systems")
     df: Counter[str] = Counter()
     for example in examples:

@@ -27,7 +27,7 @@ from copilot.learning.corpus import (
 from copilot.learning.features import FeatureSpec, Vectorizer
 from copilot.learning.model import LinearModel
 from copilot.learning.names import ARTEFACT as NAMES_ARTEFACT
-from copilot.learning.names import fit_names, name_examples
+from copilot.learning.names import fit_names, learnable, name_examples
 from copilot.learning.roles import ARTEFACT as ROLES_ARTEFACT
 from copilot.learning.roles import SystemsLine, fit_roles, load_lines, role_examples, systems_files
 
@@ -247,9 +247,7 @@ def train_roles(lines: Sequence[SystemsLine]) -> tuple[Artefact, Artefact | None
     try:
         roles = as_stored(fit_roles(role_examples(rules, lines)))
         names = name_examples(rules, lines)
-        if len({example.is_system for example in names}) < 2:
-            return roles, None
-        return roles, as_stored(fit_names(names))
+        return roles, as_stored(fit_names(names)) if learnable(names) else None
     except ModuleNotFoundError as exc:
         raise TrainingUnavailable(
             "training needs scikit-learn: pip install 'sales-copilot[train]' "
