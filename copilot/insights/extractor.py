@@ -208,17 +208,16 @@ class RuleExtractor(InsightExtractor):
         reported: Sequence[System],
         utterance_id: str | None,
     ) -> tuple[UnconfirmedName, ...]:
-        """The first unconfirmed mention of each name not reported, with the role the rules
-        read there."""
+        """Every unconfirmed mention of each name not reported, with the role the rules
+        read there (a name said twice may read as a system only the second time)."""
         if not systems.unconfirmed:
             return ()
         named = sorted([*systems.hits, *systems.unconfirmed], key=lambda h: h.start)
-        seen = {system.name for system in reported}
+        reported_names = {system.name for system in reported}
         out: list[UnconfirmedName] = []
         for hit in systems.unconfirmed:
-            if hit.system.name in seen:
+            if hit.system.name in reported_names:
                 continue
-            seen.add(hit.system.name)
             role = self._roles.role(segmenter, hit, False, named)
             sentence = segmenter.sentence(hit.start)
             mention = SystemMention(

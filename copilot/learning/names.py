@@ -89,14 +89,21 @@ def readable(judgement: RuleJudgement) -> list[UnconfirmedName]:
 
 def confirmed_names(model: NameModel, judgement: RuleJudgement) -> list[UnconfirmedName]:
     """The unconfirmed names the model takes for systems, each system with ``source``
-    ``model`` and its probability as ``confidence``."""
-    out = []
+    ``model`` and its probability as ``confidence``: of a name said more than once, the
+    mention it is surest of."""
+    best: dict[str, tuple[float, UnconfirmedName]] = {}
     for name in readable(judgement):
         p = model.probability(judgement.text, name)
-        if p >= model.threshold:
-            update = {"source": "model", "confidence": round(p, 4)}
-            out.append(replace(name, system=name.system.model_copy(update=update)))
-    return out
+        known = best.get(name.system.name)
+        if p >= model.threshold and (known is None or p > known[0]):
+            best[name.system.name] = (p, name)
+    return [
+        replace(
+            name,
+            system=name.system.model_copy(update={"source": "model", "confidence": round(p, 4)}),
+        )
+        for p, name in best.values()
+    ]
 
 
 # --- training ---------------------------------------------------------------------------

@@ -108,3 +108,13 @@ def test_nothing_to_learn_from_writes_no_confirmer_and_removes_an_old_one(
     written = train_corpus(corpus, out, sides=(), roles=True)
     assert sorted(written) == ["system_roles"]
     assert not any(path.name.startswith("system_names") for path in out.iterdir())
+
+
+def test_a_name_said_twice_is_read_where_it_is_a_system(rules: RuleExtractor) -> None:
+    said = EVERYDAY + SAID_PLAINLY
+    judgement = rules.judge(said)
+    assert [name.system.name for name in judgement.unconfirmed] == ["华为", "华为"]
+    (system,) = learned(rules, bundled_models()).extract(said).systems
+    assert system.name == "华为" and system.source == "model"
+    assert SAID_PLAINLY.rstrip("。") in system.evidence.text
+    assert "手机" not in system.evidence.text
