@@ -41,17 +41,15 @@ def merge_insights(records: Iterable[Insights]) -> Insights:
 
 
 def merge_systems(systems: Iterable[System]) -> list[System]:
-    """One entry per system, in the order first named, with the first evidence and the
-    strongest role said of it (competitor > integration > incumbent > mentioned), and who
-    read that role (``source``, ``confidence``)."""
+    """One entry per system, in the order first named: the mention with the strongest role
+    said of it (competitor > integration > incumbent > mentioned; the first of equals), so
+    its evidence, the words heard and who read the role (``source``, ``confidence``) are
+    those of the role it reports."""
     merged: dict[str, System] = {}
     for system in systems:
         known = merged.get(system.name)
-        if known is None:
-            merged[system.name] = system.model_copy()
-        elif ROLE_STRENGTH[system.role] > ROLE_STRENGTH[known.role]:
-            known.role, known.source = system.role, system.source
-            known.confidence = system.confidence
+        if known is None or ROLE_STRENGTH[system.role] > ROLE_STRENGTH[known.role]:
+            merged[system.name] = system  # a known key keeps its place in the order
     return list(merged.values())
 
 

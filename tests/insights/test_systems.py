@@ -247,7 +247,7 @@ def test_a_call_has_one_entry_per_system_with_its_strongest_role(
     systems = {s.name: s for s in insights.systems}
     assert list(systems) == ["金蝶", "钉钉"]
     assert systems["金蝶"].role == "integration"
-    assert systems["金蝶"].evidence.utterance_id == "t1"  # the first evidence
+    assert systems["金蝶"].evidence.utterance_id == "t3"  # where it was said to connect
 
 
 def test_merge_order_of_roles() -> None:
@@ -260,7 +260,7 @@ def test_merge_order_of_roles() -> None:
             System(name="A", role="integration", evidence=Evidence(text="w")),
         ]
     )
-    assert [(s.name, s.role, s.evidence.text) for s in merged] == [("A", "competitor", "x")]
+    assert [(s.name, s.role, s.evidence.text) for s in merged] == [("A", "competitor", "z")]
 
 
 def test_a_merged_system_says_who_read_its_role() -> None:
