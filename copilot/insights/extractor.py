@@ -236,18 +236,19 @@ class RuleExtractor(InsightExtractor):
         mentions: list[SystemMention],
     ) -> list[System]:
         """Every catalogue system named, with its role (the strongest said of any of its
-        mentions, each added to ``mentions``); a reported competitor is always among them
-        (as ``competitor`` unless the customer runs or connects it)."""
+        mentions, each added to ``mentions``) and that mention's evidence; a reported
+        competitor is always among them (as ``competitor`` unless the customer runs or
+        connects it)."""
         hits = systems.hits
         named = sorted([*hits, *systems.again], key=lambda h: h.start)
         found: dict[str, System] = {}
 
         def add(system: System) -> None:
+            # As a call's merge does: the mention of the strongest role, so the evidence
+            # shows the role (a known name keeps its place in the order).
             known = found.get(system.name)
-            if known is None:
+            if known is None or ROLE_STRENGTH[system.role] > ROLE_STRENGTH[known.role]:
                 found[system.name] = system
-            elif ROLE_STRENGTH[system.role] > ROLE_STRENGTH[known.role]:
-                known.role = system.role
 
         for hit in named:
             listed = any(c.start < hit.end and hit.start < c.end for c in competitors)

@@ -547,3 +547,11 @@ def test_a_lone_surrogate_hides_no_system(customer: Extract) -> None:
     # names around it are still found.
     said = "我们财务用的是金蝶K3，销售在用纷享销客。"
     assert names(customer("\ud800" + said)) == names(customer(said)) == {"金蝶K3", "纷享销客"}
+
+
+def test_a_system_named_twice_in_one_utterance_shows_the_mention_of_its_role(
+    extractor: RuleExtractor,
+) -> None:
+    (system,) = extractor.extract("我们现在用的是金蝶。以后财务数据要跟金蝶对接。").systems
+    assert (system.name, system.role) == ("金蝶", "integration")
+    assert system.evidence.text == "以后财务数据要跟金蝶对接"
