@@ -44,7 +44,13 @@ from copilot.insights.models import (
     System,
     SystemRole,
 )
-from copilot.insights.systems import ROLE_STRENGTH, Found, RoleReader, SystemHit, SystemMatcher
+from copilot.insights.systems import (
+    Found,
+    RoleReader,
+    SystemHit,
+    SystemMatcher,
+    merge_systems,
+)
 from copilot.insights.text import Segmenter, normalize_marking_pauses
 from copilot.insights.vendors import builtin, systems_of
 from copilot.insights.words import warm_up
@@ -241,15 +247,7 @@ class RuleExtractor(InsightExtractor):
         connects it)."""
         hits = systems.hits
         named = sorted([*hits, *systems.again], key=lambda h: h.start)
-        found: dict[str, System] = {}
-
-        def add(system: System) -> None:
-            # As a call's merge does: the mention of the strongest role, so the evidence
-            # shows the role (a known name keeps its place in the order).
-            known = found.get(system.name)
-            if known is None or ROLE_STRENGTH[system.role] > ROLE_STRENGTH[known.role]:
-                found[system.name] = system
-
+        said: list[System] = []
         for hit in named:
             listed = any(c.start < hit.end and hit.start < c.end for c in competitors)
             if listed and hit.unknown:
@@ -260,13 +258,13 @@ class RuleExtractor(InsightExtractor):
             mentions.append(
                 SystemMention(system.name, hit.start, hit.end, sentence.start, sentence.end, role)
             )
-            add(system)
+            said.append(system)
         for competitor in competitors:
             if not any(
                 c.start < competitor.end and competitor.start < c.end and not c.unknown
                 for c in hits
             ):
-                add(
+                said.append(
                     System(
                         name=competitor.name,
                         role="competitor",
@@ -277,7 +275,7 @@ class RuleExtractor(InsightExtractor):
                         ),
                     )
                 )
-        return list(found.values())
+        return merge_systems(said)
 
     @staticmethod
     def _system(

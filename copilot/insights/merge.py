@@ -10,8 +10,8 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import TypeVar
 
 from copilot.insights.extractor import InsightExtractor
-from copilot.insights.models import Budget, DecisionMaker, Insights, Speaker, System
-from copilot.insights.systems import ROLE_STRENGTH
+from copilot.insights.models import Budget, DecisionMaker, Insights, Speaker
+from copilot.insights.systems import merge_systems
 
 Item = TypeVar("Item")
 
@@ -38,19 +38,6 @@ def merge_insights(records: Iterable[Insights]) -> Insights:
         ),
         systems=merge_systems([s for r in records for s in r.systems]),
     )
-
-
-def merge_systems(systems: Iterable[System]) -> list[System]:
-    """One entry per system, in the order first named: the mention with the strongest role
-    said of it (competitor > integration > incumbent > mentioned; the first of equals), so
-    its evidence, the words heard and who read the role (``source``, ``confidence``) are
-    those of the role it reports."""
-    merged: dict[str, System] = {}
-    for system in systems:
-        known = merged.get(system.name)
-        if known is None or ROLE_STRENGTH[system.role] > ROLE_STRENGTH[known.role]:
-            merged[system.name] = system  # a known key keeps its place in the order
-    return list(merged.values())
 
 
 def extract_call(

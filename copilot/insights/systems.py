@@ -16,7 +16,7 @@ right after a surname is a person (李致远), so everyday speech stays quiet.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -24,7 +24,7 @@ from compliance.automaton import WordFinder
 from copilot.insights.competitors import syllables
 from copilot.insights.decision import pinyin_key
 from copilot.insights.lexicon import compile_words
-from copilot.insights.models import SystemRole
+from copilot.insights.models import System, SystemRole
 from copilot.insights.text import Segmenter
 from copilot.insights.transliteration import ReadingIndex, consonants, heard_key
 from copilot.insights.vendors import CatalogueEntry, ContextCues, RoleCues, squash
@@ -74,6 +74,19 @@ ROLE_STRENGTH: dict[SystemRole, int] = {
     "incumbent": 1,
     "mentioned": 0,
 }
+
+
+def merge_systems(systems: Iterable[System]) -> list[System]:
+    """One entry per system, in the order first named: the mention with the strongest role
+    said of it (competitor > integration > incumbent > mentioned; the first of equals), so
+    its evidence, the words heard and who read the role (``source``, ``confidence``) are
+    those of the role it reports. Mentions of one utterance merge so, as do a call's."""
+    merged: dict[str, System] = {}
+    for system in systems:
+        known = merged.get(system.name)
+        if known is None or ROLE_STRENGTH[system.role] > ROLE_STRENGTH[known.role]:
+            merged[system.name] = system  # a known key keeps its place in the order
+    return list(merged.values())
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ import yaml
 
 from copilot.insights import Insights, RuleExtractor, extract_call
 from copilot.insights.backends import build_extractor
-from copilot.insights.merge import merge_systems
 from copilot.insights.models import Evidence, System
+from copilot.insights.systems import merge_systems
 from copilot.store.org_content import OrgContent, Vendor
 
 Extract = Callable[[str], Insights]
