@@ -25,19 +25,18 @@ from rich.table import Table
 from bench.system_roles import others
 from bench.understanding import names_said, reported_spellings, same_vendor, system_names
 from copilot.insights import RuleExtractor
-from copilot.insights.extractor import RuleJudgement
 from copilot.learning import names
 from copilot.learning.artefact import load
 from copilot.learning.combine import read_systems
 from copilot.learning.names import NameModel, name_examples
-from copilot.learning.roles import RoleModel, SystemsLine, load_lines, systems_files
+from copilot.learning.roles import JudgedLine, RoleModel, judged_lines, load_lines, systems_files
 from copilot.learning.runtime import MODELS_DIR
 from copilot.learning.train import as_stored
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 
 
-def tally(roles: RoleModel, judged: list[tuple[SystemsLine, RuleJudgement]]) -> Counter[str]:
+def tally(roles: RoleModel, judged: list[JudgedLine]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for line, judgement in judged:
         insights = read_systems(roles, judgement, judgement.insights)
@@ -60,12 +59,11 @@ def main() -> None:
     parser.add_argument("--fraction", type=float, default=1.0)
     args = parser.parse_args()
     extractor = RuleExtractor()
-    lines = {path.stem: load_lines([path]) for path in systems_files(args.corpus)}
     judged = {
-        name: [(line, extractor.judge(line.text, "customer", line.id)) for line in rows]
-        for name, rows in lines.items()
+        path.stem: judged_lines(extractor, load_lines([path]))
+        for path in systems_files(args.corpus)
     }
-    examples = {name: name_examples(extractor, rows) for name, rows in lines.items()}
+    examples = {name: name_examples(rows) for name, rows in judged.items()}
     # Roles do not enter these scores: the shipped role model reads them.
     roles = load(MODELS_DIR, "system_roles")
     share = f"{args.fraction:.0%} of the rest"
@@ -75,7 +73,7 @@ def main() -> None:
     for column in ("systems", "rules", *(f"≥ {t}" for t in THRESHOLDS)):
         table.add_column(column, justify="right")
     totals: dict[str, Counter[str]] = {"rules": Counter()}
-    for held in lines:
+    for held in judged:
         training = others(examples, held, args.fraction)
         confirmer = NameModel(as_stored(names.fit_names(training, c=args.c)))
         row = [held]

@@ -29,6 +29,7 @@ from copilot.learning.combine import with_roles
 from copilot.learning.corpus import bucket
 from copilot.learning.roles import (
     RoleModel,
+    judged_lines,
     judged_roles,
     load_lines,
     role_examples,
@@ -38,16 +39,15 @@ from copilot.learning.train import as_stored
 
 
 def score(
-    extractor: RuleExtractor, model: RoleModel | None, lines: list[roles.SystemsLine]
+    model: RoleModel | None, judged: list[roles.JudgedLine]
 ) -> tuple[int, int, Counter[tuple[str, str]]]:
     """(right, counted, confusions (labelled, said)) of the roles of the systems found."""
     spellings = roles.catalogue_spellings()
     right = counted = 0
     confusions: Counter[tuple[str, str]] = Counter()
-    for line in lines:
+    for line, judgement in judged:
         if not line.systems:
             continue
-        judgement = extractor.judge(line.text, "customer", line.id)
         insights = judgement.insights
         if model is not None and judgement.mentions:
             insights = with_roles(insights, judged_roles(model, judgement))
@@ -89,8 +89,8 @@ def main() -> None:
     args = parser.parse_args()
     extractor = RuleExtractor()
     files = systems_files(args.corpus)
-    lines = {path.stem: load_lines([path]) for path in files}
-    examples = {name: role_examples(extractor, rows) for name, rows in lines.items()}
+    lines = {path.stem: judged_lines(extractor, load_lines([path])) for path in files}
+    examples = {name: role_examples(judged) for name, judged in lines.items()}
     share = f"{args.fraction:.0%} of the rest"
     table = Table(title=f"system roles, each writer left out (C {args.c}, {share})")
     for column in ("left out", "systems", "rules", "rules + model", "train s"):
@@ -102,8 +102,8 @@ def main() -> None:
         training = others(examples, held, args.fraction)
         model = RoleModel(as_stored(roles.fit_roles(training, c=args.c)))
         seconds = time.perf_counter() - started
-        rules_right, counted, _ = score(extractor, None, lines[held])
-        model_right, _, confused = score(extractor, model, lines[held])
+        rules_right, counted, _ = score(None, lines[held])
+        model_right, _, confused = score(model, lines[held])
         confusions += confused
         totals.update(counted=counted, rules=rules_right, model=model_right)
         table.add_row(

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,10 +26,18 @@ from typing import Any
 
 import numpy as np
 
-from copilot.insights.extractor import RuleExtractor, RuleJudgement, UnconfirmedName
+from copilot.insights.extractor import RuleJudgement, UnconfirmedName
 from copilot.learning.artefact import Artefact, build
 from copilot.learning.corpus import CorpusError
-from copilot.learning.roles import ROLES, SystemsLine, catalogue_spellings, groups, is_named, vector
+from copilot.learning.roles import (
+    JudgedLine,
+    catalogue_spellings,
+    design_matrix,
+    is_named,
+    tokens_of,
+    vector,
+    vocabulary_of,
+)
 
 ARTEFACT = "system_names"
 C = 4.0
@@ -117,12 +124,11 @@ class NameExample:
     is_system: bool
 
 
-def name_examples(extractor: RuleExtractor, lines: Sequence[SystemsLine]) -> list[NameExample]:
-    """One example per unconfirmed name in ``lines``: a system where the line labels it."""
+def name_examples(judged: Sequence[JudgedLine]) -> list[NameExample]:
+    """One example per unconfirmed mention in the lines: a system where the line labels it."""
     spellings = catalogue_spellings()
     examples: list[NameExample] = []
-    for line in lines:
-        judgement = extractor.judge(line.text, "customer", line.id)
+    for line, judgement in judged:
         for name in readable(judgement):
             labelled = any(is_named(name.system, named, spellings) for named in line.systems)
             examples.append(NameExample(line.id, judgement.text, name, labelled))
@@ -145,32 +151,16 @@ def _digest(examples: Sequence[NameExample]) -> str:
 def fit_names(examples: Sequence[NameExample], c: float = C) -> Artefact:
     """Vocabulary (tokens in at least :data:`MIN_DF` examples, sorted), IDF and a logistic
     regression; deterministic (lbfgs, examples in corpus order)."""
-    from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
     if not learnable(examples):
         raise CorpusError("the systems corpus needs unconfirmed names that are and are not systems")
-    df: Counter[str] = Counter()
-    for example in examples:
-        for counts in groups(example.text, example.name.mention):
-            df.update(counts.keys())
-        df.update(facts(example.name))
-    votes = ["r:" + role for role in ROLES]
-    vocabulary = sorted({*votes, *(token for token, count in df.items() if count >= MIN_DF)})
-    n = len(examples)
-    idf = np.array(
-        [math.log((1 + n) / (1 + df[token])) + 1.0 for token in vocabulary], dtype=np.float32
+    vocabulary, idf = vocabulary_of(
+        [[*tokens_of(e.text, e.name.mention), *facts(e.name)] for e in examples], MIN_DF
     )
     index = {token: column for column, token in enumerate(vocabulary)}
     weights = idf.tolist()
-    rows, cols, vals = [], [], []
-    for row, example in enumerate(examples):
-        found = features(example.text, example.name, index, weights)
-        for column, weight in found.items():
-            rows.append(row)
-            cols.append(column)
-            vals.append(weight)
-    x = csr_matrix((vals, (rows, cols)), shape=(n, len(vocabulary)), dtype=np.float64)
+    x = design_matrix([features(e.text, e.name, index, weights) for e in examples], len(vocabulary))
     y = np.array([e.is_system for e in examples], dtype=np.int64)
     model = LogisticRegression(C=c, max_iter=3000).fit(x, y)
     header: dict[str, Any] = {
@@ -179,7 +169,7 @@ def fit_names(examples: Sequence[NameExample], c: float = C) -> Artefact:
         "thresholds": {"system": THRESHOLD},
         "c": c,
         "min_df": MIN_DF,
-        "examples": n,
+        "examples": len(examples),
         "systems": int(y.sum()),
         "corpus_hash": _digest(examples),
     }

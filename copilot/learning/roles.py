@@ -244,15 +244,20 @@ class RoleExample:
     role: SystemRole
 
 
-def role_examples(extractor: RuleExtractor, lines: Sequence[SystemsLine]) -> list[RoleExample]:
+# A labelled line with what the rules found in it: read once for every model trained on it.
+JudgedLine = tuple[SystemsLine, RuleJudgement]
+
+
+def judged_lines(extractor: RuleExtractor, lines: Sequence[SystemsLine]) -> list[JudgedLine]:
+    return [(line, extractor.judge(line.text, "customer", line.id)) for line in lines]
+
+
+def role_examples(judged: Sequence[JudgedLine]) -> list[RoleExample]:
     """One example per labelled system the rules find (the first mention of it): what run
     time will see, with the label's role."""
     spellings = catalogue_spellings()
     examples: list[RoleExample] = []
-    for line in lines:
-        if not line.systems:
-            continue
-        judgement = extractor.judge(line.text, "customer", line.id)
+    for line, judgement in judged:
         first: dict[str, SystemMention] = {}
         for mention in judgement.mentions:
             first.setdefault(mention.name, mention)
@@ -267,6 +272,38 @@ def role_examples(extractor: RuleExtractor, lines: Sequence[SystemsLine]) -> lis
     return examples
 
 
+def tokens_of(text: str, mention: SystemMention) -> list[str]:
+    """Every token :func:`vector` may weigh for this mention (each group's are its own)."""
+    return [token for counts in groups(text, mention) for token in counts]
+
+
+def vocabulary_of(
+    examples: Sequence[Iterable[str]], min_df: int = MIN_DF
+) -> tuple[list[str], np.ndarray]:
+    """The tokens in at least ``min_df`` examples and the rules' votes (always columns),
+    sorted, with their IDF; each example's tokens count once."""
+    df: Counter[str] = Counter()
+    for tokens in examples:
+        df.update(set(tokens))
+    votes = ["r:" + role for role in ROLES]
+    vocabulary = sorted({*votes, *(token for token, count in df.items() if count >= min_df)})
+    n = len(examples)
+    idf = np.array(
+        [math.log((1 + n) / (1 + df[token])) + 1.0 for token in vocabulary], dtype=np.float32
+    )
+    return vocabulary, idf
+
+
+def design_matrix(rows: Sequence[dict[int, float]], width: int) -> Any:
+    """The examples' column -> weight rows as a sparse matrix (scipy, at training only)."""
+    from scipy.sparse import csr_matrix
+
+    at = [row for row, weights in enumerate(rows) for _ in weights]
+    columns = [column for weights in rows for column in weights]
+    values = [weight for weights in rows for weight in weights.values()]
+    return csr_matrix((values, (at, columns)), shape=(len(rows), width), dtype=np.float64)
+
+
 def _digest(examples: Sequence[RoleExample]) -> str:
     digest = hashlib.sha256()
     for e in examples:
@@ -278,30 +315,16 @@ def _digest(examples: Sequence[RoleExample]) -> str:
 def fit_roles(examples: Sequence[RoleExample], c: float = C) -> Artefact:
     """Vocabulary (tokens in at least :data:`MIN_DF` examples, sorted), IDF and a
     multinomial logistic regression; deterministic (lbfgs, examples in corpus order)."""
-    from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
     if len({e.role for e in examples}) < 2:
         raise CorpusError("the systems corpus needs examples of at least two roles")
-    df: Counter[str] = Counter()
-    for example in examples:
-        for counts in groups(example.text, example.mention):
-            df.update(counts.keys())
-    votes = ["r:" + role for role in ROLES]  # the rules' votes are always columns
-    vocabulary = sorted({*votes, *(token for token, count in df.items() if count >= MIN_DF)})
-    n = len(examples)
-    idf = np.array(
-        [math.log((1 + n) / (1 + df[token])) + 1.0 for token in vocabulary], dtype=np.float32
-    )
+    vocabulary, idf = vocabulary_of([tokens_of(e.text, e.mention) for e in examples])
     index = {token: column for column, token in enumerate(vocabulary)}
-    rows, cols, vals = [], [], []
     weights = idf.tolist()
-    for row, example in enumerate(examples):
-        for column, weight in vector(example.text, example.mention, index, weights).items():
-            rows.append(row)
-            cols.append(column)
-            vals.append(weight)
-    x = csr_matrix((vals, (rows, cols)), shape=(n, len(vocabulary)), dtype=np.float64)
+    x = design_matrix(
+        [vector(e.text, e.mention, index, weights) for e in examples], len(vocabulary)
+    )
     y = np.array([ROLES.index(e.role) for e in examples])
     model = LogisticRegression(C=c, max_iter=3000)
     model.fit(x, y)
@@ -323,7 +346,7 @@ def fit_roles(examples: Sequence[RoleExample], c: float = C) -> Artefact:
         "rule_weight": RULE_WEIGHT,
         "c": c,
         "min_df": MIN_DF,
-        "examples": n,
+        "examples": len(examples),
         "corpus_hash": _digest(examples),
     }
     return Artefact(header, vocabulary, idf, coef, intercept)

@@ -29,7 +29,14 @@ from copilot.learning.model import LinearModel
 from copilot.learning.names import ARTEFACT as NAMES_ARTEFACT
 from copilot.learning.names import fit_names, learnable, name_examples
 from copilot.learning.roles import ARTEFACT as ROLES_ARTEFACT
-from copilot.learning.roles import SystemsLine, fit_roles, load_lines, role_examples, systems_files
+from copilot.learning.roles import (
+    SystemsLine,
+    fit_roles,
+    judged_lines,
+    load_lines,
+    role_examples,
+    systems_files,
+)
 
 # Marks the copies of one example: ``ID#1``, ``ID#2`` (org_models counts an org's examples
 # several times this way).
@@ -245,8 +252,9 @@ def train_roles(lines: Sequence[SystemsLine]) -> tuple[Artefact, Artefact | None
 
     rules = RuleExtractor()
     try:
-        roles = as_stored(fit_roles(role_examples(rules, lines)))
-        names = name_examples(rules, lines)
+        judged = judged_lines(rules, lines)
+        roles = as_stored(fit_roles(role_examples(judged)))
+        names = name_examples(judged)
         return roles, as_stored(fit_names(names)) if learnable(names) else None
     except ModuleNotFoundError as exc:
         raise TrainingUnavailable(
