@@ -67,12 +67,16 @@ def _layered(base: Predictor, org: Predictor | None) -> Predictor:
 
 
 class ModelAssistedExtractor(InsightExtractor):
-    """The rule extractor's insights plus what the model adds (customers' words only)."""
+    """The rule extractor's insights plus what the model adds (customers' words only).
+
+    ``model`` is None when only the role model is there (the customer artefact missing or
+    damaged): the rules find everything, the role model still reads systems' roles and
+    confirms names."""
 
     def __init__(
         self,
         rules: InsightExtractor,
-        model: Predictor,
+        model: Predictor | None,
         *,
         main_by: MainBy = "confidence",
         adjudicator: Adjudicator | None = None,
@@ -106,7 +110,7 @@ class ModelAssistedExtractor(InsightExtractor):
             framed, others = judgement.framed_decider, judgement.others_deciders
         else:
             insights = self.rules.extract(text, speaker, utterance_id)
-        if speaker == "rep" or not text.strip():
+        if self.model is None or speaker == "rep" or not text.strip():
             return insights
         # The model reads no further than the rules do (their max_chars, when they have one).
         config = getattr(self.rules, "config", None)
@@ -356,13 +360,14 @@ def assisted_extractor(
     org: Predictor | None = None,
     roles: RoleModel | None = None,
 ) -> InsightExtractor:
-    """The rules alone when there is no model, else rules + (base, then org) model, with
-    ``roles`` reading named systems' roles; an extractor that already has a model is
-    returned as it is."""
-    if (base is None and org is None) or isinstance(rules, ModelAssistedExtractor):
+    """Rules + (base, then org) model, with ``roles`` reading named systems' roles; the
+    rules and ``roles`` when there is no model, the rules alone when there is neither. An
+    extractor that already has a model is returned as it is."""
+    if isinstance(rules, ModelAssistedExtractor):
         return rules
+    if base is None and org is None:
+        return rules if roles is None else ModelAssistedExtractor(rules, None, roles=roles)
     model = org if base is None else _layered(base, org)
-    assert model is not None
     return ModelAssistedExtractor(rules, model, roles=roles)
 
 

@@ -98,7 +98,10 @@ def with_org_models(engines: Engines, org: OrgModels) -> Engines:
     extractor, scanner = engines.extractor, engines.scanner
     if org.customer is not None:
         if isinstance(extractor, ModelAssistedExtractor):
-            extractor = extractor.with_model(layered(extractor.model, org, "customer"))
+            base = extractor.model  # None: no shipped customer model, only the role model
+            extractor = extractor.with_model(
+                org.customer if base is None else layered(base, org, "customer")
+            )
         else:
             extractor = assisted_extractor(extractor, org.customer)
     if org.rep is not None:

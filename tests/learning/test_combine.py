@@ -204,6 +204,25 @@ def test_the_service_engines_get_the_models_once() -> None:
     assert with_learned_models(engines, Models()).scanner is engines.scanner
 
 
+def test_an_org_model_without_a_shipped_customer_model_keeps_the_role_model() -> None:
+    from copilot.learning.org_models import OrgModels
+    from copilot.learning.runtime import Models
+    from copilot.service.org_engines import with_learned_models, with_org_models
+    from copilot.service.pipeline import Engines
+
+    shipped = bundled_models()
+    assert shipped.customer is not None and shipped.roles is not None
+    engines = Engines(extractor=RuleExtractor(), scanner=Scanner(), suggester=None)  # type: ignore[arg-type]
+    roles_only = with_learned_models(engines, Models(roles=shipped.roles))
+    assert isinstance(roles_only.extractor, ModelAssistedExtractor)
+    assert roles_only.extractor.model is None
+    assert roles_only.extractor.roles is shipped.roles
+    org = OrgModels("org", "v1", customer=shipped.customer)
+    extractor = with_org_models(roles_only, org).extractor
+    assert isinstance(extractor, ModelAssistedExtractor)
+    assert extractor.model is shipped.customer and extractor.roles is shipped.roles
+
+
 def test_a_rule_an_org_switched_off_is_not_brought_back_by_the_model() -> None:
     from compliance import RulePackStore
     from compliance.loader import OverridesLayer

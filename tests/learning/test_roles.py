@@ -12,10 +12,15 @@ from typer.testing import CliRunner
 from copilot.cli import app
 from copilot.insights import RuleExtractor
 from copilot.insights.base import InsightExtractor
-from copilot.learning import ModelAssistedExtractor, bundled_models, extractor_like
+from copilot.learning import (
+    ModelAssistedExtractor,
+    assisted_extractor,
+    bundled_models,
+    extractor_like,
+)
 from copilot.learning.corpus import CorpusError
 from copilot.learning.roles import ROLES, RoleModel, judged_roles, load_lines
-from copilot.learning.runtime import Models, load_models
+from copilot.learning.runtime import MODELS_DIR, Models, load_models
 from copilot.learning.train import train_corpus
 
 from .conftest import SMALL_CORPUS
@@ -140,6 +145,27 @@ def test_without_the_role_artefact_the_rules_read_roles(
     assert any("system-role model is off" in p for p in models.problems)
     learned = ModelAssistedExtractor(rules, models.customer, roles=models.roles)
     assert roles_of(learned, BOTH_CONNECTED) == roles_of(rules, BOTH_CONNECTED)
+
+
+def test_without_the_customer_artefact_the_role_model_still_reads_roles(
+    tmp_path: Path, rules: RuleExtractor
+) -> None:
+    for path in MODELS_DIR.glob("system_*"):
+        shutil.copy(path, tmp_path)
+    models = load_models(tmp_path)
+    assert models.customer is None and models.roles is not None
+    assert models.roles.names is not None
+    assert any("the customer model is off" in p for p in models.problems)
+    learned = assisted_extractor(rules, models.customer, roles=models.roles)
+    assert isinstance(learned, ModelAssistedExtractor) and learned.model is None
+    assert roles_of(learned, BOTH_CONNECTED) == {
+        "卫宁健康": "integration",
+        "嘉和美康": "integration",
+    }
+    # Everything else is the rules' alone.
+    said = "价格太贵了，我们再考虑考虑。"
+    assert learned.extract(said) == rules.extract(said)
+    assert assisted_extractor(rules, None) is rules
 
 
 def test_a_damaged_role_artefact_is_a_warning_not_a_crash(
