@@ -16,6 +16,8 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
@@ -61,6 +63,38 @@ def _jieba() -> Any:
     return jieba
 
 
+# Training segments each text a dozen times (every fold's vocabulary, then its vectors and
+# its scores): while it runs (:func:`remembered_words`) each run's words are kept here.
+# Run time keeps none: its texts seldom repeat.
+_remembered: dict[str, tuple[tuple[str, int], ...]] | None = None
+
+
+def _words(run: str) -> tuple[tuple[str, int], ...]:
+    """jieba's words of ``run`` with where each starts."""
+    memo = _remembered
+    if memo is not None and (known := memo.get(run)) is not None:
+        return known
+    words = tuple((word, start) for word, start, _end in _jieba().tokenize(run))
+    if memo is not None:
+        memo[run] = words
+    return words
+
+
+@contextmanager
+def remembered_words() -> Iterator[None]:
+    """Keep every run's segmentation until the outermost of these ends (jieba is
+    deterministic: the same words, cut once)."""
+    global _remembered
+    if _remembered is not None:
+        yield
+        return
+    _remembered = {}
+    try:
+        yield
+    finally:
+        _remembered = None
+
+
 def tokens(text: str, spec: FeatureSpec) -> list[str]:
     """Every token of ``text`` (repeated tokens repeat)."""
     normal = canonical(text)
@@ -72,7 +106,7 @@ def tokens(text: str, spec: FeatureSpec) -> list[str]:
             out.extend(run[i : i + n] for i in range(length - n + 1))
     if spec.words:
         for run in runs:
-            out.extend("w:" + word for word in _jieba().lcut(run) if len(word) > 1)
+            out.extend("w:" + word for word, _start in _words(run) if len(word) > 1)
     if spec.pinyin:
         for run in runs:
             syllables = [_syllable(char) if _HAN.match(char) else "" for char in run]
@@ -338,7 +372,7 @@ class Vectorizer:
         for run in _BREAK.split(text):
             at = text.find(run, offset) if run else offset
             if run:
-                for word, start, _end in _jieba().tokenize(run):
+                for word, start in _words(run):
                     index = self._words.get(word) if len(word) > 1 else None
                     if index is not None:
                         indices.append(index)

@@ -24,7 +24,7 @@ from copilot.learning.corpus import (
     corpus_hash,
     load_side,
 )
-from copilot.learning.features import FeatureSpec, Vectorizer
+from copilot.learning.features import FeatureSpec, Vectorizer, remembered_words
 from copilot.learning.model import LinearModel
 from copilot.learning.names import ARTEFACT as NAMES_ARTEFACT
 from copilot.learning.names import fit_names, learnable, name_examples
@@ -203,7 +203,9 @@ def train(examples: Sequence[Example], side: Side, config: TrainConfig | None = 
     """Thresholds from out-of-fold predictions, weights from a fit on all ``examples``."""
     config = config or DEFAULT_CONFIGS[side]
     labels = LABELS[side]
-    oof = out_of_fold(examples, side, config)
+    with remembered_words():
+        oof = out_of_fold(examples, side, config)
+        artefact = as_stored(fit(examples, side, config))
     gold = _gold(examples, labels)
     thresholds = {
         label: (
@@ -213,7 +215,6 @@ def train(examples: Sequence[Example], side: Side, config: TrainConfig | None = 
         )
         for column, label in enumerate(labels)
     }
-    artefact = as_stored(fit(examples, side, config))
     artefact.header["thresholds"] = thresholds
     return artefact
 

@@ -36,3 +36,24 @@ def test_homophones_share_pinyin_features() -> None:
     vectorizer = Vectorizer.fit(["回扣", "回扣"], spec)
     heard = {vectorizer.vocabulary[i] for i in vectorizer.occurrences("回口").indices.tolist()}
     assert {"p:hui", "p:kou", "p:hui_kou"} <= heard
+
+
+def test_training_cuts_each_run_once_and_gets_the_same_tokens() -> None:
+    from copilot.learning import features
+
+    spec = FeatureSpec(4, True, False)
+    plain = [tokens(text, spec) for text in TEXTS[:50]]
+    vectorizer = Vectorizer.fit(TEXTS[:200], spec)
+    unremembered = [vectorizer.occurrences(text) for text in TEXTS[:50]]
+    with features.remembered_words():
+        with features.remembered_words():  # an inner one shares the outer's memory
+            assert [tokens(text, spec) for text in TEXTS[:50]] == plain
+        kept = features._remembered
+        assert kept is not None and kept  # the runs cut so far
+        cut = len(kept)
+        again = [vectorizer.occurrences(text) for text in TEXTS[:50]]
+        assert len(kept) == cut  # the same runs: none cut again
+    assert features._remembered is None  # nothing kept once training is done
+    for before, after in zip(unremembered, again, strict=True):
+        assert before.indices.tolist() == after.indices.tolist()
+        assert before.positions.tolist() == after.positions.tolist()
