@@ -50,7 +50,7 @@ def score(
             continue
         insights = judgement.insights
         if model is not None and judgement.mentions:
-            insights = with_roles(insights, judged_roles(model, judgement))
+            insights = with_roles(insights, judged_roles(model, judgement), judgement.text)
         for named in line.systems:
             system = next(
                 (s for s in insights.systems if roles.is_named(s, named, spellings)), None

@@ -70,6 +70,8 @@ class SystemMention:
     sentence_start: int
     sentence_end: int
     role: SystemRole
+    # The words heard there when they differ from the name (金叠 for 金蝶).
+    heard: str | None = None
 
 
 @dataclass(frozen=True)
@@ -226,10 +228,16 @@ class RuleExtractor(InsightExtractor):
                 continue
             role = self._roles.role(segmenter, hit, False, named)
             sentence = segmenter.sentence(hit.start)
-            mention = SystemMention(
-                hit.system.name, hit.start, hit.end, sentence.start, sentence.end, role
-            )
             system = self._system(segmenter, hit, role, utterance_id)
+            mention = SystemMention(
+                hit.system.name,
+                hit.start,
+                hit.end,
+                sentence.start,
+                sentence.end,
+                role,
+                system.heard,
+            )
             out.append(UnconfirmedName(system, mention, hit.heard_wrong))
         return tuple(out)
 
@@ -256,7 +264,15 @@ class RuleExtractor(InsightExtractor):
             system = self._system(segmenter, hit, role, utterance_id)
             sentence = segmenter.sentence(hit.start)
             mentions.append(
-                SystemMention(system.name, hit.start, hit.end, sentence.start, sentence.end, role)
+                SystemMention(
+                    system.name,
+                    hit.start,
+                    hit.end,
+                    sentence.start,
+                    sentence.end,
+                    role,
+                    system.heard,
+                )
             )
             said.append(system)
         for competitor in competitors:

@@ -34,13 +34,12 @@ from copilot.insights.models import (
     PainCategory,
     PainPoint,
     Speaker,
-    SystemRole,
 )
 from copilot.learning.adjudicate import Adjudicator, adjudicate_insights, adjudicate_scan
 from copilot.learning.corpus import DECISION_MAKER
 from copilot.learning.model import LayeredPredictor, LinearModel, Prediction, Predictor
 from copilot.learning.names import confirmed_names
-from copilot.learning.roles import RoleModel, judged_roles
+from copilot.learning.roles import ReadRole, RoleModel, judged_roles
 from retrieval.schema import ObjectionType
 
 # A model-only compliance flag this sure gets its category's usual severity, else medium.
@@ -144,7 +143,7 @@ def read_systems(roles: RoleModel, judgement: RuleJudgement, insights: Insights)
     could not confirm that its name confirmer takes for systems added (their role read by
     ``roles`` too)."""
     if judgement.mentions:
-        insights = with_roles(insights, judged_roles(roles, judgement))
+        insights = with_roles(insights, judged_roles(roles, judgement), judgement.text)
     if roles.names is None or not judgement.unconfirmed:
         return insights
     added = [
@@ -156,16 +155,27 @@ def read_systems(roles: RoleModel, judgement: RuleJudgement, insights: Insights)
     return insights.model_copy(update={"systems": [*insights.systems, *added]})
 
 
-def with_roles(insights: Insights, roles: dict[str, tuple[SystemRole, float]]) -> Insights:
-    """``insights`` with the named systems' roles as ``roles`` reads them (by system name:
-    role, probability); a role the rules read otherwise becomes the model's, with its
-    probability, and one they agree on stays the rules'."""
+def with_roles(insights: Insights, roles: dict[str, ReadRole], text: str) -> Insights:
+    """``insights`` with the named systems' roles as ``roles`` reads them (by system name);
+    a role the rules read otherwise becomes the model's, with its probability and the
+    mention it was read at (``text``'s sentence holding it is the evidence, the words heard
+    there the ``heard``), and one they agree on stays the rules'."""
     systems = []
     for system in insights.systems:
-        role, confidence = roles.get(system.name, (system.role, system.confidence))
-        if role != system.role:
+        read = roles.get(system.name)
+        if read is not None and read.role != system.role:
+            mention = read.mention
+            evidence = system.evidence.model_copy(
+                update={"text": text[mention.sentence_start : mention.sentence_end].strip()}
+            )
             system = system.model_copy(
-                update={"role": role, "source": "model", "confidence": round(confidence, 4)}
+                update={
+                    "role": read.role,
+                    "source": "model",
+                    "confidence": round(read.confidence, 4),
+                    "evidence": evidence,
+                    "heard": mention.heard,
+                }
             )
         systems.append(system)
     return insights.model_copy(update={"systems": systems})

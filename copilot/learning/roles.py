@@ -188,14 +188,22 @@ class RoleModel:
         return ROLES[best], float(probabilities[best])
 
 
-def judged_roles(model: RoleModel, judgement: RuleJudgement) -> dict[str, tuple[SystemRole, float]]:
-    """System name -> (role, its probability): of a system's mentions, the one the model is
-    surest of."""
-    best: dict[str, tuple[SystemRole, float]] = {}
+@dataclass(frozen=True)
+class ReadRole:
+    """The role the model read at one mention of a system, and how sure it is."""
+
+    role: SystemRole
+    confidence: float
+    mention: SystemMention
+
+
+def judged_roles(model: RoleModel, judgement: RuleJudgement) -> dict[str, ReadRole]:
+    """System name -> the role read at the mention of it the model is surest of."""
+    best: dict[str, ReadRole] = {}
     for mention in judgement.mentions:
         role, confidence = model.role(judgement.text, mention)
-        if mention.name not in best or confidence > best[mention.name][1]:
-            best[mention.name] = (role, confidence)
+        if mention.name not in best or confidence > best[mention.name].confidence:
+            best[mention.name] = ReadRole(role, confidence, mention)
     return best
 
 

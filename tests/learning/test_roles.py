@@ -19,7 +19,8 @@ from copilot.learning import (
     extractor_like,
 )
 from copilot.learning.corpus import CorpusError
-from copilot.learning.roles import ROLES, RoleModel, judged_roles, load_lines
+from copilot.learning.combine import with_roles
+from copilot.learning.roles import ROLES, ReadRole, RoleModel, judged_roles, load_lines
 from copilot.learning.runtime import MODELS_DIR, Models, load_models
 from copilot.learning.train import train_corpus
 
@@ -66,8 +67,33 @@ def test_each_mention_gets_a_role_and_its_probabilities(rules: RuleExtractor) ->
         assert abs(float(probabilities.sum()) - 1.0) < 1e-5
     judged = judged_roles(model, judgement)
     assert set(judged) == {"纷享销客", "用友U8"}
-    assert all(role in ROLES and 0.0 < p <= 1.0 for role, p in judged.values())
-    assert judged["用友U8"][0] == "incumbent"
+    assert all(read.role in ROLES and 0.0 < read.confidence <= 1.0 for read in judged.values())
+    assert judged["用友U8"].role == "incumbent"
+    assert judged["用友U8"].mention is judgement.mentions[1]
+
+
+def test_a_role_the_model_reads_shows_the_mention_it_read_it_at(rules: RuleExtractor) -> None:
+    models = bundled_models()
+    assert models.roles is not None and models.customer is not None, models.problems
+    said = "你们跟金蝶的云星空比，强在哪里？我们财务部门一直在用金蝶。"
+    # The rules take the comparison's role for 金蝶, said in the first sentence.
+    (kingdee,) = [s for s in rules.extract(said).systems if s.name == "金蝶"]
+    assert (kingdee.role, kingdee.evidence.text) == ("competitor", "你们跟金蝶的云星空比，强在哪里")
+    learned = ModelAssistedExtractor(rules, models.customer, roles=models.roles)
+    (kingdee,) = [s for s in learned.extract(said).systems if s.name == "金蝶"]
+    assert (kingdee.role, kingdee.source) == ("incumbent", "model")
+    assert kingdee.evidence.text == "我们财务部门一直在用金蝶"
+
+    # What was heard at that mention goes with it.
+    heard = "你们跟金蝶的云星空比，强在哪里？我们财务部门一直在用金叠。"
+    judgement = rules.judge(heard)
+    second = next(m for m in judgement.mentions if m.name == "金蝶" and m.start > 12)
+    assert second.heard == "金叠"
+    read = {"金蝶": ReadRole("incumbent", 0.9, second)}
+    (moved,) = [
+        s for s in with_roles(judgement.insights, read, judgement.text).systems if s.name == "金蝶"
+    ]
+    assert (moved.evidence.text, moved.heard) == ("我们财务部门一直在用金叠", "金叠")
 
 
 def test_the_roles_model_travels_with_the_extractor(small_models: Models) -> None:
