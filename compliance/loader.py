@@ -190,7 +190,14 @@ def load_pack(config: ComplianceConfig, layer: OverridesLayer | None = None) -> 
                 )
             max_off = parsed_off
     pack_files = (*files, *([config.overrides_path] if config.overrides_path else []))
-    return RulePack.build(rules, DetectorSettings(max_discount_off=max_off), pack_files)
+    suggestions: dict[str, str] = {
+        rule_file.category: rule_file.suggestion.strip()
+        for _, rule_file in parsed
+        if rule_file.suggestion.strip()
+    }
+    return RulePack.build(
+        rules, DetectorSettings(max_discount_off=max_off), pack_files, suggestions
+    )
 
 
 def _apply_overrides(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,10 +60,16 @@ class RulePack:
     # there, the rules it triggers and the rules it anchors
     automaton: WordFinder | None = None
     routes: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = ()
+    # Per category, its rule file's general rewrite (``RuleFile.suggestion``), when it has one.
+    suggestions: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @classmethod
     def build(
-        cls, rules: list[Rule], detector_settings: DetectorSettings, files: tuple[Path, ...]
+        cls,
+        rules: list[Rule],
+        detector_settings: DetectorSettings,
+        files: tuple[Path, ...],
+        suggestions: Mapping[str, str] | None = None,
     ) -> RulePack:
         triggers: dict[str, list[int]] = defaultdict(list)
         anchors: dict[str, list[int]] = defaultdict(list)
@@ -82,6 +89,7 @@ class RulePack:
             always=tuple(always),
             automaton=WordFinder(words) if words else None,
             routes=tuple((tuple(triggers.get(w, ())), tuple(anchors.get(w, ()))) for w in words),
+            suggestions=dict(suggestions or {}),
         )
 
     def rule(self, rule_id: str) -> Rule | None:

@@ -110,6 +110,9 @@ class RuleSpec(_Schema):
 class RuleFile(_Schema):
     category: Category
     description: str = ""
+    # The category's rewrite in general, for a flag that no rule of it raised (the learned
+    # model's, on wording the rules do not know): each rule's own suggestion fits its wording.
+    suggestion: str = ""
     lexicons: dict[str, list[str]] = Field(default_factory=dict)
     rules: list[RuleSpec]
 

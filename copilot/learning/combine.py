@@ -335,13 +335,14 @@ class ModelAssistedScanner(Scanner):
 
     def _category_defaults(self, category: str) -> tuple[Severity, str]:
         """The category's usual severity (its rules' most common, the higher on a tie) and
-        the suggestion of its first rule that needs no values filled in."""
+        its general rewrite (its rule file's ``suggestion``), else the suggestion of its
+        first rule that needs no values filled in."""
         rules = [rule for rule in self.pack.rules if rule.category == category]
         counts = Counter(rule.severity for rule in rules)
         severity: Severity = max(
             counts or {"medium": 1}, key=lambda s: (counts.get(s, 1), SEVERITY_RANK[s])
         )
-        suggestion = next(
+        suggestion = self.pack.suggestions.get(category) or next(
             (rule.suggestion for rule in rules if "{" not in rule.suggestion),
             "请人工复核这句话是否合规。",
         )

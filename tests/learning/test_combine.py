@@ -239,6 +239,17 @@ def test_a_rule_an_org_switched_off_is_not_brought_back_by_the_model() -> None:
     assert [f.rule_id for f in org.scan(other).flags] == ["model.guarantee"]
 
 
+def test_a_model_flag_suggests_its_categorys_general_rewrite() -> None:
+    # A compensation promise: the guarantee rules' first suggestion is about delivery dates.
+    text = "您放心，出了任何问题我个人全额赔偿。"
+    model = FixedPredictor([LabelHit("guarantee", 0.97, text[4:-1], 4, len(text) - 1)])
+    scanner = ModelAssistedScanner(Scanner(), model)
+    (flag,) = scanner.scan(text).flags
+    assert flag.rule_id == "model.guarantee"
+    assert flag.suggestion == scanner.pack.suggestions["guarantee"]
+    assert "赔偿" in flag.suggestion
+
+
 def test_a_discount_the_rules_can_read_is_theirs_to_judge() -> None:
     text = "这单我给您打个九五折。"
     model = FixedPredictor([LabelHit("unauthorized_discount", 0.97, text[:-1], 0, len(text) - 1)])

@@ -18,8 +18,8 @@ from copilot.learning import (
     bundled_models,
     extractor_like,
 )
-from copilot.learning.corpus import CorpusError
 from copilot.learning.combine import with_roles
+from copilot.learning.corpus import CorpusError
 from copilot.learning.roles import ROLES, ReadRole, RoleModel, judged_roles, load_lines
 from copilot.learning.runtime import MODELS_DIR, Models, load_models
 from copilot.learning.train import train_corpus
