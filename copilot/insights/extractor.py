@@ -227,18 +227,8 @@ class RuleExtractor(InsightExtractor):
             if hit.system.name in reported_names:
                 continue
             role = self._roles.role(segmenter, hit, False, named)
-            sentence = segmenter.sentence(hit.start)
             system = self._system(segmenter, hit, role, utterance_id)
-            mention = SystemMention(
-                hit.system.name,
-                hit.start,
-                hit.end,
-                sentence.start,
-                sentence.end,
-                role,
-                system.heard,
-            )
-            out.append(UnconfirmedName(system, mention, hit.heard_wrong))
+            out.append(UnconfirmedName(system, _mention(segmenter, hit, system), hit.heard_wrong))
         return tuple(out)
 
     def _named_systems(
@@ -262,18 +252,7 @@ class RuleExtractor(InsightExtractor):
                 continue  # the competitor rules know the name (Salesfroce is Salesforce)
             role = self._roles.role(segmenter, hit, listed, named)
             system = self._system(segmenter, hit, role, utterance_id)
-            sentence = segmenter.sentence(hit.start)
-            mentions.append(
-                SystemMention(
-                    system.name,
-                    hit.start,
-                    hit.end,
-                    sentence.start,
-                    sentence.end,
-                    role,
-                    system.heard,
-                )
-            )
+            mentions.append(_mention(segmenter, hit, system))
             said.append(system)
         for competitor in competitors:
             if not any(
@@ -336,6 +315,15 @@ class RuleExtractor(InsightExtractor):
             (before is not None and before.search(text, clause.start, hit.start))
             or (after is not None and after.match(text, hit.end, clause.end))
         )
+
+
+def _mention(segmenter: Segmenter, hit: SystemHit, system: System) -> SystemMention:
+    """Where ``system`` was named (``hit``), in its sentence, with the role and words heard
+    it was reported with."""
+    sentence = segmenter.sentence(hit.start)
+    return SystemMention(
+        system.name, hit.start, hit.end, sentence.start, sentence.end, system.role, system.heard
+    )
 
 
 __all__ = ["InsightExtractor", "RuleExtractor", "RuleJudgement"]
