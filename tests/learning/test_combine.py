@@ -8,6 +8,7 @@ import pytest
 
 from compliance import Scanner
 from copilot.insights import RuleExtractor
+from copilot.insights.models import Insights
 from copilot.learning import (
     LabelHit,
     LayeredPredictor,
@@ -16,7 +17,13 @@ from copilot.learning import (
     Prediction,
     bundled_models,
 )
-from copilot.learning.combine import OVERRULE, UNNAMED_DECISION_MAKER
+from copilot.learning.combine import (
+    DECISION_VETO,
+    OBJECTION_VETO,
+    OVERRULE,
+    PAIN_VETO,
+    UNNAMED_DECISION_MAKER,
+)
 from copilot.service.pipeline import suggestion_count
 from retrieval.suggest import cards_for
 
@@ -237,6 +244,39 @@ def test_a_rule_an_org_switched_off_is_not_brought_back_by_the_model() -> None:
     assert org.scan(text).flags == []
     other = "这个方案下周能给您。"
     assert [f.rule_id for f in org.scan(other).flags] == ["model.guarantee"]
+
+
+def test_the_model_vetoes_what_the_rules_found_only_when_it_thinks_it_near_impossible(
+    rules: RuleExtractor,
+) -> None:
+    text = "太贵了，而且这事得孙总拍板，我们现在交付老是延期。"
+    found = rules.extract(text)
+    assert [o.type for o in found.objections] == ["price", "authority"]
+    assert [p.name for p in found.decision_chain] == ["孙总"]
+    assert {p.category for p in found.pain_points} == {"delivery"}
+
+    def extracted(probabilities: dict[str, float]) -> Insights:
+        return ModelAssistedExtractor(rules, FixedPredictor([], probabilities)).extract(text)
+
+    # A label the model does not score (an org's model of other labels) vetoes nothing.
+    assert extracted({}) == found
+    unlikely = {
+        "objection:price": OBJECTION_VETO / 2,
+        "objection:authority": OBJECTION_VETO,  # at the line: kept
+        "decision_maker": DECISION_VETO / 2,
+        "pain:delivery": PAIN_VETO / 2,
+    }
+    vetoed = extracted(unlikely)
+    assert [o.type for o in vetoed.objections] == ["authority"]
+    assert vetoed.decision_chain == [] and vetoed.pain_points == []
+    # Everything the rules read stays as they read it.
+    kept = extracted({"decision_maker": DECISION_VETO, "objection:price": 0.5})
+    assert kept.decision_chain == found.decision_chain
+    assert [o.type for o in kept.objections] == ["price", "authority"]
+    # A competitor objection tied to a rival the rules named is never vetoed.
+    rival = "不过纷享销客便宜两成，你们能不能再看看？"
+    named = ModelAssistedExtractor(rules, FixedPredictor([], {"objection:competitor": 0.0}))
+    assert "competitor" in {o.type for o in named.extract(rival).objections}
 
 
 def test_a_model_flag_suggests_its_categorys_general_rewrite() -> None:
