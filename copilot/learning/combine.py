@@ -196,10 +196,12 @@ def add_predictions(
     dismissed: frozenset[str] = frozenset(),
     framed: DecisionMaker | None = None,
 ) -> Insights:
-    """``insights`` with the model's hits the rules missed added (a new object). An objection
-    type in ``dismissed`` (the rules saw its cue and judged it a look-alike) is added only
-    when the model is at least :data:`OVERRULE` sure. A decision maker the model finds where
-    the rules named none is ``framed`` (who the sentence says decides), else unnamed."""
+    """``insights`` with the model's hits the rules missed added (a new object), and the
+    rules' finds the model thinks near impossible dropped (:data:`PAIN_VETO`,
+    :data:`OBJECTION_VETO`, :data:`DECISION_VETO`). An objection type in ``dismissed`` (the
+    rules saw its cue and judged it a look-alike) is added only when the model is at least
+    :data:`OVERRULE` sure. A decision maker the model finds where the rules named none is
+    ``framed`` (who the sentence says decides), else unnamed."""
     objections = [
         o
         for o in insights.objections
