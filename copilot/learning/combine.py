@@ -202,22 +202,20 @@ def add_predictions(
     rules saw its cue and judged it a look-alike) is added only when the model is at least
     :data:`OVERRULE` sure. A decision maker the model finds where the rules named none is
     ``framed`` (who the sentence says decides), else unnamed."""
+
+    def possible(label: str, veto: float) -> bool:
+        # A label the model does not score (an org's model of other labels) vetoes nothing.
+        return prediction.probabilities.get(label, 1.0) >= veto
+
+    named_rival = bool(insights.competitors)
     objections = [
         o
         for o in insights.objections
-        if prediction.probabilities.get(f"objection:{o.type}", 1.0) >= OBJECTION_VETO
-        or (o.type == "competitor" and bool(insights.competitors))
+        if possible(f"objection:{o.type}", OBJECTION_VETO)
+        or (o.type == "competitor" and named_rival)
     ]
-    pains = [
-        p
-        for p in insights.pain_points
-        if prediction.probabilities.get(f"pain:{p.category}", 1.0) >= PAIN_VETO
-    ]
-    people = (
-        list(insights.decision_chain)
-        if prediction.probabilities.get(DECISION_MAKER, 1.0) >= DECISION_VETO
-        else []
-    )
+    pains = [p for p in insights.pain_points if possible(f"pain:{p.category}", PAIN_VETO)]
+    people = list(insights.decision_chain) if possible(DECISION_MAKER, DECISION_VETO) else []
     have_objections = {o.type for o in objections}
     have_pains = {p.category for p in pains}
     for hit in prediction.hits:
