@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
@@ -64,14 +65,17 @@ def _jieba() -> Any:
 
 
 # Training segments each text a dozen times (every fold's vocabulary, then its vectors and
-# its scores): while it runs (:func:`remembered_words`) each run's words are kept here.
-# Run time keeps none: its texts seldom repeat.
-_remembered: dict[str, tuple[tuple[str, int], ...]] | None = None
+# its scores): while it runs (:func:`remembered_words`) each run's words are kept here. A
+# context variable, so only the training's own thread keeps them: the service retrains an
+# org in a thread of its own while request threads cut texts that seldom repeat.
+_remembered: ContextVar[dict[str, tuple[tuple[str, int], ...]] | None] = ContextVar(
+    "remembered_words", default=None
+)
 
 
 def _words(run: str) -> tuple[tuple[str, int], ...]:
     """jieba's words of ``run`` with where each starts."""
-    memo = _remembered
+    memo = _remembered.get()
     if memo is not None and (known := memo.get(run)) is not None:
         return known
     words = tuple((word, start) for word, start, _end in _jieba().tokenize(run))
@@ -82,17 +86,16 @@ def _words(run: str) -> tuple[tuple[str, int], ...]:
 
 @contextmanager
 def remembered_words() -> Iterator[None]:
-    """Keep every run's segmentation until the outermost of these ends (jieba is
-    deterministic: the same words, cut once)."""
-    global _remembered
-    if _remembered is not None:
+    """Keep every run's segmentation in this thread until the outermost of these ends
+    (jieba is deterministic: the same words, cut once)."""
+    if _remembered.get() is not None:
         yield
         return
-    _remembered = {}
+    token = _remembered.set({})
     try:
         yield
     finally:
-        _remembered = None
+        _remembered.reset(token)
 
 
 def tokens(text: str, spec: FeatureSpec) -> list[str]:

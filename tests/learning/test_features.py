@@ -48,12 +48,31 @@ def test_training_cuts_each_run_once_and_gets_the_same_tokens() -> None:
     with features.remembered_words():
         with features.remembered_words():  # an inner one shares the outer's memory
             assert [tokens(text, spec) for text in TEXTS[:50]] == plain
-        kept = features._remembered
+        kept = features._remembered.get()
         assert kept is not None and kept  # the runs cut so far
         cut = len(kept)
         again = [vectorizer.occurrences(text) for text in TEXTS[:50]]
         assert len(kept) == cut  # the same runs: none cut again
-    assert features._remembered is None  # nothing kept once training is done
+    assert features._remembered.get() is None  # nothing kept once training is done
     for before, after in zip(unremembered, again, strict=True):
         assert before.indices.tolist() == after.indices.tolist()
         assert before.positions.tolist() == after.positions.tolist()
+
+
+def test_only_the_training_thread_keeps_its_words() -> None:
+    """The service retrains an org in a thread of its own: request threads keep nothing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from copilot.learning import features
+
+    spec = FeatureSpec(4, True, False)
+    with features.remembered_words(), ThreadPoolExecutor(1) as other:
+        kept = features._remembered.get()
+        assert kept is not None
+        seen = len(kept)
+        sentence = "请求线程里的一句话"
+        request = other.submit(lambda: (tokens(sentence, spec), features._remembered.get()))
+        request_tokens, request_memory = request.result()
+        assert request_memory is None
+        assert "w:请求" in request_tokens or "w:线程" in request_tokens
+        assert len(kept) == seen  # the request's runs were not kept
