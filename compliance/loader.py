@@ -166,10 +166,11 @@ def load_pack(config: ComplianceConfig, layer: OverridesLayer | None = None) -> 
     for path, rule_file in parsed:
         lexicons = {**shared, **_extend(rule_file.lexicons, extra_words)}
         rules.extend(_compile(spec, rule_file.category, lexicons, path) for spec in rule_file.rules)
+    categories: set[str] = {rule_file.category for _, rule_file in parsed}
     if config.overrides_path is not None:
-        rules = _apply_overrides(rules, overrides, shared, config.overrides_path)
+        rules = _apply_overrides(rules, overrides, shared, config.overrides_path, categories)
     if layer is not None:
-        rules = _apply_overrides(rules, layer.overrides, shared, Path(layer.source))
+        rules = _apply_overrides(rules, layer.overrides, shared, Path(layer.source), categories)
 
     seen: dict[str, Path] = {}
     for rule in rules:
@@ -195,23 +196,43 @@ def load_pack(config: ComplianceConfig, layer: OverridesLayer | None = None) -> 
         for _, rule_file in parsed
         if rule_file.suggestion.strip()
     }
+    for source, given in sources:  # the global overrides, then the organisation's
+        for key, text in given.suggestion.items():
+            if key not in categories:
+                continue
+            if "{" in text or not text.strip():
+                raise RulePackError(
+                    source,
+                    f"suggestion: category {key}'s rewrite is shown as written: no {{…}} values",
+                )
+            suggestions[key] = text.strip()
     return RulePack.build(
         rules, DetectorSettings(max_discount_off=max_off), pack_files, suggestions
     )
 
 
 def _apply_overrides(
-    rules: list[Rule], overrides: OverridesFile, lexicons: dict[str, list[str]], path: Path
+    rules: list[Rule],
+    overrides: OverridesFile,
+    lexicons: dict[str, list[str]],
+    path: Path,
+    categories: set[str],
 ) -> list[Rule]:
     known = {rule.id for rule in rules}
     for field_name, ids in (
         ("disable", overrides.disable),
         ("severity", list(overrides.severity)),
-        ("suggestion", list(overrides.suggestion)),
+        # A category's id sets its rewrite in general (for a flag none of its rules raised).
+        ("suggestion", [key for key in overrides.suggestion if key not in categories]),
     ):
         for rule_id in ids:
             if rule_id not in known:
-                raise RulePackError(path, f"{field_name}: no rule with this id", rule_id)
+                raise RulePackError(
+                    path,
+                    f"{field_name}: no rule with this id"
+                    + (" (nor a category)" if field_name == "suggestion" else ""),
+                    rule_id,
+                )
     changed: list[Rule] = []
     for rule in rules:
         if rule.id in overrides.disable:

@@ -150,6 +150,39 @@ def test_overrides_reload_and_reject_unknown_ids(tmp_path: Path) -> None:
     assert not scanner.scan("给您打七五折。").compliant  # old pack still active
 
 
+def test_overrides_set_a_categorys_rewrite_in_general(tmp_path: Path) -> None:
+    """A category's id in `suggestion` sets the rewrite shown for a flag none of its rules
+    raised (a learned model's); its rules keep their own."""
+    shipped = Scanner().pack
+    overrides = tmp_path / "acme.yaml"
+    overrides.write_text(
+        "suggestion: {guarantee: 改为：以合同约定的服务条款为准。}\n", encoding="utf-8"
+    )
+    pack = Scanner(ComplianceConfig(overrides_path=overrides)).pack
+    assert pack.suggestions["guarantee"] == "改为：以合同约定的服务条款为准。"
+    assert pack.suggestions["privacy"] == shipped.suggestions["privacy"]
+    assert [rule.suggestion for rule in pack.rules] == [rule.suggestion for rule in shipped.rules]
+    _write(overrides, "suggestion: {guarantee: '超过{limit}请走审批。'}\n")
+    with pytest.raises(RulePackError, match=r"acme\.yaml: suggestion: category guarantee"):
+        Scanner(ComplianceConfig(overrides_path=overrides))
+    _write(overrides, "suggestion: {guarantees: 改为合规表述。}\n")
+    with pytest.raises(
+        RulePackError, match=r"rule guarantees: suggestion: no rule .*nor a category"
+    ):
+        Scanner(ComplianceConfig(overrides_path=overrides))
+
+
+def test_the_readmes_overrides_example_is_a_valid_overrides_file(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "compliance" / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    overrides = tmp_path / "acme.yaml"
+    overrides.write_text(example, encoding="utf-8")
+    scanner = Scanner(ComplianceConfig(overrides_path=overrides))
+    assert scanner.pack.suggestions["guarantee"] == "改为：以合同约定的服务条款为准。"
+    (flag,) = scanner.scan("给您打八折。").flags
+    assert flag.suggestion == "超过八五折请走特价审批。"
+
+
 def test_unreadable_max_discount_is_an_error(tmp_path: Path) -> None:
     overrides = tmp_path / "acme.yaml"
     overrides.write_text("max_discount: 很多\n", encoding="utf-8")

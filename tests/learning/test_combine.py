@@ -246,6 +246,24 @@ def test_a_rule_an_org_switched_off_is_not_brought_back_by_the_model() -> None:
     assert [f.rule_id for f in org.scan(other).flags] == ["model.guarantee"]
 
 
+def test_an_orgs_rewrite_for_a_category_reaches_the_models_flags() -> None:
+    from compliance import RulePackStore
+    from compliance.loader import OverridesLayer
+    from compliance.schema import OverridesFile
+    from copilot.learning import scanner_like
+
+    text = "您放心，出了任何问题我个人全额赔偿。"
+    model = FixedPredictor([LabelHit("guarantee", 0.97, text[4:-1], 4, len(text) - 1)])
+    shared = ModelAssistedScanner(Scanner(), model)
+    rewrite = "改为：赔偿以合同约定的条款为准。"
+    layer = OverridesLayer("org", OverridesFile(suggestion={"guarantee": rewrite}))
+    org = scanner_like(shared, Scanner(store=RulePackStore(None, layer)))
+    (flag,) = org.scan(text).flags
+    assert (flag.rule_id, flag.suggestion) == ("model.guarantee", rewrite)
+    (elsewhere,) = shared.scan(text).flags  # other orgs keep the shipped rewrite
+    assert elsewhere.suggestion == shared.pack.suggestions["guarantee"] != rewrite
+
+
 def test_the_model_vetoes_what_the_rules_found_only_when_it_thinks_it_near_impossible(
     rules: RuleExtractor,
 ) -> None:
