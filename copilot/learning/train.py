@@ -7,10 +7,13 @@ with a fixed seed, folds by a hash of the id, fixed zip timestamps).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -43,6 +46,14 @@ from copilot.learning.roles import (
 COPY = "#"
 # A label whose out-of-fold predictions never reach the precision target is switched off.
 NEVER = 1.01
+# Labels are fitted in this many threads at once: liblinear lets go of the GIL while it
+# fits, and the customer side (six fits of 16 labels) is what the whole training waits for,
+# its fits half of its time. Every label's fit is deterministic on its own (primal solver,
+# fixed seed), so the bytes do not depend on the threads.
+FIT_THREADS = min(4, os.cpu_count() or 1)
+# Processes ``copilot train`` runs its jobs in (a side's folds and its final fit).
+TRAIN_PROCESSES = max(2, min(6, os.cpu_count() or 1))
+Result = TypeVar("Result")
 
 
 class TrainingUnavailable(RuntimeError):
@@ -121,14 +132,18 @@ def fit(
     gold = _gold(examples, labels)
     coef = np.zeros((len(vectorizer.vocabulary), len(labels)), dtype=np.float32)
     intercept = np.full(len(labels), -10.0, dtype=np.float32)
-    for column in range(len(labels)):
+
+    def fit_label(column: int) -> None:
         y = gold[:, column]
         if y.all() or not y.any():
-            continue  # nothing to learn: the label stays off
+            return  # nothing to learn: the label stays off
         model = LogisticRegression(C=config.c, solver="liblinear", random_state=0, max_iter=1000)
         model.fit(x, y)
         coef[:, column] = model.coef_[0]
         intercept[column] = model.intercept_[0]
+
+    with ThreadPoolExecutor(max_workers=FIT_THREADS) as pool:
+        list(pool.map(fit_label, range(len(labels))))  # list(): raise what a fit raised
     header = {
         "name": name or side,
         "side": side,
@@ -172,22 +187,52 @@ def choose_f1_threshold(probabilities: np.ndarray, gold: np.ndarray, floor: floa
     return round(max(cut, floor), 4)
 
 
-def out_of_fold(examples: Sequence[Example], side: Side, config: TrainConfig) -> np.ndarray:
-    """Each example's probabilities from a model fitted on the other folds, scored the way
-    run time scores (float16 weights, chunking). Copies of one example (``ID#k``: an org's
-    example counted several times) share a fold, or each would be scored by a model that
-    had learnt its twins."""
-    probabilities = np.zeros((len(examples), len(LABELS[side])), dtype=np.float32)
+def fold_probabilities(
+    examples: Sequence[Example], side: Side, config: TrainConfig, fold: int
+) -> tuple[list[int], np.ndarray]:
+    """The positions of one fold's examples and their probabilities from a model fitted on
+    the other folds, scored the way run time scores (float16 weights, chunking). Copies of
+    one example (``ID#k``: an org's example counted several times) share a fold, or each
+    would be scored by a model that had learnt its twins."""
     folds = [bucket("fold:" + e.id.partition(COPY)[0], config.folds) for e in examples]
-    for fold in range(config.folds):
-        inside = [e for e, f in zip(examples, folds, strict=True) if f != fold]
-        held = [i for i, f in enumerate(folds) if f == fold]
-        if not held or not inside:
-            continue
-        model = LinearModel(as_stored(fit(inside, side, config)))
-        for i in held:
-            probabilities[i] = model.probabilities(examples[i].text)
-    return probabilities
+    inside = [e for e, f in zip(examples, folds, strict=True) if f != fold]
+    held = [i for i, f in enumerate(folds) if f == fold]
+    probabilities = np.zeros((len(held), len(LABELS[side])), dtype=np.float32)
+    if not held or not inside:
+        return [], probabilities[:0]
+    model = LinearModel(as_stored(fit(inside, side, config)))
+    for row, i in enumerate(held):
+        probabilities[row] = model.probabilities(examples[i].text)
+    return held, probabilities
+
+
+# One job of a training: the final fit (None) or a fold's out-of-fold probabilities.
+Part = int | None
+Done = tuple[Artefact | None, list[tuple[list[int], np.ndarray]]]
+
+
+def trained_parts(
+    examples: Sequence[Example], side: Side, config: TrainConfig, parts: Sequence[Part]
+) -> Done:
+    """Some of a training's jobs, one after the other, cutting each text's words once: the
+    final fit (as stored) if ``None`` is among ``parts``, and each fold's probabilities."""
+    with remembered_words(), one_blas_thread():
+        whole = as_stored(fit(examples, side, config)) if None in parts else None
+        folds = [fold_probabilities(examples, side, config, p) for p in parts if p is not None]
+    return whole, folds
+
+
+def one_blas_thread() -> AbstractContextManager[object]:
+    """BLAS in one thread while training. liblinear's dot products over the whole vocabulary
+    go through scipy's OpenBLAS: in threads, their sums came out in an order that depends
+    on the machine's cores (other bytes elsewhere), and the threads' spinning beside the
+    other jobs took half the CPU (``copilot train`` 131 s → 62 s on two cores)."""
+    try:
+        import sklearn.linear_model  # noqa: F401  (loads scipy's BLAS, to be limited too)
+        from threadpoolctl import threadpool_limits
+    except ModuleNotFoundError:  # fit() says what is missing
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def as_stored(artefact: Artefact) -> Artefact:
@@ -199,13 +244,32 @@ def as_stored(artefact: Artefact) -> Artefact:
     )
 
 
-def train(examples: Sequence[Example], side: Side, config: TrainConfig | None = None) -> Artefact:
-    """Thresholds from out-of-fold predictions, weights from a fit on all ``examples``."""
+def train(
+    examples: Sequence[Example],
+    side: Side,
+    config: TrainConfig | None = None,
+    pool: Executor | None = None,
+    shares: int = 1,
+) -> Artefact:
+    """Thresholds from out-of-fold predictions, weights from a fit on all ``examples``.
+    With a ``pool`` the final fit and the folds are dealt out in ``shares`` jobs of it
+    (each cuts its texts' words once); without one they run here, in one share."""
     config = config or DEFAULT_CONFIGS[side]
     labels = LABELS[side]
-    with remembered_words():
-        oof = out_of_fold(examples, side, config)
-        artefact = as_stored(fit(examples, side, config))
+    parts: list[Part] = [None, *range(config.folds)]
+    run = pool.submit if pool is not None else _done
+    jobs = [
+        run(trained_parts, examples, side, config, parts[share::shares])
+        for share in range(shares if pool is not None else 1)
+    ]
+    artefact: Artefact | None = None
+    oof = np.zeros((len(examples), len(labels)), dtype=np.float32)
+    for job in jobs:
+        whole, folds = job.result()
+        artefact = whole or artefact
+        for held, probabilities in folds:
+            oof[held] = probabilities
+    assert artefact is not None  # the first share holds the final fit
     gold = _gold(examples, labels)
     thresholds = {
         label: (
@@ -219,29 +283,50 @@ def train(examples: Sequence[Example], side: Side, config: TrainConfig | None = 
     return artefact
 
 
+def _done(job: Callable[..., Result], *args: object) -> Future[Result]:
+    """``job(*args)`` run now, as a finished future (what ``pool.submit`` would give)."""
+    future: Future[Result] = Future()
+    try:
+        future.set_result(job(*args))
+    except BaseException as exc:  # handed on by result(), as a pool's future does
+        future.set_exception(exc)
+    return future
+
+
 def train_corpus(
     corpus: Path, out: Path, sides: Sequence[Side] = SIDES, roles: bool = True
 ) -> dict[str, list[Path]]:
     """Check every file first (nothing is written if any line is bad), then train and write
-    ``<out>/<side>.json`` + ``.npz`` per side, the sides in parallel (one process each: the
-    target is two cores), and, with ``roles`` and a ``<corpus>/systems/`` folder, the
-    named-system role model (``system_roles``) and name confirmer (``system_names``) in
-    this process meanwhile."""
+    ``<out>/<side>.json`` + ``.npz`` per side, and, with ``roles`` and a ``<corpus>/systems/``
+    folder, the named-system role model (``system_roles``) and name confirmer
+    (``system_names``). Each side's folds and final fit are jobs of one pool of processes
+    (the target is two cores; the customer side, the largest, first), the role models are
+    trained in this process meanwhile."""
     examples = {side: load_side(corpus, side) for side in sides}
     role_lines = load_lines(systems_files(corpus)) if roles else []
     written: dict[str, list[Path]] = {}
-    with ProcessPoolExecutor(max_workers=max(1, len(sides))) as pool:
-        futures = {side: pool.submit(train, examples[side], side) for side in sides}
-        if role_lines:
-            role_model, name_model = train_roles(role_lines)
-            written[ROLES_ARTEFACT] = save(out, ROLES_ARTEFACT, role_model)
-            if name_model is not None:
-                written[NAMES_ARTEFACT] = save(out, NAMES_ARTEFACT, name_model)
-            else:  # an older confirmer would not match this corpus: none at all
-                for path in paths(out, NAMES_ARTEFACT):
-                    path.unlink(missing_ok=True)
-        for side, future in futures.items():
-            written[side] = save(out, side, future.result())
+    largest_first = sorted(sides, key=lambda side: -len(examples[side]))
+    with ProcessPoolExecutor(max_workers=TRAIN_PROCESSES) as pool:
+        # Every worker is forked at the first job, now, while this process runs no thread of
+        # its own: a fork copies a lock another thread holds as held, for ever.
+        pool.submit(int).result()
+        with ThreadPoolExecutor(max_workers=max(1, len(sides))) as sides_at_once:
+            # One thread per side hands its jobs to the pool and waits for them.
+            futures = {
+                side: sides_at_once.submit(train, examples[side], side, None, pool, TRAIN_PROCESSES)
+                for side in largest_first
+            }
+            if role_lines:
+                with one_blas_thread():
+                    role_model, name_model = train_roles(role_lines)
+                written[ROLES_ARTEFACT] = save(out, ROLES_ARTEFACT, role_model)
+                if name_model is not None:
+                    written[NAMES_ARTEFACT] = save(out, NAMES_ARTEFACT, name_model)
+                else:  # an older confirmer would not match this corpus: none at all
+                    for path in paths(out, NAMES_ARTEFACT):
+                        path.unlink(missing_ok=True)
+            for side in sides:
+                written[side] = save(out, side, futures[side].result())
     return written
 
 
