@@ -1,8 +1,9 @@
 """Training: a one-vs-rest logistic regression per label over TF-IDF tokens, thresholds
 chosen for a precision target on out-of-fold predictions, then a final fit on everything.
 
-Deterministic: the same corpus gives the same artefact bytes (sorted vocabulary, liblinear
-with a fixed seed, folds by a hash of the id, fixed zip timestamps).
+Deterministic: the same corpus gives the same artefact bytes on any machine (sorted
+vocabulary, liblinear with a fixed seed and BLAS in one thread, folds by a hash of the id,
+fixed zip timestamps), however the jobs are dealt out.
 """
 
 from __future__ import annotations
@@ -266,7 +267,7 @@ def train(
     oof = np.zeros((len(examples), len(labels)), dtype=np.float32)
     for job in jobs:
         whole, folds = job.result()
-        artefact = whole or artefact
+        artefact = whole if whole is not None else artefact
         for held, probabilities in folds:
             oof[held] = probabilities
     assert artefact is not None  # the first share holds the final fit
