@@ -9,12 +9,11 @@ fixed zip timestamps), however the jobs are dealt out.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
@@ -54,7 +53,6 @@ NEVER = 1.01
 FIT_THREADS = min(4, os.cpu_count() or 1)
 # Processes ``copilot train`` runs its jobs in (a side's folds and its final fit).
 TRAIN_PROCESSES = max(2, min(6, os.cpu_count() or 1))
-Result = TypeVar("Result")
 
 
 class TrainingUnavailable(RuntimeError):
@@ -188,14 +186,19 @@ def choose_f1_threshold(probabilities: np.ndarray, gold: np.ndarray, floor: floa
     return round(max(cut, floor), 4)
 
 
+def fold_of(examples: Sequence[Example], folds: int) -> list[int]:
+    """Each example's fold, by a hash of its id. Copies of one example (``ID#k``: an org's
+    example counted several times) share a fold, or each would be scored by a model that
+    had learnt its twins."""
+    return [bucket("fold:" + e.id.partition(COPY)[0], folds) for e in examples]
+
+
 def fold_probabilities(
-    examples: Sequence[Example], side: Side, config: TrainConfig, fold: int
+    examples: Sequence[Example], side: Side, config: TrainConfig, folds: Sequence[int], fold: int
 ) -> tuple[list[int], np.ndarray]:
-    """The positions of one fold's examples and their probabilities from a model fitted on
-    the other folds, scored the way run time scores (float16 weights, chunking). Copies of
-    one example (``ID#k``: an org's example counted several times) share a fold, or each
-    would be scored by a model that had learnt its twins."""
-    folds = [bucket("fold:" + e.id.partition(COPY)[0], config.folds) for e in examples]
+    """The positions of one fold's examples (``folds``: each example's, :func:`fold_of`) and
+    their probabilities from a model fitted on the other folds, scored the way run time
+    scores (float16 weights, chunking)."""
     inside = [e for e, f in zip(examples, folds, strict=True) if f != fold]
     held = [i for i, f in enumerate(folds) if f == fold]
     probabilities = np.zeros((len(held), len(LABELS[side])), dtype=np.float32)
@@ -213,14 +216,20 @@ Done = tuple[Artefact | None, list[tuple[list[int], np.ndarray]]]
 
 
 def trained_parts(
-    examples: Sequence[Example], side: Side, config: TrainConfig, parts: Sequence[Part]
+    examples: Sequence[Example],
+    side: Side,
+    config: TrainConfig,
+    folds: Sequence[int],
+    parts: Sequence[Part],
 ) -> Done:
     """Some of a training's jobs, one after the other, cutting each text's words once: the
     final fit (as stored) if ``None`` is among ``parts``, and each fold's probabilities."""
     with remembered_words(), one_blas_thread():
         whole = as_stored(fit(examples, side, config)) if None in parts else None
-        folds = [fold_probabilities(examples, side, config, p) for p in parts if p is not None]
-    return whole, folds
+        held = [
+            fold_probabilities(examples, side, config, folds, p) for p in parts if p is not None
+        ]
+    return whole, held
 
 
 def one_blas_thread() -> AbstractContextManager[object]:
@@ -258,18 +267,21 @@ def train(
     config = config or DEFAULT_CONFIGS[side]
     labels = LABELS[side]
     parts: list[Part] = [None, *range(config.folds)]
-    run = pool.submit if pool is not None else _done
-    jobs = [
-        run(trained_parts, examples, side, config, parts[share::shares])
-        for share in range(shares if pool is not None else 1)
-    ]
+    folds = fold_of(examples, config.folds)
+    if pool is None:
+        done = [trained_parts(examples, side, config, folds, parts)]
+    else:
+        jobs = [
+            pool.submit(trained_parts, examples, side, config, folds, parts[share::shares])
+            for share in range(shares)
+        ]
+        done = [job.result() for job in jobs]
     artefact: Artefact | None = None
     oof = np.zeros((len(examples), len(labels)), dtype=np.float32)
-    for job in jobs:
-        whole, folds = job.result()
+    for whole, held in done:
         artefact = whole if whole is not None else artefact
-        for held, probabilities in folds:
-            oof[held] = probabilities
+        for positions, probabilities in held:
+            oof[positions] = probabilities
     assert artefact is not None  # the first share holds the final fit
     gold = _gold(examples, labels)
     thresholds = {
@@ -282,16 +294,6 @@ def train(
     }
     artefact.header["thresholds"] = thresholds
     return artefact
-
-
-def _done(job: Callable[..., Result], *args: object) -> Future[Result]:
-    """``job(*args)`` run now, as a finished future (what ``pool.submit`` would give)."""
-    future: Future[Result] = Future()
-    try:
-        future.set_result(job(*args))
-    except BaseException as exc:  # handed on by result(), as a pool's future does
-        future.set_exception(exc)
-    return future
 
 
 def train_corpus(
