@@ -51,6 +51,9 @@ MISHEARD = [
     # Who decides, heard as look-alike characters (telephone audio of new calls).
     ("不过最后定不定，还得愿长拍板。", "不过最后定不定，还得院长拍板。"),
     ("换系统得上和火人会议讨论", "换系统得上合伙人会议讨论"),
+    # A delivery pain point (the demo's customer: 交期经常延误, heard so on its recording);
+    # 七 is a numeral and stays.
+    ("顶单一多就论，交七经常严务", "顶单一多就论，交七经常延误"),
 ]
 
 
@@ -118,6 +121,8 @@ ORDINARY = [
     "原计划本季度上线",
     "收款码扫一下就行",
     "会报给副总",
+    "他说话很严肃",
+    "交齐材料再说",
     "好的收到，我先拉个群",
     "大家分享一下各自的想法",
     "这个价格很实在",
