@@ -34,6 +34,9 @@ _SENTENCE = re.compile(r"[^。.！!？?；;\n]+")
 # Texts up to this many characters are scored whole, longer ones chunk by chunk.
 CHUNK_CHARS = 100
 
+# A model's probability is never certainty: rounded to four places it shows at most this.
+MOST_SURE = 0.9999
+
 
 @dataclass(frozen=True)
 class LabelHit:
@@ -179,7 +182,7 @@ class LinearModel:
                 hits.append(
                     LabelHit(
                         label=self.labels[column],
-                        confidence=round(float(probabilities[column]), 4),
+                        confidence=min(round(float(probabilities[column]), 4), MOST_SURE),
                         evidence=text[start:end],
                         start=start,
                         end=end,
