@@ -21,6 +21,7 @@ from copilot.learning.combine import (
     DECISION_VETO,
     OBJECTION_VETO,
     OVERRULE,
+    PAIN_SHARE,
     PAIN_VETO,
     UNNAMED_DECISION_MAKER,
 )
@@ -295,6 +296,41 @@ def test_the_model_vetoes_what_the_rules_found_only_when_it_thinks_it_near_impos
     rival = "不过纷享销客便宜两成，你们能不能再看看？"
     named = ModelAssistedExtractor(rules, FixedPredictor([], {"objection:competitor": 0.0}))
     assert "competitor" in {o.type for o in named.extract(rival).objections}
+
+
+def test_a_pain_point_far_weaker_than_the_strongest_is_a_shade_of_it(
+    rules: RuleExtractor,
+) -> None:
+    text = "这事儿我先说一下，现在弄这个，太麻烦了。"
+    assert not rules.extract(text).pain_points
+
+    def pains(*hits: tuple[str, float]) -> list[tuple[str, float]]:
+        model = FixedPredictor([LabelHit(label, p, "太麻烦了", 14, 18) for label, p in hits])
+        found = ModelAssistedExtractor(rules, model).extract(text).pain_points
+        return [(p.category, p.confidence) for p in found]
+
+    strongest = 0.9
+    at_share, below = strongest * PAIN_SHARE, strongest * PAIN_SHARE - 0.01
+    assert pains(("pain:efficiency", strongest), ("pain:data", at_share)) == [
+        ("efficiency", strongest),
+        ("data", at_share),
+    ]
+    assert pains(("pain:efficiency", strongest), ("pain:data", below)) == [
+        ("efficiency", strongest)
+    ]
+    # Alone, a weak pain point stays: the model's threshold has already judged it.
+    assert pains(("pain:data", 0.2)) == [("data", 0.2)]
+    # Beside one the rules found (which counts as certain), the model's needs half of 1.
+    delivery = "我们现在交付老是延期。"
+    assert {p.category for p in rules.extract(delivery).pain_points} == {"delivery"}
+    model = FixedPredictor(
+        [
+            LabelHit("pain:quality", 0.45, delivery, 0, 10),
+            LabelHit("pain:service", 0.55, delivery, 0, 10),
+        ]
+    )
+    found = ModelAssistedExtractor(rules, model).extract(delivery).pain_points
+    assert [(p.category, p.source) for p in found] == [("delivery", "rule"), ("service", "model")]
 
 
 def test_a_model_flag_suggests_its_categorys_general_rewrite() -> None:
