@@ -207,7 +207,8 @@ def add_predictions(
     :data:`OBJECTION_VETO`, :data:`DECISION_VETO`). An objection type in ``dismissed`` (the
     rules saw its cue and judged it a look-alike) is added only when the model is at least
     :data:`OVERRULE` sure. A decision maker the model finds where the rules named none is
-    ``framed`` (who the sentence says decides), else unnamed."""
+    ``framed`` (who the sentence says decides), else unnamed. A pain point only the model
+    found is kept at :data:`PAIN_SHARE` of the strongest or more (:func:`strongest_pains`)."""
 
     def possible(label: str, veto: float) -> bool:
         # A label the model does not score (an org's model of other labels) vetoes nothing.
