@@ -67,7 +67,7 @@ PAIN_VETO = 0.1
 OBJECTION_VETO = 0.05
 DECISION_VETO = 0.05
 # A pain point the model alone found is kept only at this share of the utterance's strongest
-# pain point (one the rules found counts as 1): a weaker one is mostly a shade of the same
+# pain point (one the rules found carries confidence 1): a weaker one is mostly a shade of the same
 # complaint (slow manual work read as both efficiency and data). Chosen on rounds 6-8, each
 # scored by a model trained without it: pain-point F1 0.727 -> 0.735 (precision 0.679 ->
 # 0.724, recall 0.783 -> 0.747), 10 of 15 writers up; 0.3-0.7 all within 0.003 of it.
@@ -274,15 +274,10 @@ def add_predictions(
 
 
 def strongest_pains(pains: list[PainPoint]) -> list[PainPoint]:
-    """``pains`` without the model's finds below :data:`PAIN_SHARE` of the strongest."""
-
-    def strength(pain: PainPoint) -> float:
-        return pain.confidence if pain.source == "model" else 1.0
-
-    if not pains:
-        return pains
-    floor = PAIN_SHARE * max(map(strength, pains))
-    return [p for p in pains if strength(p) >= floor]
+    """``pains`` without the model's finds below :data:`PAIN_SHARE` of the strongest (a
+    rule's find carries confidence 1, so it always stays)."""
+    floor = PAIN_SHARE * max((p.confidence for p in pains), default=0.0)
+    return [p for p in pains if p.confidence >= floor]
 
 
 def main_first(objections: list[Objection], prediction: Prediction) -> list[Objection]:
