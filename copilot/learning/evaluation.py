@@ -2,7 +2,8 @@
 
 Customer side: objection precision/recall (micro, over types), main-type accuracy (first
 predicted objection = first gold one, over utterances with an objection), pain-point F1,
-decision-maker recall and precision (an utterance naming one vs the chain being non-empty).
+decision-maker recall and precision (an utterance naming one vs the chain being non-empty),
+budget recall and precision (an utterance stating one vs a budget read).
 Rep side, as :mod:`compliance.evaluation`: recall and precision of blocking flags per
 message, category accuracy (flagged categories contain the gold ones) over messages caught.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from compliance import Scanner
 from copilot.insights import scoring
 from copilot.insights.base import InsightExtractor
-from copilot.learning.corpus import DECISION_MAKER, Example
+from copilot.learning.corpus import BUDGET, DECISION_MAKER, Example
 
 
 class Counts(scoring.Counts):
@@ -35,6 +36,7 @@ class CustomerScores:
     main_total: int = 0
     pains: Counts = field(default_factory=Counts)
     decision: Counts = field(default_factory=Counts)
+    budget: Counts = field(default_factory=Counts)
 
     def rows(self) -> list[tuple[str, float]]:
         return [
@@ -46,6 +48,8 @@ class CustomerScores:
             ("pain-point recall", self.pains.recall),
             ("decision-maker recall", self.decision.recall),
             ("decision-maker precision", self.decision.precision),
+            ("budget recall", self.budget.recall),
+            ("budget precision", self.budget.precision),
         ]
 
 
@@ -86,6 +90,8 @@ def score_customer(extractor: InsightExtractor, examples: Sequence[Example]) -> 
         scores.pains.add({p.category for p in insights.pain_points}, set(_gold(example, "pain:")))
         said = {DECISION_MAKER} if insights.decision_chain else set()
         scores.decision.add(said, {DECISION_MAKER} & set(example.labels))
+        stated = {BUDGET} if insights.budget is not None else set()
+        scores.budget.add(stated, {BUDGET} & set(example.labels))
     return scores
 
 
