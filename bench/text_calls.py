@@ -7,7 +7,8 @@ any hearing loss.
 ``bench/data/text_calls/calls.json`` holds eighty calls written blind (DATASHEET there), each
 with the decision makers the customer names and the budget said, or none. A decision maker
 counts when a reported name holds the gold one or the reverse (as ``bench.heard_calls``
-scores); a budget when the call's budget overlaps the gold range; a call without a budget
+scores), and a reported name is right when it so matches one of the call's gold decision
+makers; a budget when the call's budget overlaps the gold range; a call without a budget
 when none is reported.
 """
 
@@ -32,6 +33,7 @@ BLIND = Path(__file__).resolve().parent / "data" / "text_calls_blind" / "calls.j
 @dataclass
 class TextCallScores:
     decision: Tally = field(default_factory=Tally)
+    named_right: Tally = field(default_factory=Tally)
     budget: Tally = field(default_factory=Tally)
     no_budget: Tally = field(default_factory=Tally)
     misses: list[str] = field(default_factory=list)
@@ -49,6 +51,11 @@ def score_calls(calls: list[dict[str, Any]]) -> TextCallScores:
             scores.decision.add(hit)
             if not hit:
                 scores.misses.append(f"{call['id']} decision {person}: found {names}")
+        for name in names:
+            right = any(name in person or person in name for person in call["gold"]["decision"])
+            scores.named_right.add(right)
+            if not right:
+                scores.misses.append(f"{call['id']} named {name}: no gold decision maker")
         gold, found = call["gold"]["budget"], summary.budget
         if gold:
             low, high = gold
@@ -76,6 +83,7 @@ def main() -> None:
     table.add_column("measure")
     table.add_column("score", justify="right")
     table.add_row("decision-maker recall", str(scores.decision))
+    table.add_row("decision-maker names right", str(scores.named_right))
     table.add_row("budget found", str(scores.budget))
     table.add_row("no budget where none was said", str(scores.no_budget))
     console = Console()
