@@ -1,10 +1,11 @@
 """Who decides, read from how the sentence says it: 得投资人点头, 业委会不同意, 跟我们GM商量,
-拍板的是县供销社 — for lines whose decider is no title, role or body the lexicon lists.
+拍板的是县供销社 — for deciders no title, role or body the lexicon lists knows (alone on the
+line, or beside those it knows: 得我们老板和财务周姐一起拍板).
 
 A frame is only a candidate: the model reads whether the line names a decision maker at
 all (copilot/learning/combine.py), the frame says who. Words before the verb of deciding
 are read back to the last cut word (放云上我们总工不同意 -> 总工), and the name must end as a
-person's, an office's or a body's does (总, 长, 部, 局, 会, 哥, 家 …).
+person's, an office's or a body's does (总, 长, 部, 局, 会, 哥, 家 …; 老郭, 小吴, Tony).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ _NAME_RUN = re.compile(r"[A-Za-z\u4e00-\u9fff]+$")
 # Where a name said after 拍板的是 ends (投资人那边, 县供销社的主任).
 _CHOSEN_ENDS = ("那边", "这边", "那里", "方面", "的", "他们", "啊", "吧", "呢", "说")
 _OWNERS = ("我们", "咱们", "俺们", "我家", "俺家", "俺")
+# A person's given name in Latin letters (合伙人Tony), as a name ends.
+_LATIN_GIVEN_NAME = re.compile(r"[A-Z][a-z]+$")
 _BODY_ENDINGS = ("部", "处", "科", "局", "委", "会", "办", "厅", "司", "社", "所", "院", "校",
                  "组", "中心", "公司", "集团", "总部", "层", "方", "行")  # fmt: skip
 
@@ -36,6 +39,9 @@ class DeciderFrames:
         self._endings = tuple(lexicon.frame_endings)
         self._not_after = frozenset(lexicon.frame_not_after)
         self._not_names = frozenset(lexicon.frame_not_names)
+        # How colleagues are called by surname (老郭, 小吴, 股东老沈): a name ends so too.
+        surnames = "|".join(sorted(lexicon.surnames, key=len, reverse=True))
+        self._familiar = re.compile(f"[老小](?:{surnames})$") if surnames else None
 
     def find(self, segmenter: Segmenter, utterance_id: str | None) -> DecisionMaker | None:
         """The first decider a frame names in the text, or None."""
@@ -118,5 +124,9 @@ class DeciderFrames:
             2 <= len(name) <= 9
             and name not in self._not_names
             and not any(c.isdigit() or c in "一二三四五六七八九十百千万两几" for c in name)
-            and name.endswith(self._endings)
+            and (
+                name.endswith(self._endings)
+                or _LATIN_GIVEN_NAME.search(name) is not None
+                or (self._familiar is not None and self._familiar.search(name) is not None)
+            )
         )

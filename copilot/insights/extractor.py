@@ -92,8 +92,9 @@ class RuleJudgement:
 
     insights: Insights
     dismissed_objections: frozenset[ObjectionType] = frozenset()
-    # For a line that names no decision maker the lexicon knows: who the sentence's frame
-    # says decides (得投资人点头), read only when the model says the line names one.
+    # Who the sentence's frame says decides (得投资人点头, 老板和财务周姐一起拍板), read only
+    # when the model says the line names a decision maker: for a line whose deciders no list
+    # knows, or one beside those the lists know.
     framed_decider: Callable[[], DecisionMaker | None] = field(default=lambda: None)
     # The line names another company's deciders (你们领导, 供应商的老板): a decision maker it
     # seems to name is not the customer's.
@@ -195,10 +196,6 @@ class RuleExtractor(InsightExtractor):
         )
         said, named = segmenter.text, tuple(mentions)
         unconfirmed = self._unconfirmed(segmenter, systems, insights.systems, utterance_id)
-        if chain:
-            return RuleJudgement(
-                insights, judged.dismissed, text=said, mentions=named, unconfirmed=unconfirmed
-            )
         return RuleJudgement(
             insights,
             judged.dismissed,

@@ -1,7 +1,8 @@
 """Call-level insights: the per-utterance records merged, duplicates dropped.
 
 The newest budget wins — customers revise (「一百万以内」, later 「其实八十万就够」) — and the
-earlier ones stay in ``budget_history``, oldest first.
+earlier ones stay in ``budget_history``, oldest first. A decision maker said without a name
+(「决策人（未具名）」) stays only in a call that names none.
 """
 
 from __future__ import annotations
@@ -10,7 +11,13 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import TypeVar
 
 from copilot.insights.extractor import InsightExtractor
-from copilot.insights.models import Budget, DecisionMaker, Insights, Speaker
+from copilot.insights.models import (
+    UNNAMED_DECISION_MAKER,
+    Budget,
+    DecisionMaker,
+    Insights,
+    Speaker,
+)
 from copilot.insights.systems import merge_systems
 
 Item = TypeVar("Item")
@@ -63,7 +70,10 @@ def _unique(items: list[Item], key: Callable[[Item], Hashable]) -> list[Item]:
 
 def _merge_people(people: list[DecisionMaker]) -> list[DecisionMaker]:
     """One entry per name; a role learnt later fills in one said without it (李总 … 财务总监
-    李总)."""
+    李总). Where the call names someone, the unnamed one goes: it tells nothing more (who it
+    was is mostly who the call names) and crowds the names in the summary and the CRM."""
+    if any(person.name != UNNAMED_DECISION_MAKER for person in people):
+        people = [person for person in people if person.name != UNNAMED_DECISION_MAKER]
     merged: dict[str, DecisionMaker] = {}
     for person in people:
         known = merged.get(person.name)

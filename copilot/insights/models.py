@@ -97,6 +97,11 @@ class Budget(BaseModel):
         return f"{amount} CNY{per} [{self.kind}]{total}"
 
 
+# What a decision maker is called when a line says someone decides but not who (the learned
+# model reads it; copilot/learning/combine.py).
+UNNAMED_DECISION_MAKER = "决策人（未具名）"
+
+
 class DecisionMaker(BaseModel):
     """Someone (or a body) in the decision chain; ``name`` is how they were called."""
 

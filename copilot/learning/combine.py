@@ -27,6 +27,7 @@ from compliance.normalize import normalize
 from copilot.insights.base import InsightExtractor
 from copilot.insights.extractor import RuleExtractor, RuleJudgement
 from copilot.insights.models import (
+    UNNAMED_DECISION_MAKER,
     DecisionMaker,
     Evidence,
     Insights,
@@ -44,8 +45,6 @@ from retrieval.schema import ObjectionType
 
 # A model-only compliance flag this sure gets its category's usual severity, else medium.
 SURE = 0.9
-# What a decision maker found only by the model is called: it has no name the rules read.
-UNNAMED_DECISION_MAKER = "决策人（未具名）"
 MainBy = Literal["rules", "confidence"]
 # How much more a rule's objection counts than the model's probability when picking the main one.
 RULE_BONUS = 0.3
@@ -146,9 +145,26 @@ class ModelAssistedExtractor(InsightExtractor):
             dismissed,
             framed() if adds_one and framed is not None else None,
         )
+        if insights.decision_chain and framed is not None and found.decision_chain:
+            found = _with_framed(found, framed(), prediction)
         if self.adjudicator is not None:
             found = adjudicate_insights(self.adjudicator, text, found)
         return found
+
+
+def _with_framed(
+    insights: Insights, named: DecisionMaker | None, prediction: Prediction
+) -> Insights:
+    """``insights`` with the decider a frame names beside the rules' own (得老板和财务周姐一起
+    拍板: the rules read 老板, the frame 财务周姐), when the model reads the line as naming
+    one and the frame's is none of theirs."""
+    hit = prediction.hit(DECISION_MAKER)
+    if named is None or hit is None:
+        return insights
+    if any(named.name in p.name or p.name in named.name for p in insights.decision_chain):
+        return insights
+    added = named.model_copy(update={"source": "model", "confidence": hit.confidence})
+    return insights.model_copy(update={"decision_chain": [*insights.decision_chain, added]})
 
 
 def read_systems(roles: RoleModel, judgement: RuleJudgement, insights: Insights) -> Insights:

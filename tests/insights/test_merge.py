@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from copilot.insights import Insights, RuleExtractor, extract_call, merge_insights
+from copilot.insights.models import UNNAMED_DECISION_MAKER, DecisionMaker, Evidence
 from copilot.insights.scoring import budget_matches
 
 CALLS = Path(__file__).resolve().parents[3] / "shared/devset/calls.json"
@@ -70,3 +71,16 @@ def test_devset_calls(extractor: RuleExtractor) -> None:
         assert {o.type for o in insights.objections} == set(gold["objections"])
         assert {c.name for c in insights.competitors} == set(gold["competitors"])
         assert all(c.who == "rep" for c in insights.commitments)
+
+
+def test_the_unnamed_decision_maker_stays_only_in_a_call_that_names_none() -> None:
+    def said(name: str, n: int) -> Insights:
+        person = DecisionMaker(
+            name=name, kind="role", evidence=Evidence(utterance_id=f"u{n}", text=name)
+        )
+        return Insights(decision_chain=[person])
+
+    named = merge_insights([said(UNNAMED_DECISION_MAKER, 1), said("孙总", 2)])
+    assert [p.name for p in named.decision_chain] == ["孙总"]
+    unnamed = merge_insights([said(UNNAMED_DECISION_MAKER, 1), said(UNNAMED_DECISION_MAKER, 2)])
+    assert [p.name for p in unnamed.decision_chain] == [UNNAMED_DECISION_MAKER]

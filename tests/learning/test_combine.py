@@ -74,6 +74,10 @@ def test_the_model_adds_what_the_rules_missed_with_its_clause(rules: RuleExtract
         ("放云上的话我们总工肯定不同意。", "总工"),
         ("真正拍板的是我们县供销社那边。", "县供销社"),
         ("这事得管委会同意才行。", "管委会"),
+        # Colleagues called by surname, and a given name in Latin letters.
+        ("最后还是股东老沈说了算。", "股东老沈"),
+        ("还有IT那边的小吴也得点头。", "小吴"),
+        ("测完我跟我们合伙人Tony商量一下。", "合伙人Tony"),
     ],
 )
 def test_the_model_s_decision_maker_is_who_the_sentence_says_decides(
@@ -94,6 +98,8 @@ def test_the_model_s_decision_maker_is_who_the_sentence_says_decides(
         "客户不同意我们也没办法。",  # not a buyer of ours
         "系统现在运行挺稳定的。",  # 稳定 is no deciding
         "三十万以内我就能批。",  # the listener decides alone
+        "我们公司小，没什么层层审批的。",  # 层层 is how many layers, not who
+        "老实说了算了吧。",  # 实 is no surname
     ],
 )
 def test_a_frame_names_no_one_but_a_decider_of_the_customer_s(
@@ -115,6 +121,26 @@ def test_the_seller_s_deciders_are_nobody_s_of_the_customer_s(
     assert rules.extract(said).decision_chain == []
     model = FixedPredictor([LabelHit("decision_maker", 0.9, said, 0, len(said))])
     assert ModelAssistedExtractor(rules, model).extract(said).decision_chain == []
+
+
+def test_a_frame_names_the_decider_beside_the_ones_the_rules_read(rules: RuleExtractor) -> None:
+    said = "得我们老板和财务周姐一起拍板，我只能往上报。"
+    assert [p.name for p in rules.extract(said).decision_chain] == ["老板"]
+    sure = FixedPredictor([LabelHit("decision_maker", 0.9, said, 0, len(said))])
+    chain = ModelAssistedExtractor(rules, sure).extract(said).decision_chain
+    assert [(p.name, p.source) for p in chain] == [("老板", "rule"), ("财务周姐", "model")]
+    # Only where the model reads the line as naming a decision maker.
+    unsure = FixedPredictor([], {"decision_maker": 0.3})
+    assert [p.name for p in ModelAssistedExtractor(rules, unsure).extract(said).decision_chain] == [
+        "老板"
+    ]
+    # The frame's decider already among the rules' is not said twice.
+    again = "这事得我们李总拍板。"
+    assert [p.name for p in rules.extract(again).decision_chain] == ["李总"]
+    model = FixedPredictor([LabelHit("decision_maker", 0.9, again, 0, len(again))])
+    assert [p.name for p in ModelAssistedExtractor(rules, model).extract(again).decision_chain] == [
+        "李总"
+    ]
 
 
 def test_a_rule_find_is_kept_as_it_is(rules: RuleExtractor) -> None:
