@@ -22,6 +22,9 @@ _NAME_RUN = re.compile(r"[A-Za-z\u4e00-\u9fff]+$")
 # Where a name said after 拍板的是 ends (投资人那边, 县供销社的主任).
 _CHOSEN_ENDS = ("那边", "这边", "那里", "方面", "的", "他们", "啊", "吧", "呢", "说")
 _OWNERS = ("我们", "咱们", "俺们", "我家", "俺家", "俺")
+# What joins two deciders of one verb, right before the second and its owner (业委会和我们
+# 公司分管副总, 我阿爸同我大佬).
+_JOINT = re.compile(r"(?:和|跟|同|与|及|以及|还有|、)(?:我们|咱们|俺们|我家|俺家|我|俺)?$")
 # A person's given name in Latin letters (合伙人Tony), as a name ends.
 _LATIN_GIVEN_NAME = re.compile(r"[A-Z][a-z]+$")
 _BODY_ENDINGS = ("部", "处", "科", "局", "委", "会", "办", "厅", "司", "社", "所", "院", "校",
@@ -43,8 +46,9 @@ class DeciderFrames:
         surnames = "|".join(sorted(lexicon.surnames, key=len, reverse=True))
         self._familiar = re.compile(f"[老小](?:{surnames})$") if surnames else None
 
-    def find(self, segmenter: Segmenter, utterance_id: str | None) -> DecisionMaker | None:
-        """The first decider a frame names in the text, or None."""
+    def find(self, segmenter: Segmenter, utterance_id: str | None) -> list[DecisionMaker]:
+        """The deciders the text's frames name, in the order they are said; two joined
+        before one verb (老板和财务周姐一起拍板) are both named."""
         text = segmenter.text
         found: list[tuple[int, str]] = []
         if self._verbs is not None:
@@ -52,7 +56,7 @@ class DeciderFrames:
                 low = segmenter.clause(match.start()).start
                 named = self._before(text, low, match.start())
                 if named is not None:
-                    found.append(named)
+                    found.extend(self._joined(text, low, named))
         if self._asked is not None:
             for match in self._asked.finditer(text):
                 start = match.start("name")
@@ -64,15 +68,32 @@ class DeciderFrames:
                 named = self._chosen(match.group("name"), match.start("name"))
                 if named is not None:
                     found.append(named)
-        if not found:
-            return None
-        start, name = min(found)
-        kind: MentionKind = "body" if name.endswith(_BODY_ENDINGS) else "role"
-        return DecisionMaker(
-            name=name,
-            kind=kind,
-            evidence=Evidence(utterance_id=utterance_id, text=segmenter.sentence_text(start)),
-        )
+        deciders: dict[str, DecisionMaker] = {}
+        for start, name in sorted(found):
+            kind: MentionKind = "body" if name.endswith(_BODY_ENDINGS) else "role"
+            deciders.setdefault(
+                name,
+                DecisionMaker(
+                    name=name,
+                    kind=kind,
+                    evidence=Evidence(
+                        utterance_id=utterance_id, text=segmenter.sentence_text(start)
+                    ),
+                ),
+            )
+        return list(deciders.values())
+
+    def _joined(self, text: str, low: int, named: tuple[int, str]) -> list[tuple[int, str]]:
+        """``named`` and the names joined to it before (老板和财务周姐, 我阿爸同我大佬)."""
+        names = [named]
+        start = named[0]
+        while (joint := _JOINT.search(text, low, start)) is not None:
+            before = self._before(text, low, joint.start(), skip=False)
+            if before is None:
+                break
+            names.append(before)
+            start = before[0]
+        return names
 
     def _before(
         self, text: str, low: int, verb: int, *, skip: bool = True

@@ -92,10 +92,10 @@ class RuleJudgement:
 
     insights: Insights
     dismissed_objections: frozenset[ObjectionType] = frozenset()
-    # Who the sentence's frame says decides (得投资人点头, 老板和财务周姐一起拍板), read only
+    # Who the sentence's frames say decide (得投资人点头, 老板和财务周姐一起拍板), read only
     # when the model says the line names a decision maker: for a line whose deciders no list
     # knows, or one beside those the lists know.
-    framed_decider: Callable[[], DecisionMaker | None] = field(default=lambda: None)
+    framed_deciders: Callable[[], list[DecisionMaker]] = field(default=lambda: [])
     # The line names another company's deciders (你们领导, 供应商的老板): a decision maker it
     # seems to name is not the customer's.
     others_deciders: bool = False

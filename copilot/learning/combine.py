@@ -15,7 +15,7 @@ an LLM adjudicator can be passed as either model, since all three meet the
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Literal, cast
 
@@ -111,14 +111,14 @@ class ModelAssistedExtractor(InsightExtractor):
         self, text: str, speaker: Speaker = "customer", utterance_id: str | None = None
     ) -> Insights:
         dismissed: frozenset[str] = frozenset()
-        framed: Callable[[], DecisionMaker | None] | None = None
+        framed: Callable[[], list[DecisionMaker]] | None = None
         others = False
         if isinstance(self.rules, RuleExtractor):
             judgement = self.rules.judge(text, speaker, utterance_id)
             insights, dismissed = judgement.insights, judgement.dismissed_objections
             if self.roles is not None:
                 insights = read_systems(self.roles, judgement, insights)
-            framed, others = judgement.framed_decider, judgement.others_deciders
+            framed, others = judgement.framed_deciders, judgement.others_deciders
         else:
             insights = self.rules.extract(text, speaker, utterance_id)
         if self.model is None or speaker == "rep" or not text.strip():
@@ -133,7 +133,8 @@ class ModelAssistedExtractor(InsightExtractor):
             prediction = replace(
                 prediction, hits=[h for h in prediction.hits if h.label != DECISION_MAKER]
             )
-        # Who the sentence says decides is read only for a decision maker the model adds.
+        # Who the sentence says decides is read only where the model reads a decision maker:
+        # the one it adds, or one beside the rules' (after their veto, in _with_framed).
         adds_one = not insights.decision_chain and any(
             hit.label == DECISION_MAKER for hit in prediction.hits
         )
@@ -143,7 +144,7 @@ class ModelAssistedExtractor(InsightExtractor):
             utterance_id,
             self.main_by,
             dismissed,
-            framed() if adds_one and framed is not None else None,
+            framed() if adds_one and framed is not None else (),
         )
         if insights.decision_chain and framed is not None and found.decision_chain:
             found = _with_framed(found, framed(), prediction)
@@ -153,18 +154,27 @@ class ModelAssistedExtractor(InsightExtractor):
 
 
 def _with_framed(
-    insights: Insights, named: DecisionMaker | None, prediction: Prediction
+    insights: Insights, framed: list[DecisionMaker], prediction: Prediction
 ) -> Insights:
-    """``insights`` with the decider a frame names beside the rules' own (得老板和财务周姐一起
-    拍板: the rules read 老板, the frame 财务周姐), when the model reads the line as naming
-    one and the frame's is none of theirs."""
+    """``insights`` with the deciders frames name beside the rules' own (得我们老板和财务周姐一起
+    拍板: the rules read 老板, a frame 财务周姐), when the model reads the line as naming one;
+    a framed name that is one of theirs, or part of one, is not said again."""
     hit = prediction.hit(DECISION_MAKER)
-    if named is None or hit is None:
+    if hit is None:
         return insights
-    if any(named.name in p.name or p.name in named.name for p in insights.decision_chain):
-        return insights
-    added = named.model_copy(update={"source": "model", "confidence": hit.confidence})
-    return insights.model_copy(update={"decision_chain": [*insights.decision_chain, added]})
+    chain = list(insights.decision_chain)
+    for named in framed:
+        if not any(_same_decider(named, person) for person in chain):
+            chain.append(named.model_copy(update={"source": "model", "confidence": hit.confidence}))
+    return insights.model_copy(update={"decision_chain": chain})
+
+
+def _same_decider(framed: DecisionMaker, person: DecisionMaker) -> bool:
+    """Whether ``framed`` names ``person`` or the body it belongs to (集团 of 集团的采购中心)."""
+    if framed.name in person.name or person.name in framed.name:
+        return True
+    said = framed.evidence.text
+    return any(f"{framed.name}{joint}{person.name}" in said for joint in ("", "的"))
 
 
 def read_systems(roles: RoleModel, judgement: RuleJudgement, insights: Insights) -> Insights:
@@ -216,14 +226,14 @@ def add_predictions(
     utterance_id: str | None,
     main_by: MainBy = "confidence",
     dismissed: frozenset[str] = frozenset(),
-    framed: DecisionMaker | None = None,
+    framed: Sequence[DecisionMaker] = (),
 ) -> Insights:
     """``insights`` with the model's hits the rules missed added (a new object), and the
     rules' finds the model thinks near impossible dropped (:data:`PAIN_VETO`,
     :data:`OBJECTION_VETO`, :data:`DECISION_VETO`). An objection type in ``dismissed`` (the
     rules saw its cue and judged it a look-alike) is added only when the model is at least
-    :data:`OVERRULE` sure. A decision maker the model finds where the rules named none is
-    ``framed`` (who the sentence says decides), else unnamed. A pain point only the model
+    :data:`OVERRULE` sure. The decision makers the model finds where the rules named none
+    are ``framed`` (who the sentence says decides), else one unnamed. A pain point only the model
     found is kept at :data:`PAIN_SHARE` of the strongest or more (:func:`strongest_pains`)."""
 
     def possible(label: str, veto: float) -> bool:
@@ -267,7 +277,10 @@ def add_predictions(
                 )
             )
         elif hit.label == DECISION_MAKER and not people:
-            people.append(
+            people = [
+                named.model_copy(update={"source": "model", "confidence": hit.confidence})
+                for named in framed
+            ] or [
                 DecisionMaker(
                     name=UNNAMED_DECISION_MAKER,
                     kind="role",
@@ -275,9 +288,7 @@ def add_predictions(
                     source="model",
                     confidence=hit.confidence,
                 )
-                if framed is None
-                else framed.model_copy(update={"source": "model", "confidence": hit.confidence})
-            )
+            ]
     if main_by == "confidence" and len(objections) > 1:
         objections = main_first(objections, prediction)
     return insights.model_copy(

@@ -78,17 +78,19 @@ def test_the_model_adds_what_the_rules_missed_with_its_clause(rules: RuleExtract
         ("最后还是股东老沈说了算。", "股东老沈"),
         ("还有IT那边的小吴也得点头。", "小吴"),
         ("测完我跟我们合伙人Tony商量一下。", "合伙人Tony"),
+        ("这事还得他老人家点头。", None),  # him, said with respect: nobody new
     ],
 )
 def test_the_model_s_decision_maker_is_who_the_sentence_says_decides(
-    rules: RuleExtractor, said: str, who: str
+    rules: RuleExtractor, said: str, who: str | None
 ) -> None:
     """A decider no list knows, read from the sentence's frame; named only when the model
     reads the line as naming a decision maker (the rules alone report nobody)."""
     assert rules.extract(said).decision_chain == []
     model = FixedPredictor([LabelHit("decision_maker", 0.8, said, 0, len(said))])
     (person,) = ModelAssistedExtractor(rules, model).extract(said).decision_chain
-    assert (person.name, person.source, person.confidence) == (who, "model", 0.8)
+    named = who or UNNAMED_DECISION_MAKER
+    assert (person.name, person.source, person.confidence) == (named, "model", 0.8)
     assert not ModelAssistedExtractor(rules, FixedPredictor([])).extract(said).decision_chain
 
 
@@ -134,6 +136,13 @@ def test_a_frame_names_the_decider_beside_the_ones_the_rules_read(rules: RuleExt
     assert [p.name for p in ModelAssistedExtractor(rules, unsure).extract(said).decision_chain] == [
         "老板"
     ]
+    # The body a decider of the rules' belongs to is no second decider.
+    body = "我跟你说实话，最终签字的是我们集团的采购中心。"
+    assert [p.name for p in rules.extract(body).decision_chain] == ["采购中心"]
+    model = FixedPredictor([LabelHit("decision_maker", 0.9, body, 0, len(body))])
+    assert [p.name for p in ModelAssistedExtractor(rules, model).extract(body).decision_chain] == [
+        "采购中心"
+    ]
     # The frame's decider already among the rules' is not said twice.
     again = "这事得我们李总拍板。"
     assert [p.name for p in rules.extract(again).decision_chain] == ["李总"]
@@ -141,6 +150,21 @@ def test_a_frame_names_the_decider_beside_the_ones_the_rules_read(rules: RuleExt
     assert [p.name for p in ModelAssistedExtractor(rules, model).extract(again).decision_chain] == [
         "李总"
     ]
+
+
+@pytest.mark.parametrize(
+    ("said", "who"),
+    [
+        ("最后要业委会和我们公司分管副总一起定。", ["分管副总", "业委会"]),
+        ("要我阿爸同我大佬一起话事，厂是他们的。", ["我阿爸", "我大佬"]),
+    ],
+)
+def test_deciders_joined_before_one_verb_are_all_named(
+    rules: RuleExtractor, said: str, who: list[str]
+) -> None:
+    model = FixedPredictor([LabelHit("decision_maker", 0.8, said, 0, len(said))])
+    chain = ModelAssistedExtractor(rules, model).extract(said).decision_chain
+    assert sorted(p.name for p in chain) == sorted(who)
 
 
 def test_a_rule_find_is_kept_as_it_is(rules: RuleExtractor) -> None:
