@@ -92,6 +92,8 @@ class DecisionChainExtractor:
         self._sequence = re.compile(lexicon.sequence_markers)
         self._greeting = re.compile(lexicon.greeting_after)
         self._others = re.compile(lexicon.others_before or "(?!)")
+        self._disclaimed = re.compile(lexicon.disclaimed_after or "(?!)")
+        self._conceded = re.compile(lexicon.conceded_before or "(?!)")
         self._pair_gap = re.compile(lexicon.pair_gap)
         self._collective = tuple(lexicon.collective_body_endings)
 
@@ -187,6 +189,10 @@ class DecisionChainExtractor:
         text = segmenter.text
         if self._greeting.match(text[mention.end :]):
             return False  # 王总您好: the person being spoken to
+        if self._disclaimed.match(text[mention.end :]) or self._conceded.search(
+            text, max(0, mention.start - _WHOSE_REACH), mention.start
+        ):
+            return False  # 总经理也就是往上递个材料，说了不算: who does not decide
         if mention.bureau or mention.text.endswith(self._clause_titles):
             unit = (
                 segmenter.clause(mention.start)

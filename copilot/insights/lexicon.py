@@ -141,6 +141,8 @@ class DecisionLexicon(LexiconSchema):
     sequence_markers: str
     greeting_after: str
     others_before: str = ""
+    disclaimed_after: str = ""
+    conceded_before: str = ""
     pair_gap: str
     frame_verbs: str = ""
     frame_between: tuple[str, ...] = ()

@@ -120,11 +120,21 @@ def test_order_with_a_committee(customer: Extract) -> None:
         "这段时间是年报审计季，忙疯了。",  # 年报 is no 报 to a body
         "业委会每季度要看一次收支公示。",
         "王老师那边的数据一直对不上，最后都是我们来核。",
+        # Said not to decide: passing it up, or a title held only in name.
+        "我们总经理也就是往上递个材料，说了不算。",
+        "场长也就是签个意见。",
+        "厂里领导也只能是往上报。",
+        "我虽然叫副厂长，其实这事我做不了主。",
         "",
     ],
 )
 def test_no_decision_maker(customer: Extract, said: str) -> None:
     assert customer(said).decision_chain == []
+
+
+def test_who_is_said_not_to_decide_leaves_who_does(customer: Extract) -> None:
+    assert chain(customer("老板说了不算，得董事会定。")) == [("董事会", None)]
+    assert chain(customer("这事我们总经理说了算。")) == [("总经理", "总经理")]
 
 
 def test_a_greeting_names_no_decision_maker(customer: Extract) -> None:
