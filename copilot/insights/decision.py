@@ -22,6 +22,8 @@ from copilot.insights.words import cuts_word, frequency
 _SURNAME_BOUNDARY_FREQ = 500
 # The longest way of saying whose a decider is (隔壁那家厂的).
 _WHOSE_REACH = 6
+# How far before a title the words that make it one in name only may start (我虽说挂个副总).
+_CONCESSION_REACH = 6
 # How far before a bare body the words that make it act may start (拿主意的还是总部).
 _ACT_BEFORE_REACH = 8
 # Bodies found by suffix (「…委员会」) may have swallowed a preposition in front.
@@ -190,7 +192,7 @@ class DecisionChainExtractor:
         if self._greeting.match(text[mention.end :]):
             return False  # 王总您好: the person being spoken to
         if self._disclaimed.match(text[mention.end :]) or self._conceded.search(
-            text, max(0, mention.start - _WHOSE_REACH), mention.start
+            text, max(0, mention.start - _CONCESSION_REACH), mention.start
         ):
             return False  # 总经理也就是往上递个材料，说了不算: who does not decide
         if mention.bureau or mention.text.endswith(self._clause_titles):

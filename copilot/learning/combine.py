@@ -146,26 +146,22 @@ class ModelAssistedExtractor(InsightExtractor):
             dismissed,
             framed() if adds_one and framed is not None else (),
         )
-        if insights.decision_chain and framed is not None and found.decision_chain:
-            found = _with_framed(found, framed(), prediction)
+        beside = prediction.hit(DECISION_MAKER) if insights.decision_chain else None
+        if beside is not None and framed is not None and found.decision_chain:
+            found = _with_framed(found, framed(), beside.confidence)
         if self.adjudicator is not None:
             found = adjudicate_insights(self.adjudicator, text, found)
         return found
 
 
-def _with_framed(
-    insights: Insights, framed: list[DecisionMaker], prediction: Prediction
-) -> Insights:
+def _with_framed(insights: Insights, framed: list[DecisionMaker], confidence: float) -> Insights:
     """``insights`` with the deciders frames name beside the rules' own (得我们老板和财务周姐一起
-    拍板: the rules read 老板, a frame 财务周姐), when the model reads the line as naming one;
-    a framed name that is one of theirs, or part of one, is not said again."""
-    hit = prediction.hit(DECISION_MAKER)
-    if hit is None:
-        return insights
+    拍板: the rules read 老板, a frame 财务周姐), at the model's ``confidence`` that the line
+    names one; a framed name that is one of theirs, or part of one, is not said again."""
     chain = list(insights.decision_chain)
     for named in framed:
         if not any(_same_decider(named, person) for person in chain):
-            chain.append(named.model_copy(update={"source": "model", "confidence": hit.confidence}))
+            chain.append(named.model_copy(update={"source": "model", "confidence": confidence}))
     return insights.model_copy(update={"decision_chain": chain})
 
 
