@@ -25,6 +25,9 @@ _OWNERS = ("我们", "咱们", "俺们", "我家", "俺家", "俺")
 # What joins two deciders of one verb, right before the second and its owner (业委会和我们
 # 公司分管副总, 我阿爸同我大佬).
 _JOINT = re.compile(r"(?:和|跟|同|与|及|以及|还有|、)(?:我们|咱们|俺们|我家|俺家|我|俺)?$")
+# Kin called by one character said twice (哥哥, 舅舅); any other such pair is no name (长长,
+# a 厂长 misheard; 层层, how many layers).
+_KIN_TWICE = frozenset("哥姐爸妈叔舅婆公爷奶伯姑姨")
 # A person's given name in Latin letters (合伙人Tony), as a name ends.
 _LATIN_GIVEN_NAME = re.compile(r"[A-Z][a-z]+$")
 _BODY_ENDINGS = ("部", "处", "科", "局", "委", "会", "办", "厅", "司", "社", "所", "院", "校",
@@ -144,6 +147,7 @@ class DeciderFrames:
         return (
             2 <= len(name) <= 9
             and name not in self._not_names
+            and not (len(name) == 2 and name[0] == name[1] and name[0] not in _KIN_TWICE)
             and not any(c.isdigit() or c in "一二三四五六七八九十百千万两几" for c in name)
             and (
                 name.endswith(self._endings)

@@ -101,6 +101,7 @@ def test_the_model_s_decision_maker_is_who_the_sentence_says_decides(
         "系统现在运行挺稳定的。",  # 稳定 is no deciding
         "三十万以内我就能批。",  # the listener decides alone
         "我们公司小，没什么层层审批的。",  # 层层 is how many layers, not who
+        "最后要我们长长一起拍板。",  # 长长 (a 厂长 misheard) is nobody's name
         "老实说了算了吧。",  # 实 is no surname
     ],
 )
@@ -157,6 +158,7 @@ def test_a_frame_names_the_decider_beside_the_ones_the_rules_read(rules: RuleExt
     [
         ("最后要业委会和我们公司分管副总一起定。", ["分管副总", "业委会"]),
         ("要我阿爸同我大佬一起话事，厂是他们的。", ["我阿爸", "我大佬"]),
+        ("这事得舅舅和我姐夫一起拍板。", ["舅舅", "我姐夫"]),
     ],
 )
 def test_deciders_joined_before_one_verb_are_all_named(
