@@ -195,7 +195,7 @@ def score_call(call: dict, summary: CallSummary, scores: Scores, stereo: bool) -
     people = [p.name for p in summary.decision_chain]
     for person in gold["decision"]:
         said = heard(person)
-        hit = any(name in said or said in name for name in people if name)
+        hit = any(same_person(name, said) for name in people if name)
         scores.decision.add(hit)
         if not hit:
             scores.misses.append(f"{call['id']} decision {person}")
@@ -216,6 +216,12 @@ def score_call(call: dict, summary: CallSummary, scores: Scores, stereo: bool) -
             pair = scores.party_edits.setdefault(party, [0, 0])
             pair[0] += edit_distance(normalize_for_scoring(said), normalize_for_scoring(ref))
             pair[1] += len(normalize_for_scoring(ref))
+
+
+def same_person(name: str, gold: str) -> bool:
+    """A reported decision maker is a gold one when either name holds the other (孙总 for
+    财务总监孙总, 我们总经理 for 总经理)."""
+    return name in gold or gold in name
 
 
 def settings_with(correction: bool) -> Settings:

@@ -23,7 +23,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench.heard_calls import Tally, analyser
+from bench.heard_calls import Tally, analyser, same_person
 
 DATA = Path(__file__).resolve().parent / "data" / "text_calls" / "calls.json"
 # Never tuned on (DATASHEET there): its misses are not printed.
@@ -47,12 +47,12 @@ def score_calls(calls: list[dict[str, Any]]) -> TextCallScores:
         summary, _ = analyse(None, call)  # the script's turns: perfect hearing
         names = [p.name for p in summary.decision_chain if p.name]
         for person in call["gold"]["decision"]:
-            hit = any(name in person or person in name for name in names)
+            hit = any(same_person(name, person) for name in names)
             scores.decision.add(hit)
             if not hit:
                 scores.misses.append(f"{call['id']} decision {person}: found {names}")
         for name in names:
-            right = any(name in person or person in name for person in call["gold"]["decision"])
+            right = any(same_person(name, person) for person in call["gold"]["decision"])
             scores.named_right.add(right)
             if not right:
                 scores.misses.append(f"{call['id']} named {name}: no gold decision maker")

@@ -22,6 +22,9 @@ from copilot.insights.words import cuts_word, frequency
 _SURNAME_BOUNDARY_FREQ = 500
 # The longest way of saying whose a decider is (隔壁那家厂的).
 _WHOSE_REACH = 6
+# How far after a name a greeting (王总您好) or a disclaimer (也就是往上递个材料，说了不算)
+# is read: both are short, and the rest of a long text need not be copied for each name.
+_AFTER_REACH = 32
 # How far before a title the words that make it one in name only may start (我虽说挂个副总).
 _CONCESSION_REACH = 6
 # How far before a bare body the words that make it act may start (拿主意的还是总部).
@@ -189,9 +192,10 @@ class DecisionChainExtractor:
 
     def _counts(self, segmenter: Segmenter, mention: _Mention) -> bool:
         text = segmenter.text
-        if self._greeting.match(text[mention.end :]):
+        after = text[mention.end : mention.end + _AFTER_REACH]
+        if self._greeting.match(after):
             return False  # 王总您好: the person being spoken to
-        if self._disclaimed.match(text[mention.end :]) or self._conceded.search(
+        if self._disclaimed.match(after) or self._conceded.search(
             text, max(0, mention.start - _CONCESSION_REACH), mention.start
         ):
             return False  # 总经理也就是往上递个材料，说了不算: who does not decide

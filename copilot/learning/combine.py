@@ -38,7 +38,13 @@ from copilot.insights.models import (
 )
 from copilot.learning.adjudicate import Adjudicator, adjudicate_insights, adjudicate_scan
 from copilot.learning.corpus import DECISION_MAKER
-from copilot.learning.model import LayeredPredictor, LinearModel, Prediction, Predictor
+from copilot.learning.model import (
+    LabelHit,
+    LayeredPredictor,
+    LinearModel,
+    Prediction,
+    Predictor,
+)
 from copilot.learning.names import confirmed_names
 from copilot.learning.roles import ReadRole, RoleModel, judged_roles
 from retrieval.schema import ObjectionType
@@ -111,7 +117,8 @@ class ModelAssistedExtractor(InsightExtractor):
         self, text: str, speaker: Speaker = "customer", utterance_id: str | None = None
     ) -> Insights:
         dismissed: frozenset[str] = frozenset()
-        framed: Callable[[], list[DecisionMaker]] | None = None
+        # Who the sentence's frames say decide: none without the rule extractor's judgement.
+        framed: Callable[[], list[DecisionMaker]] = list
         others = False
         if isinstance(self.rules, RuleExtractor):
             judgement = self.rules.judge(text, speaker, utterance_id)
@@ -133,36 +140,14 @@ class ModelAssistedExtractor(InsightExtractor):
             prediction = replace(
                 prediction, hits=[h for h in prediction.hits if h.label != DECISION_MAKER]
             )
-        # Who the sentence says decides is read only where the model reads a decision maker:
-        # the one it adds, or one beside the rules' (after their veto, in _with_framed).
-        adds_one = not insights.decision_chain and any(
-            hit.label == DECISION_MAKER for hit in prediction.hits
-        )
+        # Who the sentence says decides is read only where the model reads a decision maker.
+        deciders = framed() if prediction.hit(DECISION_MAKER) is not None else ()
         found = add_predictions(
-            insights,
-            prediction,
-            utterance_id,
-            self.main_by,
-            dismissed,
-            framed() if adds_one and framed is not None else (),
+            insights, prediction, utterance_id, self.main_by, dismissed, deciders
         )
-        beside = prediction.hit(DECISION_MAKER) if insights.decision_chain else None
-        if beside is not None and framed is not None and found.decision_chain:
-            found = _with_framed(found, framed(), beside.confidence)
         if self.adjudicator is not None:
             found = adjudicate_insights(self.adjudicator, text, found)
         return found
-
-
-def _with_framed(insights: Insights, framed: list[DecisionMaker], confidence: float) -> Insights:
-    """``insights`` with the deciders frames name beside the rules' own (得我们老板和财务周姐一起
-    拍板: the rules read 老板, a frame 财务周姐), at the model's ``confidence`` that the line
-    names one; a framed name that is one of theirs, or part of one, is not said again."""
-    chain = list(insights.decision_chain)
-    for named in framed:
-        if not any(_same_decider(named, person) for person in chain):
-            chain.append(named.model_copy(update={"source": "model", "confidence": confidence}))
-    return insights.model_copy(update={"decision_chain": chain})
 
 
 def _same_decider(framed: DecisionMaker, person: DecisionMaker) -> bool:
@@ -228,9 +213,10 @@ def add_predictions(
     rules' finds the model thinks near impossible dropped (:data:`PAIN_VETO`,
     :data:`OBJECTION_VETO`, :data:`DECISION_VETO`). An objection type in ``dismissed`` (the
     rules saw its cue and judged it a look-alike) is added only when the model is at least
-    :data:`OVERRULE` sure. The decision makers the model finds where the rules named none
-    are ``framed`` (who the sentence says decides), else one unnamed. A pain point only the model
-    found is kept at :data:`PAIN_SHARE` of the strongest or more (:func:`strongest_pains`)."""
+    :data:`OVERRULE` sure. Where the model reads a decision maker, the ``framed`` ones (who
+    the sentence says decides) join the rules' (:func:`with_deciders`). A pain point only the
+    model found is kept at :data:`PAIN_SHARE` of the strongest or more
+    (:func:`strongest_pains`)."""
 
     def possible(label: str, veto: float) -> bool:
         # A label the model does not score (an org's model of other labels) vetoes nothing.
@@ -272,19 +258,8 @@ def add_predictions(
                     confidence=hit.confidence,
                 )
             )
-        elif hit.label == DECISION_MAKER and not people:
-            people = [
-                named.model_copy(update={"source": "model", "confidence": hit.confidence})
-                for named in framed
-            ] or [
-                DecisionMaker(
-                    name=UNNAMED_DECISION_MAKER,
-                    kind="role",
-                    evidence=evidence,
-                    source="model",
-                    confidence=hit.confidence,
-                )
-            ]
+        elif hit.label == DECISION_MAKER:
+            people = with_deciders(people, framed, hit, evidence)
     if main_by == "confidence" and len(objections) > 1:
         objections = main_first(objections, prediction)
     return insights.model_copy(
@@ -294,6 +269,29 @@ def add_predictions(
             "decision_chain": people,
         }
     )
+
+
+def with_deciders(
+    people: list[DecisionMaker], framed: Sequence[DecisionMaker], hit: LabelHit, evidence: Evidence
+) -> list[DecisionMaker]:
+    """The rules' deciders ``people`` with those the sentence's frames name beside them
+    (得我们老板和财务周姐一起拍板: the rules read 老板, a frame 财务周姐), at the model's
+    confidence that the line names one; a framed name that is one of theirs, or part of one,
+    is not said again. Where the rules named nobody and no frame names anybody: one unnamed."""
+    chain = list(people)
+    for named in framed:
+        if not any(_same_decider(named, person) for person in chain):
+            chain.append(named.model_copy(update={"source": "model", "confidence": hit.confidence}))
+    if chain:
+        return chain
+    unnamed = DecisionMaker(
+        name=UNNAMED_DECISION_MAKER,
+        kind="role",
+        evidence=evidence,
+        source="model",
+        confidence=hit.confidence,
+    )
+    return [unnamed]
 
 
 def strongest_pains(pains: list[PainPoint]) -> list[PainPoint]:
