@@ -51,8 +51,8 @@ def _cpu_times() -> dict[int, tuple[int, int]]:
         return {}
     times: dict[int, tuple[int, int]] = {}
     for line in lines:
-        name, *fields = line.split()
+        name, _, rest = line.partition(" ")
         if name.startswith("cpu") and name[3:].isdigit():
-            values = [int(field) for field in fields]
+            values = [int(field) for field in rest.split()]
             times[int(name[3:])] = (sum(values[3:5]), sum(values))
     return times
