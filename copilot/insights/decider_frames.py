@@ -24,7 +24,7 @@ _CHOSEN_ENDS = ("那边", "这边", "那里", "方面", "的", "他们", "啊", 
 _OWNERS = ("我们", "咱们", "俺们", "我家", "俺家", "俺")
 # What joins two deciders of one verb, right before the second and its owner (业委会和我们
 # 公司分管副总, 我阿爸同我大佬).
-_JOINT = re.compile(r"(?:和|跟|同|与|及|以及|还有|、)(?:我们|咱们|俺们|我家|俺家|我|俺)?$")
+_JOINT = re.compile(f"(?:和|跟|同|与|及|以及|还有|、)(?:{'|'.join((*_OWNERS, '我'))})?$")
 # Kin called by one character said twice (哥哥, 舅舅); any other such pair is no name (长长,
 # a 厂长 misheard; 层层, how many layers).
 _KIN_TWICE = frozenset("哥姐爸妈叔舅婆公爷奶伯姑姨")
@@ -73,17 +73,11 @@ class DeciderFrames:
                     found.append(named)
         deciders: dict[str, DecisionMaker] = {}
         for start, name in sorted(found):
+            if name in deciders:
+                continue  # said twice: the first saying is the evidence
             kind: MentionKind = "body" if name.endswith(_BODY_ENDINGS) else "role"
-            deciders.setdefault(
-                name,
-                DecisionMaker(
-                    name=name,
-                    kind=kind,
-                    evidence=Evidence(
-                        utterance_id=utterance_id, text=segmenter.sentence_text(start)
-                    ),
-                ),
-            )
+            evidence = Evidence(utterance_id=utterance_id, text=segmenter.sentence_text(start))
+            deciders[name] = DecisionMaker(name=name, kind=kind, evidence=evidence)
         return list(deciders.values())
 
     def _joined(self, text: str, low: int, named: tuple[int, str]) -> list[tuple[int, str]]:

@@ -88,11 +88,14 @@ def score_customer(extractor: InsightExtractor, examples: Sequence[Example]) -> 
             first = insights.objections[0].type if insights.objections else None
             scores.main_right += first == gold_objections[0]
         scores.pains.add({p.category for p in insights.pain_points}, set(_gold(example, "pain:")))
-        said = {DECISION_MAKER} if insights.decision_chain else set()
-        scores.decision.add(said, {DECISION_MAKER} & set(example.labels))
-        stated = {BUDGET} if insights.budget is not None else set()
-        scores.budget.add(stated, {BUDGET} & set(example.labels))
+        _add_presence(scores.decision, DECISION_MAKER, bool(insights.decision_chain), example)
+        _add_presence(scores.budget, BUDGET, insights.budget is not None, example)
     return scores
+
+
+def _add_presence(counts: Counts, label: str, found: bool, example: Example) -> None:
+    """Count a label said or not (a decision maker, a budget): found vs the line's label."""
+    counts.add({label} if found else set(), {label} & set(example.labels))
 
 
 def score_rep(scanner: Scanner, examples: Sequence[Example]) -> RepScores:
