@@ -288,7 +288,11 @@ def _span_origin(start: int, end: int, length: int) -> list[int]:
     return [*head, end - 1]
 
 
-@lru_cache(maxsize=8)
+# How many texts' canonical forms :func:`normalize` keeps.
+RECENT_TEXTS = 8
+
+
+@lru_cache(maxsize=RECENT_TEXTS)
 def normalize(text: str) -> Normalized:
     """The canonical form of ``text`` (see the module's docstring) and its map back.
 

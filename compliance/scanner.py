@@ -7,6 +7,8 @@ False
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from compliance.config import ComplianceConfig
 from compliance.engine import Hit, evaluate
 from compliance.models import SEVERITY_RANK, Flag, ScanResult
@@ -53,6 +55,11 @@ class Scanner:
         hits = evaluate(pack, doc, limit=4 * self.config.max_flags)
         flags = [_flag(doc, hit, pack) for hit in _strongest(hits)]
         return ScanResult.from_flags(flags[: self.config.max_flags], truncated=truncated)
+
+    def scan_many(self, texts: Iterable[str]) -> list[ScanResult]:
+        """:meth:`scan` of each text, in order (a scanner with a learned model does the
+        model's part for several messages at once: bulk checks, ``copilot scan --jsonl``)."""
+        return [self.scan(text) for text in texts]
 
 
 def _strongest(hits: list[Hit]) -> list[Hit]:

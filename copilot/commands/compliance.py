@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,8 @@ from copilot.commands.insights import RulesOnlyOpt, learned_models
 from copilot.settings import get_settings
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
+# ``scan --jsonl`` reads this many lines, then scans them together (Scanner.scan_many).
+JSONL_BATCH = 64
 
 
 def _config(rules_dir: Path | None, overrides: Path | None) -> ComplianceConfig:
@@ -80,14 +83,19 @@ def scan(
 
 
 def _scan_jsonl(scanner: Scanner, path: Path) -> int:
-    """Print one record per input line; return how many lines were bad (as ``extract``)."""
+    """Print one record per input line, in order; return how many lines were bad (as
+    ``extract``). Lines are read and scanned a batch at a time (``Scanner.scan_many``)."""
     failed = 0
-    for item in read_jsonl(path):
-        if item.error is not None or item.text is None:
-            failed += 1
-            print_json_line({"id": item.id, "error": item.error or "missing text"})
-            continue
-        print_json_line({"id": item.id, **scanner.scan(item.text).model_dump(mode="json")})
+    items = read_jsonl(path)
+    while batch := list(islice(items, JSONL_BATCH)):
+        texts = [item.text for item in batch if item.error is None and item.text is not None]
+        results = iter(scanner.scan_many(texts))
+        for item in batch:
+            if item.error is not None or item.text is None:
+                failed += 1
+                print_json_line({"id": item.id, "error": item.error or "missing text"})
+            else:
+                print_json_line({"id": item.id, **next(results).model_dump(mode="json")})
     return failed
 
 
