@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from itertools import islice
 from pathlib import Path
 from typing import Annotated
 
@@ -16,13 +16,23 @@ from compliance import ComplianceConfig, RulePackError, Scanner, ScanResult
 from compliance.loader import load_pack
 from compliance.pack import RulePack
 from compliance.selftest import run_examples
-from copilot.commands.common import UserError, err, out, print_json_line, read_jsonl, user_errors
+from copilot.commands.common import (
+    JsonlItem,
+    UserError,
+    err,
+    out,
+    print_json_line,
+    read_jsonl,
+    user_errors,
+)
 from copilot.commands.insights import RulesOnlyOpt, learned_models
 from copilot.settings import get_settings
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
-# ``scan --jsonl`` reads this many lines, then scans them together (Scanner.scan_many).
+# ``scan --jsonl`` reads this many lines (fewer when they hold this many characters: a file
+# of 2 MB messages is not held 64 at a time), then scans them together (Scanner.scan_many).
 JSONL_BATCH = 64
+JSONL_BATCH_CHARS = 1_000_000
 
 
 def _config(rules_dir: Path | None, overrides: Path | None) -> ComplianceConfig:
@@ -86,8 +96,7 @@ def _scan_jsonl(scanner: Scanner, path: Path) -> int:
     """Print one record per input line, in order; return how many lines were bad (as
     ``extract``). Lines are read and scanned a batch at a time (``Scanner.scan_many``)."""
     failed = 0
-    items = read_jsonl(path)
-    while batch := list(islice(items, JSONL_BATCH)):
+    for batch in _batches(read_jsonl(path)):
         texts = [item.text for item in batch if item.error is None and item.text is not None]
         results = iter(scanner.scan_many(texts))
         for item in batch:
@@ -97,6 +106,19 @@ def _scan_jsonl(scanner: Scanner, path: Path) -> int:
             else:
                 print_json_line({"id": item.id, **next(results).model_dump(mode="json")})
     return failed
+
+
+def _batches(items: Iterable[JsonlItem]) -> Iterator[list[JsonlItem]]:
+    batch: list[JsonlItem] = []
+    chars = 0
+    for item in items:
+        batch.append(item)
+        chars += len(item.text or "")
+        if len(batch) >= JSONL_BATCH or chars >= JSONL_BATCH_CHARS:
+            yield batch
+            batch, chars = [], 0
+    if batch:
+        yield batch
 
 
 def _show(text: str, result: ScanResult) -> None:

@@ -89,7 +89,8 @@ def test_scan_many_keeps_an_orgs_switched_off_rule_and_any_predictor() -> None:
         labels = ("guarantee",)
 
         def predict(self, said: str) -> Prediction:
-            return Prediction({"guarantee": 0.97}, [LabelHit("guarantee", 0.97, said, 0, len(said))])
+            hit = LabelHit("guarantee", 0.97, said, 0, len(said))
+            return Prediction({"guarantee": 0.97}, [hit])
 
     shared = ModelAssistedScanner(Scanner(), Fixed())
     layer = OverridesLayer("org", OverridesFile(disable=["guarantee.delivery"]))
@@ -120,3 +121,15 @@ def test_scan_jsonl_keeps_order_and_bad_lines_across_batches(tmp_path: Path) -> 
     for n in (1, 69, 71, 148):
         expected = scanner.scan(texts[n]).model_dump(mode="json")
         assert {k: v for k, v in out[n].items() if k != "id"} == expected
+
+
+def test_scan_jsonl_batches_are_bounded_in_lines_and_in_characters() -> None:
+    from copilot.commands.common import JsonlItem
+    from copilot.commands.compliance import JSONL_BATCH, JSONL_BATCH_CHARS, _batches
+
+    small = [JsonlItem(n, n, "好") for n in range(100)]
+    assert [len(b) for b in _batches(small)] == [JSONL_BATCH, 100 - JSONL_BATCH]
+    big = [JsonlItem(n, n, "好" * (JSONL_BATCH_CHARS // 3 + 1)) for n in range(5)]
+    assert [len(b) for b in _batches(big)] == [3, 2]
+    assert [item.id for b in _batches(big) for item in b] == list(range(5))
+    assert list(_batches([])) == []
