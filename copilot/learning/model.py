@@ -211,30 +211,17 @@ class LinearModel:
         probabilities: np.ndarray,
         skip: Collection[str],
     ) -> Prediction:
-        hits = self._hits(text, normal, offset, occurrences, rows, probabilities, skip)
+        """Every label's probability and the hits: the labels at or above threshold (but
+        those in ``skip``), each with the clause that scores highest for it (``offset``:
+        where ``normal`` starts in the looked-up text)."""
         named = {label: float(p) for label, p in zip(self.labels, probabilities, strict=True)}
-        return Prediction(named, hits)
-
-    def _hits(
-        self,
-        text: str,
-        normal: Normalized,
-        offset: int,
-        occurrences: Occurrences,
-        rows: np.ndarray,
-        probabilities: np.ndarray,
-        skip: Collection[str],
-    ) -> list[LabelHit]:
-        """The labels at or above threshold (but those in ``skip``), each with the clause
-        that scores highest for it (``offset``: where ``normal`` starts in the looked-up
-        text)."""
         above = [
             column
             for column in np.flatnonzero(probabilities >= self.thresholds).tolist()
             if self.labels[column] not in skip
         ]
         if not above:
-            return []
+            return Prediction(named, [])
         clauses = pieces(normal.text, _CLAUSE)
         if not len(clauses):
             clauses = np.array([[0, len(normal.text)]], dtype=np.intp)
@@ -252,7 +239,7 @@ class LinearModel:
                     end=end,
                 )
             )
-        return hits
+        return Prediction(named, hits)
 
 
 class LayeredPredictor:
