@@ -60,8 +60,8 @@ def load_labelled(path: Path) -> list[LabelledMessage]:
 
 def score(scanner: Scanner, messages: list[LabelledMessage]) -> Metrics:
     metrics = Metrics(total=len(messages))
-    for message in messages:
-        result = scanner.scan(message.text)
+    results = scanner.scan_many(message.text for message in messages)
+    for message, result in zip(messages, results, strict=True):
         flagged = not result.compliant
         found = result.categories
         metrics.violating += message.violation

@@ -100,8 +100,8 @@ def _add_presence(counts: Counts, label: str, found: bool, example: Example) -> 
 
 def score_rep(scanner: Scanner, examples: Sequence[Example]) -> RepScores:
     scores = RepScores()
-    for example in examples:
-        result = scanner.scan(example.text)
+    results = scanner.scan_many(example.text for example in examples)
+    for example, result in zip(examples, results, strict=True):
         gold = set(example.labels)
         flagged = not result.compliant
         scores.total += 1
