@@ -114,8 +114,9 @@ def speed_table(
         verdict = "ok" if per_second >= 2000 else "MISSED"
         table.add_row(f"{corpus}, in bulk", str(count), "–", "–", f"{per_second:,.0f}", verdict)
     table.caption = (
-        "one by one: scan() per message, latencies over every pass; in bulk: all messages "
-        "to scan_many() at once (copilot scan --jsonl); msgs/s: the fastest of three passes"
+        "one by one: scan() per message, latencies over every pass; in bulk: scan_many() "
+        f"on {JSONL_BATCH} messages at a time, as copilot scan --jsonl; msgs/s: the fastest "
+        "of three passes"
     )
     return table
 
