@@ -104,7 +104,7 @@ def test_scan_many_keeps_an_orgs_switched_off_rule_and_any_predictor() -> None:
 def test_scan_jsonl_keeps_order_and_bad_lines_across_batches(tmp_path: Path) -> None:
     texts = _messages()[:150]
     lines = [json.dumps({"id": n, "text": t}, ensure_ascii=False) for n, t in enumerate(texts)]
-    for where in (0, 70, 149):  # a bad line first, inside the second batch, last
+    for where in (0, 70, 149):  # a bad line first, one inside a later batch, one last
         lines[where] = '{"id": "bad", "text": '
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
