@@ -61,6 +61,16 @@ def build_messages(
 PASSES = 3
 
 
+def fastest_pass(run: Callable[[], object], passes: int = PASSES) -> float:
+    """Seconds of the fastest of ``passes`` runs."""
+    fastest = float("inf")
+    for _ in range(passes):
+        started = time.perf_counter()
+        run()
+        fastest = min(fastest, time.perf_counter() - started)
+    return fastest
+
+
 def time_scans(
     scan: Callable[[str], object], messages: list[str], passes: int = PASSES
 ) -> tuple[float, float, float]:
@@ -69,14 +79,14 @@ def time_scans(
     for message in messages[:200]:  # warm caches and the allocator
         scan(message)
     latencies = []
-    fastest = float("inf")
-    for _ in range(passes):
-        started = time.perf_counter()
+
+    def one_pass() -> None:
         for message in messages:
             begin = time.perf_counter()
             scan(message)
             latencies.append((time.perf_counter() - begin) * 1000)
-        fastest = min(fastest, time.perf_counter() - started)
+
+    fastest = fastest_pass(one_pass, passes)
     return percentile(latencies, 50), percentile(latencies, 99), len(messages) / fastest
 
 
@@ -89,13 +99,12 @@ def time_bulk(
     batches = [messages[i : i + JSONL_BATCH] for i in range(0, len(messages), JSONL_BATCH)]
     for batch in batches[:4]:
         scan_many(batch)
-    fastest = float("inf")
-    for _ in range(passes):
-        started = time.perf_counter()
+
+    def one_pass() -> None:
         for batch in batches:
             scan_many(batch)
-        fastest = min(fastest, time.perf_counter() - started)
-    return len(messages) / fastest
+
+    return len(messages) / fastest_pass(one_pass, passes)
 
 
 def speed_table(

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from compliance import ComplianceConfig, RulePackError, Scanner, ScanResult
 from compliance.loader import load_pack
+from compliance.normalize import RECENT_TEXTS
 from compliance.pack import RulePack
 from compliance.selftest import run_examples
 from copilot.commands.common import (
@@ -29,11 +30,11 @@ from copilot.commands.insights import RulesOnlyOpt, learned_models
 from copilot.settings import get_settings
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
-# ``scan --jsonl`` reads this many lines (fewer when they hold this many characters: a file
-# of 2 MB messages is not held eight at a time), then scans them together
-# (Scanner.scan_many, whose model reads eight at a time): results held for longer only cost
-# memory and the CPU's cache (64 lines at a time measured slower).
-JSONL_BATCH = 8
+# ``scan --jsonl`` reads as many lines as the learned scanner's model reads at once (the
+# canonical forms ``normalize`` keeps; fewer when they hold this many characters: a file of
+# 2 MB messages is not held eight at a time), then scans them together (Scanner.scan_many):
+# results held for longer only cost memory and the CPU's cache (64 lines measured slower).
+JSONL_BATCH = RECENT_TEXTS
 JSONL_BATCH_CHARS = 1_000_000
 
 

@@ -366,10 +366,10 @@ class ModelAssistedScanner(Scanner):
         rules_scan = super().scan
         ruled = [rules_scan(text) for text in texts]
         scanned = [text[: self.config.max_chars] for text in texts]
-        predictions: list[Prediction | None]
+        predictions: Sequence[Prediction | None]
         if isinstance(self.model, LinearModel):
             # The shipped model can skip the evidence of what the rules already flagged.
-            predictions = [*self.model.predict_many(scanned, [r.categories for r in ruled])]
+            predictions = self.model.predict_many(scanned, [r.categories for r in ruled])
         else:
             predictions = [self.model.predict(text) if text.strip() else None for text in scanned]
         return [
