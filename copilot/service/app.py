@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from compliance import Scanner
@@ -204,6 +205,24 @@ def _error_handlers(app: FastAPI) -> None:
     async def store_error(request: Request, exc: StoreError) -> object:
         status, code = _STORE_ERRORS.get(type(exc), (400, "bad_request"))
         return error_response(status, code, str(exc))
+
+    # The database cannot be used for now (a full disk, a read-only file, a lost connection,
+    # no connection free): the request's transaction was rolled back, so nothing of it is
+    # stored and it can be sent again. The driver's words, never the statement (which
+    # holds the request's data).
+    @app.exception_handler(sa_exc.OperationalError)
+    @app.exception_handler(sa_exc.InterfaceError)
+    @app.exception_handler(sa_exc.DisconnectionError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def store_unavailable(request: Request, exc: Exception) -> object:
+        driver = getattr(exc, "orig", None) or exc
+        said = str(driver).strip().splitlines()
+        detail = f"{type(driver).__name__}: {said[0]}" if said else type(driver).__name__
+        logger.warning(
+            "database unavailable in %s %s: %s", request.method, request.url.path, detail
+        )
+        message = f"the database cannot be used now ({detail}); nothing was stored, retry later"
+        return error_response(503, "store_unavailable", message, {"Retry-After": "5"})
 
     @app.exception_handler(RetrievalError)
     async def retrieval_error(request: Request, exc: RetrievalError) -> object:

@@ -83,3 +83,33 @@ def test_a_knowledge_base_that_cannot_be_used_is_a_503_saying_why(without_kb: Se
     assert error["code"] == "suggestions_unavailable"
     assert error["message"].endswith("moved-away: no such knowledge-base directory")
     assert httpx.get(f"{without_kb.url}/healthz").status_code == 200
+
+
+def test_a_database_that_refuses_writes_is_a_503_naming_it_and_nothing_is_stored(
+    service: Service,
+) -> None:
+    """A full disk (the driver's OperationalError on every write): each route that writes
+    says so with 503 and Retry-After, never a 500 or the statement with the caller's data."""
+    from tests.service.test_live_faults import WriteOutage
+
+    headers = {"Authorization": f"Bearer {service.rep_key}"}
+    flagged = {"text": "我保证上线不延期，有事打我手机13812345678。"}
+    with httpx.Client(base_url=service.url, headers=headers, timeout=30) as http:
+        assert http.get("/v1/calls").status_code == 200  # signed in before the outage
+        with WriteOutage(service.settings.database.url) as outage:
+            outage.start(60)
+            answers = [
+                http.post("/v1/compliance/scan", json=flagged),
+                http.post("/v1/calls", json={"turns": [["customer", "太贵了"]]}),
+            ]
+            outage.until = 0.0
+        for answer in answers:
+            assert answer.status_code == 503, answer.text
+            assert answer.headers["Retry-After"] == "5"
+            error = answer.json()["error"]
+            assert error["code"] == "store_unavailable"
+            assert "database or disk is full" in error["message"]
+            assert "13812345678" not in answer.text and "INSERT" not in answer.text
+        # Nothing of them was stored: no flag, no call.
+        assert http.get("/v1/flags").json() == []
+        assert http.get("/v1/calls").json() == []
