@@ -82,6 +82,10 @@ class ServiceConfig(BaseModel):
     upload_dir: Path | None = None
     # Largest JSON text message on a WebSocket or body of a scan/suggest request.
     max_text_bytes: int = Field(default=256_000, ge=1024)
+    # POST /v1/compliance/scan/batch: at most this many messages, and this much text in all
+    # (each message also within max_text_bytes).
+    max_scan_batch: int = Field(default=500, ge=1, le=10_000)
+    max_batch_bytes: int = Field(default=4_000_000, ge=1024)
     # Origins allowed to call the HTTP API from a browser (the extension's origin).
     cors_origins: list[str] = Field(default_factory=lambda: ["chrome-extension://*"])
     # Load the Whisper model at start-up (False: on the first call, e.g. for tests that

@@ -18,7 +18,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-LimitedAction = Literal["scan", "upload", "suggest", "socket_token", "login_ip", "login_account"]
+LimitedAction = Literal[
+    "scan", "scan_batch", "upload", "suggest", "socket_token", "login_ip", "login_account"
+]
 # Buckets kept before idle full ones are dropped (a full bucket is the same as none).
 _MAX_BUCKETS = 50_000
 
@@ -37,6 +39,9 @@ class RateLimits(BaseModel):
 
     # POST /v1/compliance/scan, per API key's user: the extension scans a draft as it pauses.
     scan: RateLimit = RateLimit(per_minute=300, burst=100)
+    # POST /v1/compliance/scan/batch, per user: an archive or an outbox checked a few hundred
+    # messages a request (each batch one token).
+    scan_batch: RateLimit = RateLimit(per_minute=60, burst=10)
     # POST /v1/calls (recordings and scripted turns), per user.
     upload: RateLimit = RateLimit(per_minute=30, burst=10)
     # POST /v1/suggest, per user.
@@ -93,6 +98,7 @@ class RateLimiter:
 # The permission actions (copilot.permissions) that spend a token, and from which bucket.
 LIMITED: dict[str, LimitedAction] = {
     "compliance.scan": "scan",
+    "compliance.scan_batch": "scan_batch",
     "calls.create": "upload",
     "suggestions.suggest": "suggest",
     "auth.socket_token": "socket_token",

@@ -153,14 +153,16 @@ def add_message_flags(
     text: str,
     call_id: str | None = None,
     channel: str | None = None,
+    rep_id: str | None = None,
 ) -> list[str]:
-    """Store the flags a scan found in the principal's outgoing message; their ids."""
+    """Store the flags a scan found in an outgoing message of ``rep_id`` (default: the
+    principal's own; the principal is recorded as who stored them); their ids."""
     rows = [
         add_scanned_flag(
             session,
             flag,
             org_id=principal.org_id,
-            rep_id=principal.user_id,
+            rep_id=rep_id or principal.user_id,
             source="message",
             text=text,
             call_id=call_id,

@@ -100,6 +100,7 @@ def test_a_database_that_refuses_writes_is_a_503_naming_it_and_nothing_is_stored
             outage.start(60)
             answers = [
                 http.post("/v1/compliance/scan", json=flagged),
+                http.post("/v1/compliance/scan/batch", json={"messages": [flagged]}),
                 http.post("/v1/calls", json={"turns": [["customer", "太贵了"]]}),
             ]
             outage.until = 0.0

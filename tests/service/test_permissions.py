@@ -272,6 +272,17 @@ def _do(action: Action, world: World, http: httpx.Client, role: str, owner: User
     if action == "compliance.scan":
         body = {"text": FLAGGED, "call_id": _call(world, owner)}
         return _status(200)(http.post("/v1/compliance/scan", json=body))
+    if action == "compliance.scan_batch":
+        # A refused message is answered in its place; the request itself succeeds.
+        message = {"id": "m1", "text": FLAGGED, "call_id": _call(world, owner)}
+        answer = http.post("/v1/compliance/scan/batch", json={"messages": [message]})
+        assert answer.status_code == 200, answer.text
+        (result,) = answer.json()["results"]
+        if "error" not in result:
+            assert result["id"] == "m1" and result["flag_ids"], result
+            return "ok"
+        assert result["error"]["code"] in ("forbidden", "not_found"), result
+        return {"forbidden": "403", "not_found": "404"}[result["error"]["code"]]
     if action == "compliance.override":
         override = {"flag_ids": [_flag(world, owner)], "reason": "客户坚持"}
         return _status(204)(http.post("/v1/compliance/override", json=override))

@@ -19,6 +19,7 @@ from tests.service.conftest import Service, service_settings
 TIGHT = RateLimit(per_minute=6, burst=2)  # two at once, then one every 10 s
 LIMITS = RateLimits(
     scan=TIGHT,
+    scan_batch=TIGHT,
     upload=TIGHT,
     suggest=TIGHT,
     socket_token=TIGHT,
@@ -44,6 +45,7 @@ def _manager_key(service: Service) -> str:
 
 REQUESTS = {
     "scan": ("/v1/compliance/scan", {"text": "方案明天发您"}, 200),
+    "scan_batch": ("/v1/compliance/scan/batch", {"messages": [{"text": "方案明天发您"}]}, 200),
     "suggest": ("/v1/suggest", {"text": "太贵了"}, 200),
     "upload": ("/v1/calls", {"turns": [["customer", "你好"]]}, 202),
     "socket_token": ("/v1/auth/socket-token", {"call_id": "rate-limited-call"}, 200),

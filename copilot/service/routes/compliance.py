@@ -1,19 +1,33 @@
-"""Checking outgoing messages, and the rep's decision to send one anyway."""
+"""Checking outgoing messages (one, or a batch of an archive or an outbox), and the rep's
+decision to send one anyway."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import Field
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from compliance import ScanResult
+from copilot.auth import Forbidden
+from copilot.permissions import Action
 from copilot.principal import Principal
-from copilot.service.deps import Permit, StateDep, call_for, check_text_size, flag_for
+from copilot.service.deps import (
+    ApiError,
+    Permit,
+    StateDep,
+    call_for,
+    check_owner,
+    check_text_size,
+    flag_for,
+)
 from copilot.service.routes.models import Body
+from copilot.service.state import ServiceState
 from copilot.store import repo
 
 router = APIRouter(prefix="/compliance", tags=["compliance"])
+BATCH: Action = "compliance.scan_batch"
 
 
 class ScanRequest(Body):
@@ -46,6 +60,108 @@ def scan(
                 session, principal, result.flags, body.text, call_id, body.channel
             )
     return answer
+
+
+class BatchMessage(Body):
+    id: str | None = Field(default=None, max_length=128)
+    text: str
+    # Whose message (default: the call's rep, else the caller): within the caller's scope.
+    rep_id: str | None = Field(default=None, max_length=64)
+    call_id: str | None = Field(default=None, max_length=64)
+    channel: str | None = Field(default=None, max_length=64)
+
+
+class BatchScanRequest(Body):
+    messages: list[BatchMessage] = Field(min_length=1)
+
+
+class BatchError(BaseModel):
+    code: str
+    message: str
+
+
+class BatchScanned(ScanAnswer):
+    id: str | None = None
+
+
+class BatchRefused(BaseModel):
+    id: str | None = None
+    error: BatchError
+
+
+class BatchScanAnswer(BaseModel):
+    results: list[BatchScanned | BatchRefused]
+
+
+@router.post("/scan/batch")
+def scan_batch(
+    body: BatchScanRequest,
+    principal: Annotated[Principal, Depends(Permit(BATCH))],
+    state: StateDep,
+) -> BatchScanAnswer:
+    """Check many messages at once (the scanner's bulk path): one answer per message, in
+    order, ``id`` echoed. A message that is too large or not the caller's to check gets its
+    error and the others go on; the flags found are stored in one transaction, so a
+    database that refuses them leaves none stored and the whole batch can be sent again."""
+    check_batch_size(state, body.messages)
+    messages = body.messages
+    with state.sessions.begin() as session:
+        owners = [whose_message(session, state, principal, m) for m in messages]
+    ready = [i for i, owner in enumerate(owners) if not isinstance(owner, ApiError)]
+    scanner = state.scanner_for(principal.org_id)
+    scanned = dict(zip(ready, scanner.scan_many([messages[i].text for i in ready]), strict=True))
+    results: list[BatchScanned | BatchRefused] = []
+    with state.sessions.begin() as session:
+        for index, (message, owner) in enumerate(zip(messages, owners, strict=True)):
+            if isinstance(owner, ApiError):
+                error = BatchError(code=owner.code, message=owner.message)
+                results.append(BatchRefused(id=message.id, error=error))
+                continue
+            result = scanned[index]
+            answer = BatchScanned(id=message.id, **result.model_dump())
+            if result.flags:
+                rep_id, call_id = owner
+                answer.flag_ids = repo.add_message_flags(
+                    session, principal, result.flags, message.text, call_id, message.channel,
+                    rep_id=rep_id,
+                )  # fmt: skip
+            results.append(answer)
+    return BatchScanAnswer(results=results)
+
+
+def check_batch_size(state: ServiceState, messages: list[BatchMessage]) -> None:
+    """413 for the whole batch when it holds too many messages or too much text."""
+    limits = state.settings.service
+    if len(messages) > limits.max_scan_batch:
+        message = f"{len(messages)} messages; the limit is {limits.max_scan_batch}"
+        raise ApiError(413, "too_large", message)
+    size = sum(len(m.text.encode()) for m in messages)
+    if size > limits.max_batch_bytes:
+        message = f"{size} bytes of text in all; the limit is {limits.max_batch_bytes}"
+        raise ApiError(413, "too_large", message)
+
+
+def whose_message(
+    session: Session, state: ServiceState, principal: Principal, message: BatchMessage
+) -> tuple[str, str | None] | ApiError:
+    """``(rep id, stored call id)`` the message's flags belong to, or why it is refused: too
+    large, a call the caller cannot see (404) or may not act on (403), a rep outside the
+    caller's scope (403), a rep other than the call's."""
+    try:
+        check_text_size(state, message.text)
+        if message.call_id is not None:
+            call = call_for(session, principal, message.call_id, BATCH)
+            if message.rep_id is not None and message.rep_id != call.rep_id:
+                return ApiError(422, "rep_mismatch", "rep_id is not the call's rep")
+            return call.rep_id, call.id
+        if message.rep_id is not None:
+            check_owner(session, principal, BATCH, message.rep_id)
+            return message.rep_id, None
+        return principal.user_id, None
+    except ApiError as refused:
+        return refused
+    except Forbidden as refused:
+        return ApiError(403, "forbidden", str(refused))
 
 
 class OverrideRequest(Body):
