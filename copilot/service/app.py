@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -196,6 +197,16 @@ _STORE_ERRORS: dict[type[StoreError], tuple[int, str]] = {
 }
 
 
+# A disk that is full (or a file past the size the OS allows the process) and one that is
+# read-only: the environment, not the request or the code.
+_STORAGE_ERRNOS: dict[int, tuple[int, str]] = {
+    errno.ENOSPC: (507, "storage_full"),
+    errno.EDQUOT: (507, "storage_full"),
+    errno.EFBIG: (507, "storage_full"),
+    errno.EROFS: (503, "storage_unavailable"),
+}
+
+
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> object:
@@ -223,6 +234,21 @@ def _error_handlers(app: FastAPI) -> None:
         )
         message = f"the database cannot be used now ({detail}); nothing was stored, retry later"
         return error_response(503, "store_unavailable", message, {"Retry-After": "5"})
+
+    # The server's own disk refused a file (an upload, a recording): said as such, with the
+    # system's words and never the path; anything else raised as OSError is a bug.
+    @app.exception_handler(OSError)
+    async def storage_error(request: Request, exc: OSError) -> object:
+        status_code = _STORAGE_ERRNOS.get(exc.errno or 0)
+        if status_code is None:
+            return await internal_error(request, exc)
+        status, code = status_code
+        said = exc.strerror or type(exc).__name__
+        logger.warning(
+            "storage refused a write in %s %s: %s", request.method, request.url.path, said
+        )
+        message = f"the server cannot store this now ({said}); nothing was kept, retry later"
+        return error_response(status, code, message, {"Retry-After": "60"})
 
     @app.exception_handler(RetrievalError)
     async def retrieval_error(request: Request, exc: RetrievalError) -> object:

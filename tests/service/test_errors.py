@@ -56,6 +56,30 @@ def test_an_unhandled_exception_is_a_json_500_with_a_request_id(
     assert httpx.get(f"{broken.url}/healthz").status_code == 200
 
 
+class LostFileSuggester:
+    """A suggester whose bug surfaces as an OSError that is not about storage."""
+
+    def suggest(self, *args: Any, **kwargs: Any) -> Any:
+        raise FileNotFoundError(2, "No such file or directory", "/srv/secret/kb.index")
+
+
+def test_an_oserror_that_is_not_a_full_or_read_only_disk_is_still_a_500(
+    db_url: str, speech_engine: SpeechEngine
+) -> None:
+    settings = service_settings(db_url)
+    faulty = build_engines(settings, suggester=LostFileSuggester())
+    with running_service(settings, engines=faulty, speech_engine=speech_engine) as (url, key):
+        answer = httpx.post(
+            f"{url}/v1/suggest",
+            json={"text": "太贵了"},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        )
+    assert answer.status_code == 500
+    assert answer.json()["error"]["code"] == "internal"
+    assert "/srv/secret" not in answer.text
+
+
 @pytest.fixture
 def without_kb(
     db_url: str, speech_engine: SpeechEngine, tmp_path_factory: pytest.TempPathFactory
