@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from copilot.dashboard.filters import FilterError
 from copilot.dashboard.render import error_page, secure
-from copilot.store.errors import Conflict, InvalidInput, NotFound
+from copilot.store.errors import Conflict, InvalidInput, NotFound, unavailable_because
 
 LOGIN_PATH = "/dashboard/login"
 
@@ -75,6 +75,9 @@ def _as_page(request: Request, exc: Exception) -> Response | None:
     if isinstance(exc, Conflict):
         message = "该标记的当前状态不允许此操作（可能已被他人处理），请刷新页面。"
         return error_page(409, "无法执行", message)
+    if (detail := unavailable_because(exc)) is not None:
+        message = f"数据库暂时无法访问（{detail}），本次操作没有保存，请稍后重试。"
+        return error_page(503, "暂时无法使用", message)
     return None
 
 

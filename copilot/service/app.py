@@ -14,7 +14,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from compliance import Scanner
@@ -33,7 +32,14 @@ from copilot.service.url_guard import RefuseNulInUrl
 from copilot.settings import Settings, get_settings
 from copilot.store import repo
 from copilot.store.db import make_engine, migrate, session_factory
-from copilot.store.errors import Conflict, InvalidInput, NotFound, StoreError
+from copilot.store.errors import (
+    UNAVAILABLE,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    StoreError,
+    unavailable_because,
+)
 from copilot.summary import build_summary_writer
 from retrieval.errors import RetrievalError
 from speech.engine import SpeechEngine
@@ -221,19 +227,16 @@ def _error_handlers(app: FastAPI) -> None:
     # no connection free): the request's transaction was rolled back, so nothing of it is
     # stored and it can be sent again. The driver's words, never the statement (which
     # holds the request's data).
-    @app.exception_handler(sa_exc.OperationalError)
-    @app.exception_handler(sa_exc.InterfaceError)
-    @app.exception_handler(sa_exc.DisconnectionError)
-    @app.exception_handler(sa_exc.TimeoutError)
-    async def store_unavailable(request: Request, exc: Exception) -> object:
-        driver = getattr(exc, "orig", None) or exc
-        said = str(driver).strip().splitlines()
-        detail = f"{type(driver).__name__}: {said[0]}" if said else type(driver).__name__
+    async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        detail = unavailable_because(exc)
         logger.warning(
             "database unavailable in %s %s: %s", request.method, request.url.path, detail
         )
         message = f"the database cannot be used now ({detail}); nothing was stored, retry later"
         return error_response(503, "store_unavailable", message, {"Retry-After": "5"})
+
+    for unavailable in UNAVAILABLE:
+        app.add_exception_handler(unavailable, store_unavailable)
 
     # The server's own disk refused a file (an upload, a recording): said as such, with the
     # system's words and never the path; anything else raised as OSError is a bug.

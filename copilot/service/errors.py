@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import exc as sa_exc
+from copilot.store.errors import UNAVAILABLE
 
 
 class Stage(StrEnum):
@@ -50,13 +50,7 @@ class CallFailed(Exception):
 # What a store outage looks like: the server or the disk, not the data, is the problem.
 # (SQLite raises OperationalError for "database or disk is full" and "attempt to write a
 # readonly database"; PostgreSQL for a lost connection.)
-_TRANSIENT_STORE_ERRORS: tuple[type[BaseException], ...] = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.DisconnectionError,
-    sa_exc.TimeoutError,
-    OSError,
-)
+_TRANSIENT_STORE_ERRORS: tuple[type[BaseException], ...] = (*UNAVAILABLE, OSError)
 
 # Retries of a failed analysis before the final goes out without it.
 ANALYSIS_ATTEMPTS = 2

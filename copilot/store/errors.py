@@ -2,6 +2,27 @@
 
 from __future__ import annotations
 
+from sqlalchemy import exc as sa_exc
+
+# The database cannot be used for now: a full disk, a read-only file, a lost connection, no
+# connection free in the pool. Nothing of the failed transaction was written.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
+
+
+def unavailable_because(exc: BaseException) -> str | None:
+    """The driver's words when ``exc`` says the database cannot be used for now (never the
+    statement, which holds the caller's data), else None."""
+    if not isinstance(exc, UNAVAILABLE):
+        return None
+    driver = getattr(exc, "orig", None) or exc
+    said = str(driver).strip().splitlines()
+    return f"{type(driver).__name__}: {said[0]}" if said else type(driver).__name__
+
 
 class StoreError(Exception):
     """Base class; also "the database is unusable as configured" (the message says why)."""

@@ -453,3 +453,28 @@ def test_pages_carry_security_headers_and_the_stylesheet_is_served(
     assert app.get("/dashboard", follow_redirects=False).headers["location"] == "/dashboard/flags"
     # The API keeps its JSON errors; only the dashboard answers with pages.
     assert app.get("/v1/flags").json()["error"]["code"] == "unauthenticated"
+
+
+def test_a_database_that_refuses_writes_is_a_page_saying_so_and_nothing_changes(
+    app: TestClient, sqlite_db: sessionmaker[Session], sqlite_world: World, sqlite_url: str
+) -> None:
+    from tests.service.test_live_faults import WriteOutage
+
+    w = sqlite_world
+    with sqlite_db.begin() as session:
+        flag_id = add_flag(session, w.rep_a1).id
+    csrf = login(app, w.keys["王经理"])
+    with WriteOutage(sqlite_url) as outage:
+        outage.start(60)
+        answer = app.post(
+            f"/dashboard/flags/{flag_id}/acknowledge",
+            data={"csrf_token": csrf, "comment": "已提醒销售"},
+            follow_redirects=False,
+        )
+        outage.until = 0.0
+    assert outage.refused >= 1
+    assert answer.status_code == 503
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "暂时无法使用" in answer.text and "database or disk is full" in answer.text
+    assert "已提醒销售" not in answer.text and "UPDATE" not in answer.text
+    assert _flag(sqlite_db, flag_id).status == "open"
