@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
 from copilot.store.db import make_engine, session_factory
 from copilot.store.repo import ensure_demo_tenant
+from tests import processes
 from tests.crm.receiver import Receiver, free_port
 from tests.dbfixtures import PgServer
 
@@ -57,18 +57,10 @@ class Instance:
             )
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not start:\n{self.log.read_text()[-3000:]}")
+        assert self.process is not None
+        processes.wait_until_answering(
+            f"{self.url}/healthz", self.process, self.log, START_TIMEOUT_S, self.name
+        )
 
     @property
     def alive(self) -> bool:
@@ -81,13 +73,8 @@ class Instance:
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.alive:
-            assert self.process is not None
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.process is not None:
+            processes.stop(self.process)
 
 
 @dataclass

@@ -9,17 +9,16 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from copilot.insights import RuleExtractor
 from copilot.settings import get_settings
 from retrieval import RetrievalConfig, Suggester
 from retrieval.config import ChromaConfig
+from tests import processes
 
 DATA = Path(__file__).resolve().parent / "data"
 REPO = Path(__file__).resolve().parents[2]
@@ -95,21 +94,9 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaCo
         env=env,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"chroma run did not start; see {data / 'server.log'}")
-                time.sleep(0.1)
+        heartbeat = f"http://127.0.0.1:{port}/api/v2/heartbeat"
+        processes.wait_until_answering(heartbeat, process, data / "server.log", 30, "chroma run")
         yield ChromaConfig(mode="http", host="127.0.0.1", port=port, timeout_s=5)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        processes.stop(process, timeout_s=10)
         log.close()

@@ -9,7 +9,6 @@ import resource
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 
 from copilot.store.db import make_engine, migrate, session_factory
 from copilot.store.repo import ensure_demo_tenant
+from tests import processes
 from tests.crm.receiver import free_port
 from tests.service.conftest import DEVSET_AUDIO
 
@@ -75,24 +75,10 @@ def server_on_a_full_disk(tmp_path: Path) -> Iterator[Server]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        processes.wait_until_answering(f"{url}/healthz", process, log, 90, "copilot serve")
         yield Server(url, rep_key, uploads, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        processes.stop(process, timeout_s=20)
 
 
 def test_an_upload_that_does_not_fit_is_a_507_and_leaves_nothing(
