@@ -8,6 +8,7 @@ it (and puts the security headers on every answer).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +23,7 @@ from copilot.dashboard.render import error_page, secure
 from copilot.store.errors import Conflict, InvalidInput, NotFound, unavailable_because
 
 LOGIN_PATH = "/dashboard/login"
+logger = logging.getLogger(__name__)
 
 
 class DashboardError(Exception):
@@ -76,7 +78,10 @@ def _as_page(request: Request, exc: Exception) -> Response | None:
         message = "该标记的当前状态不允许此操作（可能已被他人处理），请刷新页面。"
         return error_page(409, "无法执行", message)
     if (detail := unavailable_because(exc)) is not None:
-        message = f"数据库暂时无法访问（{detail}），本次操作没有保存，请稍后重试。"
+        logger.warning(
+            "database unavailable in %s %s: %s", request.method, request.url.path, detail
+        )
+        message = "数据库暂时无法访问，本次操作没有保存，请稍后重试。"
         return error_page(503, "暂时无法使用", message)
     return None
 

@@ -225,14 +225,13 @@ def _error_handlers(app: FastAPI) -> None:
 
     # The database cannot be used for now (a full disk, a read-only file, a lost connection,
     # no connection free): the request's transaction was rolled back, so nothing of it is
-    # stored and it can be sent again. The driver's words, never the statement (which
-    # holds the request's data).
+    # stored and it can be sent again. The driver's words go to the log only.
     async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
-        detail = unavailable_because(exc)
         logger.warning(
-            "database unavailable in %s %s: %s", request.method, request.url.path, detail
-        )
-        message = f"the database cannot be used now ({detail}); nothing was stored, retry later"
+            "database unavailable in %s %s: %s",
+            request.method, request.url.path, unavailable_because(exc),
+        )  # fmt: skip
+        message = "the database cannot be used now; nothing was stored, retry later"
         return error_response(503, "store_unavailable", message, {"Retry-After": "5"})
 
     for unavailable in UNAVAILABLE:

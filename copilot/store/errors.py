@@ -15,8 +15,9 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 
 
 def unavailable_because(exc: BaseException) -> str | None:
-    """The driver's words when ``exc`` says the database cannot be used for now (never the
-    statement, which holds the caller's data), else None."""
+    """The driver's words when ``exc`` says the database cannot be used for now, else None.
+    Never the statement, which holds the caller's data; for the operator's log (a driver's
+    words may name the database's host or user, which a client is not told)."""
     if not isinstance(exc, UNAVAILABLE):
         return None
     driver = getattr(exc, "orig", None) or exc

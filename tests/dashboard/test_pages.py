@@ -475,6 +475,7 @@ def test_a_database_that_refuses_writes_is_a_page_saying_so_and_nothing_changes(
     assert outage.refused >= 1
     assert answer.status_code == 503
     assert answer.headers["content-type"].startswith("text/html")
-    assert "暂时无法使用" in answer.text and "database or disk is full" in answer.text
+    assert "暂时无法使用" in answer.text and "数据库暂时无法访问" in answer.text
+    assert "database or disk is full" not in answer.text
     assert "已提醒销售" not in answer.text and "UPDATE" not in answer.text
     assert _flag(sqlite_db, flag_id).status == "open"

@@ -110,7 +110,7 @@ def test_a_knowledge_base_that_cannot_be_used_is_a_503_saying_why(without_kb: Se
 
 
 def test_a_database_that_refuses_writes_is_a_503_naming_it_and_nothing_is_stored(
-    service: Service,
+    service: Service, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A full disk (the driver's OperationalError on every write): each route that writes
     says so with 503 and Retry-After, never a 500 or the statement with the caller's data."""
@@ -120,7 +120,10 @@ def test_a_database_that_refuses_writes_is_a_503_naming_it_and_nothing_is_stored
     flagged = {"text": "我保证上线不延期，有事打我手机13812345678。"}
     with httpx.Client(base_url=service.url, headers=headers, timeout=30) as http:
         assert http.get("/v1/calls").status_code == 200  # signed in before the outage
-        with WriteOutage(service.settings.database.url) as outage:
+        with (
+            caplog.at_level(logging.WARNING, logger="copilot.service.app"),
+            WriteOutage(service.settings.database.url) as outage,
+        ):
             outage.start(60)
             answers = [
                 http.post("/v1/compliance/scan", json=flagged),
@@ -133,8 +136,15 @@ def test_a_database_that_refuses_writes_is_a_503_naming_it_and_nothing_is_stored
             assert answer.headers["Retry-After"] == "5"
             error = answer.json()["error"]
             assert error["code"] == "store_unavailable"
-            assert "database or disk is full" in error["message"]
+            assert error["message"] == (
+                "the database cannot be used now; nothing was stored, retry later"
+            )
             assert "13812345678" not in answer.text and "INSERT" not in answer.text
+        # The operator's log has the driver's words, once a request.
+        logged = [
+            r.getMessage() for r in caplog.records if "database unavailable" in r.getMessage()
+        ]
+        assert len(logged) == 3 and all("database or disk is full" in m for m in logged)
         # Nothing of them was stored: no flag, no call.
         assert http.get("/v1/flags").json() == []
         assert http.get("/v1/calls").json() == []
