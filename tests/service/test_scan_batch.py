@@ -4,6 +4,7 @@ answered as a single scan would be, refused ones in their place, flags stored to
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from copilot.commands.service import running_service
 from copilot.service.pipeline import Engines
-from copilot.store import repo
+from copilot.store import audit, repo
 from copilot.store.db import make_engine, session_factory
 from copilot.store.models import AuditRecord, Flag
 from copilot.store.tenants import DEMO_ORG_ID, DEMO_REP_ID
@@ -232,3 +233,23 @@ def test_a_database_that_refuses_the_flags_stores_none_of_the_batch(service: Ser
         again = batch(http, [{"text": "我保证上线不延期。"}, {"text": "返点打到您个人卡上。"}])
     assert again.status_code == 200
     assert flag_count(service) == sum(len(r["flag_ids"]) for r in again.json()["results"]) >= 2
+
+
+def test_batches_sent_at_once_keep_every_flag_and_the_audit_chain_whole(service: Service) -> None:
+    """Four clients, each sending batches of violations at the same time: every flag the
+    answers name is stored once, and the org's audit chain still verifies."""
+    messages = [{"text": t} for t in MESSAGES if t] * 2
+
+    def send(_: int) -> list[str]:
+        with client(service) as http:
+            answer = batch(http, messages)
+            assert answer.status_code == 200, answer.text
+            return [i for r in answer.json()["results"] for i in r["flag_ids"]]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        filed = [i for ids in pool.map(send, range(4)) for i in ids]
+    assert len(filed) == len(set(filed)) > 20
+    assert flag_count(service) == len(filed)
+    with session_of(service) as session:
+        report = audit.verify_chain(session, DEMO_ORG_ID)
+    assert report.ok, report
