@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, event, func, or_, select, text, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from copilot.principal import Principal
 from copilot.privacy import pii_key, pseudonymize_json
@@ -35,6 +35,8 @@ GENESIS_HASH = "0" * 64
 SYSTEM_ROLE = "system"  # actor_role of records written by the service itself (actor_id None)
 # First key of the two-key pg_advisory_xact_lock that serialises appends per org ("aud").
 _LOCK_NAMESPACE = 0x617564
+# session.info key of the chain heads the session's transaction appended (_chain_heads).
+_HEADS = "audit_chain_heads"
 
 
 class ChainReport(BaseModel):
@@ -124,7 +126,8 @@ def append(
     means the service itself (role ``system``). ``detail`` must be JSON (it is stored as the
     JSON it was hashed as); personal numbers in its strings become keyed references
     (``key``: the HMAC key, default the configured one). Appends to one org's chain wait for
-    each other.
+    each other; a transaction appending many (a batch of flags) locks the chain and reads its
+    head once.
     """
     if not (action and subject_type and subject_id):
         raise ValueError("an audit record needs an action, a subject_type and a subject_id")
@@ -136,7 +139,11 @@ def append(
         actor_id, actor_role = actor.user_id, actor.role
     stored_detail = json.loads(canonical_json(dict(detail or {})))
     stored_detail = pseudonymize_json(stored_detail, key if key is not None else pii_key())
-    _lock_org_chain(session, org_id)
+    heads = _chain_heads(session)
+    prev_hash = heads.get(org_id)
+    if prev_hash is None:
+        _lock_org_chain(session, org_id)
+        prev_hash = head_hash(session, org_id)
     record = AuditRecord(
         org_id=org_id,
         actor_id=actor_id,
@@ -146,12 +153,31 @@ def append(
         subject_id=subject_id,
         detail=stored_detail,
         created_at=(now or utcnow()).astimezone(UTC),
-        prev_hash=head_hash(session, org_id),
+        prev_hash=prev_hash,
     )
     record.hash = record_hash(record.prev_hash, _fields(record))
     session.add(record)
     session.flush()
+    heads[org_id] = record.hash
     return record
+
+
+def _chain_heads(session: Session) -> dict[str, str]:
+    """The heads of the chains this transaction has appended to (it holds their locks, so
+    nobody else can have appended since): the next append skips the lock and the read.
+    Forgotten when the transaction or a savepoint ends, committed or not."""
+    heads: dict[str, str] | None = session.info.get(_HEADS)
+    if heads is None:
+        heads = session.info[_HEADS] = {}
+        if not event.contains(session, "after_transaction_end", _forget_heads):
+            event.listen(session, "after_transaction_end", _forget_heads)
+    return heads
+
+
+def _forget_heads(session: Session, transaction: SessionTransaction) -> None:
+    # A flush runs in a transaction of its own inside the session's: not an end that counts.
+    if transaction.nested or transaction.parent is None:
+        session.info.pop(_HEADS, None)
 
 
 def verify_chain(session: Session, org_id: str) -> ChainReport:

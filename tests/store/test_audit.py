@@ -157,6 +157,31 @@ def test_a_recomputed_hash_still_breaks_the_chain(db_session: Session, org: Org)
     assert (report.ok, report.first_broken_id) == (False, records[1].id)
 
 
+def test_appends_in_one_transaction_link_to_what_is_really_there(
+    db_engine: Engine, org: Org
+) -> None:
+    """A transaction remembers its chain's head between appends (it holds the chain's lock):
+    never past a savepoint rolled back, nor into its next transaction, where another writer
+    may have appended in between."""
+    sessions = session_factory(db_engine)
+    with sessions() as s:
+        (first,) = _append(s, org.id, 1)
+        with s.begin_nested() as savepoint:
+            (undone,) = _append(s, org.id, 1)
+            savepoint.rollback()
+        (second,) = _append(s, org.id, 1)
+        assert second.prev_hash == first.hash != undone.hash
+        s.commit()
+        with sessions.begin() as other:  # another writer, between this session's transactions
+            (elsewhere,) = _append(other, org.id, 1)
+        (third,) = _append(s, org.id, 1)
+        assert third.prev_hash == elsewhere.hash
+        s.commit()
+        s.expire_all()
+        report = audit.verify_chain(s, org.id)
+        assert report.ok and report.count == 4 and report.head_hash == third.hash
+
+
 def test_concurrent_appends_never_fork_the_chain(db_engine: Engine, org: Org) -> None:
     sessions = session_factory(db_engine)
     workers, each = 4, 10
