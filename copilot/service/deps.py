@@ -144,7 +144,14 @@ def visible_call(session: Session, principal: Principal, call_id: str) -> Call:
 
 
 def check_text_size(state: ServiceState, text: str | bytes) -> None:
-    size = len(text.encode() if isinstance(text, str) else text)
+    too_large = text_too_large(state, len(text.encode() if isinstance(text, str) else text))
+    if too_large is not None:
+        raise too_large
+
+
+def text_too_large(state: ServiceState, size: int) -> ApiError | None:
+    """The 413 for ``size`` bytes of text past ``max_text_bytes``, else None."""
     limit = state.settings.service.max_text_bytes
     if size > limit:
-        raise ApiError(413, "too_large", f"{size} bytes of text; the limit is {limit}")
+        return ApiError(413, "too_large", f"{size} bytes of text; the limit is {limit}")
+    return None

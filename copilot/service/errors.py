@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from enum import StrEnum
 
-from copilot.store.errors import UNAVAILABLE
+from copilot.store.errors import UNAVAILABLE, first_line
 
 
 class Stage(StrEnum):
@@ -62,7 +62,7 @@ def is_transient_store_error(exc: BaseException) -> bool:
 
 def classify(stage: Stage, exc: BaseException) -> Fault:
     """The fault an exception raised in ``stage`` is, and whether the call survives it."""
-    detail = f"{type(exc).__name__}: {_first_line(exc)}"
+    detail = f"{type(exc).__name__}: {first_line(exc)}"
     if stage is Stage.STORE:
         if is_transient_store_error(exc):
             return Fault(
@@ -86,11 +86,6 @@ def classify(stage: Stage, exc: BaseException) -> Fault:
             stage, "recognition_failed", f"speech recognition failed: {detail}", fatal=True
         )
     return Fault(stage, "internal_error", f"the call failed: {detail}", fatal=True)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else ""
 
 
 class FaultReporter:

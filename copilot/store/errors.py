@@ -21,8 +21,14 @@ def unavailable_because(exc: BaseException) -> str | None:
     if not isinstance(exc, UNAVAILABLE):
         return None
     driver = getattr(exc, "orig", None) or exc
-    said = str(driver).strip().splitlines()
-    return f"{type(driver).__name__}: {said[0]}" if said else type(driver).__name__
+    said = first_line(driver)
+    return f"{type(driver).__name__}: {said}" if said else type(driver).__name__
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of what ``exc`` says (SQLAlchemy puts the statement on the next)."""
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else ""
 
 
 class StoreError(Exception):

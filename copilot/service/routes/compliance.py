@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from compliance import ScanResult
@@ -21,6 +21,7 @@ from copilot.service.deps import (
     check_owner,
     check_text_size,
     flag_for,
+    text_too_large,
 )
 from copilot.service.routes.models import Body
 from copilot.service.state import ServiceState
@@ -62,7 +63,10 @@ def scan(
     return answer
 
 
-class BatchMessage(Body):
+class BatchMessage(BaseModel):
+    # Not a Body: the request's own check walks every message's text once.
+    model_config = ConfigDict(extra="forbid")
+
     id: str | None = Field(default=None, max_length=128)
     text: str
     # Whose message (default: the call's rep, else the caller): within the caller's scope.
@@ -103,21 +107,26 @@ def scan_batch(
     order, ``id`` echoed. A message that is too large or not the caller's to check gets its
     error and the others go on; the flags found are stored in one transaction, so a
     database that refuses them leaves none stored and the whole batch can be sent again."""
-    check_batch_size(state, body.messages)
     messages = body.messages
+    sizes = [len(m.text.encode()) for m in messages]
+    check_batch_size(state, len(messages), sum(sizes))
     with state.sessions.begin() as session:
-        owners = [whose_message(session, state, principal, m) for m in messages]
-    ready = [i for i, owner in enumerate(owners) if not isinstance(owner, ApiError)]
-    scanner = state.scanner_for(principal.org_id)
-    scanned = dict(zip(ready, scanner.scan_many([messages[i].text for i in ready]), strict=True))
+        owners = [
+            text_too_large(state, size) or whose_message(session, principal, message)
+            for message, size in zip(messages, sizes, strict=True)
+        ]
+    accepted = [
+        m.text for m, owner in zip(messages, owners, strict=True) if isinstance(owner, tuple)
+    ]
+    scanned = iter(state.scanner_for(principal.org_id).scan_many(accepted))
     results: list[BatchScanned | BatchRefused] = []
     with state.sessions.begin() as session:
-        for index, (message, owner) in enumerate(zip(messages, owners, strict=True)):
+        for message, owner in zip(messages, owners, strict=True):
             if isinstance(owner, ApiError):
                 error = BatchError(code=owner.code, message=owner.message)
                 results.append(BatchRefused(id=message.id, error=error))
                 continue
-            result = scanned[index]
+            result = next(scanned)
             answer = BatchScanned(id=message.id, **result.model_dump())
             if result.flags:
                 rep_id, call_id = owner
@@ -129,26 +138,25 @@ def scan_batch(
     return BatchScanAnswer(results=results)
 
 
-def check_batch_size(state: ServiceState, messages: list[BatchMessage]) -> None:
-    """413 for the whole batch when it holds too many messages or too much text."""
+def check_batch_size(state: ServiceState, count: int, size: int) -> None:
+    """413 for the whole batch when it holds too many messages or too much text (``size``
+    bytes in all)."""
     limits = state.settings.service
-    if len(messages) > limits.max_scan_batch:
-        message = f"{len(messages)} messages; the limit is {limits.max_scan_batch}"
+    if count > limits.max_scan_batch:
+        message = f"{count} messages; the limit is {limits.max_scan_batch}"
         raise ApiError(413, "too_large", message)
-    size = sum(len(m.text.encode()) for m in messages)
     if size > limits.max_batch_bytes:
         message = f"{size} bytes of text in all; the limit is {limits.max_batch_bytes}"
         raise ApiError(413, "too_large", message)
 
 
 def whose_message(
-    session: Session, state: ServiceState, principal: Principal, message: BatchMessage
+    session: Session, principal: Principal, message: BatchMessage
 ) -> tuple[str, str | None] | ApiError:
-    """``(rep id, stored call id)`` the message's flags belong to, or why it is refused: too
-    large, a call the caller cannot see (404) or may not act on (403), a rep outside the
-    caller's scope (403), a rep other than the call's."""
+    """``(rep id, stored call id)`` the message's flags belong to, or why it is refused: a
+    call the caller cannot see (404) or may not act on (403), a rep outside the caller's
+    scope (403), a rep other than the call's."""
     try:
-        check_text_size(state, message.text)
         if message.call_id is not None:
             call = call_for(session, principal, message.call_id, BATCH)
             if message.rep_id is not None and message.rep_id != call.rep_id:
